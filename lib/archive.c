@@ -1,0 +1,611 @@
+/*
+ * archive.c owns bundle archives on disk: writing reproducible pax tar
+ * streams compressed with zstd, and reading them back one entry at a time
+ * without ever holding a whole entry. It is the only file that includes
+ * <archive.h>; it knows nothing of manifests.
+ *
+ * Both objects are single-use: after any error only *_free() is valid, so
+ * a half-written archive is never finished and a corrupt one is never
+ * trusted past the first problem.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <locale.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "archive.h"		/* ours: lib/archive.h */
+#include "error.h"
+#include "util.h"
+
+/*
+ * lib/archive.h has the same name as libarchive's header, and lib/ is on
+ * the -I path (AM_CPPFLAGS), so <archive.h> finds ours again and its guard
+ * makes that a no-op. Until lib/ is given with -iquote or the header is
+ * renamed, reach libarchive's through the system directory.
+ */
+#include <archive.h>
+#ifndef ARCHIVE_VERSION_NUMBER
+#include "/usr/include/archive.h"
+#endif
+#include <archive_entry.h>
+
+#define BUNDLE_ARCHIVE_ZSTD_LEVEL	"3"
+#define BUNDLE_ARCHIVE_BLOCK_SIZE	10240	/* libarchive's default */
+#define BUNDLE_ARCHIVE_READ_BLOCK	65536
+
+struct bundle_writer {
+	struct archive	*a;
+	locale_t	 loc;
+	int64_t		 mtime;
+	char		*path;		/* current entry; NULL before the first */
+	uint64_t	 size;		/* its declared size */
+	uint64_t	 done;		/* bytes written to it so far */
+	int		 failed;	/* an error was returned: only free */
+	int		 finished;
+};
+
+struct bundle_reader {
+	struct archive	*a;
+	locale_t	 loc;
+	char		*name;		/* the archive's path, for messages */
+	char		*path;		/* current entry; NULL if none */
+	uint64_t	 size;		/* its declared size */
+	uint64_t	 done;		/* bytes delivered from it so far */
+	uint64_t	 index;		/* number of the current entry, from 1 */
+	int		 failed;	/* an error was returned: only free */
+	int		 eof;
+};
+
+/*
+ * libarchive converts entry names through the charset of the current
+ * locale (nl_langinfo(CODESET)). Under the C locale that is ASCII, and
+ * 3.6.2 then cannot derive the multibyte name the pax writer wants from a
+ * UTF-8 one: archive_write_header() crashes on a NULL pathname, and the
+ * tar reader cannot hand back UTF-8 names either. So every libarchive call
+ * in this file runs under a thread-local UTF-8 LC_CTYPE (uselocale), which
+ * leaves the process locale and other threads alone and makes the
+ * conversions identities: names are stored and returned as UTF-8 bytes
+ * whatever LANG says.
+ */
+static int
+bundle_archive_locale(locale_t *out, struct error *err)
+{
+	static const char *const names[] = {
+		"C.UTF-8", "C.utf8", "en_US.UTF-8"
+	};
+	locale_t	 loc;
+	size_t		 i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		loc = newlocale(LC_CTYPE_MASK, names[i], (locale_t)0);
+		if (loc != (locale_t)0) {
+			*out = loc;
+			return 0;
+		}
+	}
+	return error_set(err, SATCHEL_ERR, "archive: no UTF-8 locale "
+	    "(C.UTF-8) is installed; it is needed for UTF-8 entry names");
+}
+
+static const char *
+bundle_archive_errstr(struct archive *a)
+{
+	const char	*s;
+
+	if (a == NULL || (s = archive_error_string(a)) == NULL)
+		return "unknown libarchive error";
+	return s;
+}
+
+/* Refuses calls on a writer that already failed or finished. */
+static int
+bundle_writer_usable(struct bundle_writer *w, struct error *err)
+{
+	if (w->failed)
+		return error_set(err, SATCHEL_ERR,
+		    "archive writer: unusable after an earlier error");
+	if (w->finished)
+		return error_set(err, SATCHEL_EINVALID,
+		    "archive writer: archive already finished");
+	return 0;
+}
+
+/*
+ * libarchive pads a short entry with zeros when the next header or the
+ * end of the archive is written, which would silently produce a file with
+ * the wrong content; catch it first.
+ */
+static int
+bundle_writer_check_entry(struct bundle_writer *w, struct error *err)
+{
+	if (w->path == NULL || w->done == w->size)
+		return 0;
+	return error_set(err, SATCHEL_EINVALID,
+	    "%s: entry is short: %ju of %ju declared bytes written", w->path,
+	    (uintmax_t)w->done, (uintmax_t)w->size);
+}
+
+/* On success *out belongs to the caller: release it with
+ * bundle_writer_free(). */
+int
+bundle_writer_open(struct bundle_writer **out, int fd, int64_t mtime,
+    struct error *err)
+{
+	struct bundle_writer	*w;
+	locale_t		 old = (locale_t)0;
+	int			 rc;
+
+	w = xcalloc(1, sizeof *w);
+	w->mtime = mtime;
+	if ((rc = bundle_archive_locale(&w->loc, err)) != 0)
+		goto out;
+	old = uselocale(w->loc);
+
+	if ((w->a = archive_write_new()) == NULL)
+		fatal("archive_write_new: out of memory");
+	/*
+	 * Every setting that shapes the bytes is explicit, so a change of
+	 * libarchive default cannot silently change the output.
+	 */
+	if (archive_write_set_format_pax_restricted(w->a) != ARCHIVE_OK ||
+	    archive_write_add_filter_zstd(w->a) != ARCHIVE_OK ||
+	    archive_write_set_filter_option(w->a, "zstd", "compression-level",
+	    BUNDLE_ARCHIVE_ZSTD_LEVEL) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(w->a,
+	    BUNDLE_ARCHIVE_BLOCK_SIZE) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(w->a, 1) != ARCHIVE_OK) {
+		rc = error_set(err, SATCHEL_ERR, "archive writer setup: %s",
+		    bundle_archive_errstr(w->a));
+		goto out;
+	}
+	if (archive_write_open_fd(w->a, fd) != ARCHIVE_OK) {
+		rc = error_set(err, SATCHEL_ERR, "archive writer open: %s",
+		    bundle_archive_errstr(w->a));
+		goto out;
+	}
+	*out = w;
+	w = NULL;			/* ownership moved to the caller */
+out:
+	if (old != (locale_t)0)
+		uselocale(old);		/* before w->loc is freed */
+	bundle_writer_free(w);
+	return rc;
+}
+
+int
+bundle_writer_begin(struct bundle_writer *w, const char *path,
+    uint32_t mode, uint64_t size, struct error *err)
+{
+	struct archive_entry	*ae = NULL;
+	locale_t		 old;
+	int			 rc;
+
+	old = uselocale(w->loc);
+	if ((rc = bundle_writer_usable(w, err)) != 0)
+		goto out;
+	if ((rc = bundle_writer_check_entry(w, err)) != 0)
+		goto out;
+	/* Invalid UTF-8 would also make 3.6.2 crash (see above). */
+	if (path == NULL || *path == '\0' ||
+	    !utf8_valid_text(path, strlen(path))) {
+		rc = error_set(err, SATCHEL_EINVALID,
+		    "archive entry path is empty or not valid UTF-8 text");
+		goto out;
+	}
+	if (mode != 0644 && mode != 0755) {
+		rc = error_set(err, SATCHEL_EINVALID,
+		    "%s: mode 0%o is neither 0644 nor 0755", path,
+		    (unsigned int)mode);
+		goto out;
+	}
+	if (size > INT64_MAX) {
+		rc = error_set(err, SATCHEL_ELIMIT, "%s: size %ju is too large",
+		    path, (uintmax_t)size);
+		goto out;
+	}
+
+	if ((ae = archive_entry_new()) == NULL)
+		fatal("archive_entry_new: out of memory");
+	if (archive_entry_update_pathname_utf8(ae, path) == 0 ||
+	    archive_entry_pathname(ae) == NULL) {
+		rc = error_set(err, SATCHEL_EINVALID,
+		    "%s: path cannot be stored in the archive", path);
+		goto out;
+	}
+	/* Nothing from the environment: no owner names, no other times. */
+	archive_entry_set_filetype(ae, AE_IFREG);
+	archive_entry_set_perm(ae, mode);
+	archive_entry_set_size(ae, (int64_t)size);
+	archive_entry_set_uid(ae, 0);
+	archive_entry_set_gid(ae, 0);
+	archive_entry_set_mtime(ae, w->mtime, 0);
+	/* A warning would mean a changed header (hdrcharset=BINARY...). */
+	if (archive_write_header(w->a, ae) != ARCHIVE_OK) {
+		rc = error_set(err, SATCHEL_ERR, "%s: writing header: %s", path,
+		    bundle_archive_errstr(w->a));
+		goto out;
+	}
+	free(w->path);
+	w->path = xstrdup(path);
+	w->size = size;
+	w->done = 0;
+out:
+	if (ae != NULL)
+		archive_entry_free(ae);
+	if (rc != 0)
+		w->failed = 1;
+	uselocale(old);
+	return rc;
+}
+
+int
+bundle_writer_write(struct bundle_writer *w, const void *data, size_t len,
+    struct error *err)
+{
+	const char	*p = data;
+	la_ssize_t	 n;
+	locale_t	 old;
+	int		 rc;
+
+	old = uselocale(w->loc);
+	if ((rc = bundle_writer_usable(w, err)) != 0)
+		goto out;
+	if (w->path == NULL) {
+		rc = error_set(err, SATCHEL_EINVALID,
+		    "archive writer: data written before any entry");
+		goto out;
+	}
+	/* libarchive would silently drop the excess. */
+	if (len > w->size - w->done) {
+		rc = error_set(err, SATCHEL_EINVALID,
+		    "%s: writing %zu more bytes would exceed the declared "
+		    "size of %ju (%ju already written)", w->path, len,
+		    (uintmax_t)w->size, (uintmax_t)w->done);
+		goto out;
+	}
+	while (len > 0) {
+		n = archive_write_data(w->a, p, len);
+		if (n < 0) {
+			rc = error_set(err, SATCHEL_ERR, "%s: writing data: %s",
+			    w->path, bundle_archive_errstr(w->a));
+			goto out;
+		}
+		if (n == 0 || (size_t)n > len) {
+			rc = error_set(err, SATCHEL_ERR,
+			    "%s: libarchive accepted %zd of %zu bytes", w->path,
+			    (ssize_t)n, len);
+			goto out;
+		}
+		p += n;
+		len -= (size_t)n;
+		w->done += (uint64_t)n;
+	}
+out:
+	if (rc != 0)
+		w->failed = 1;
+	uselocale(old);
+	return rc;
+}
+
+int
+bundle_writer_finish(struct bundle_writer *w, struct error *err)
+{
+	locale_t	 old;
+	int		 rc;
+
+	old = uselocale(w->loc);
+	if ((rc = bundle_writer_usable(w, err)) != 0)
+		goto out;
+	if ((rc = bundle_writer_check_entry(w, err)) != 0)
+		goto out;
+	if (archive_write_close(w->a) != ARCHIVE_OK) {
+		rc = error_set(err, SATCHEL_ERR, "finishing archive: %s",
+		    bundle_archive_errstr(w->a));
+		goto out;
+	}
+	w->finished = 1;
+out:
+	if (rc != 0)
+		w->failed = 1;
+	uselocale(old);
+	return rc;
+}
+
+void
+bundle_writer_free(struct bundle_writer *w)
+{
+	locale_t	 old;
+
+	if (w == NULL)
+		return;
+	if (w->a != NULL) {
+		old = uselocale(w->loc);
+		/*
+		 * Without this, archive_write_free() of an unfinished
+		 * archive would close it: pad the entry and write a valid
+		 * end of archive to the caller's fd.
+		 */
+		if (!w->finished)
+			archive_write_fail(w->a);
+		archive_write_free(w->a);
+		uselocale(old);
+	}
+	if (w->loc != (locale_t)0)
+		freelocale(w->loc);
+	free(w->path);
+	free(w);
+}
+
+/*
+ * Explains why archive_read_open_filename() failed. It already reads the
+ * first blocks to choose a filter and a format, so this is where a file
+ * that is not a bundle at all is recognised: no zstd filter means "not
+ * zstd", a zstd filter but no format means "not tar".
+ */
+static int
+bundle_reader_open_error(struct bundle_reader *r, struct error *err)
+{
+	struct stat	 st;
+	const char	*msg = bundle_archive_errstr(r->a);
+	int		 e = archive_errno(r->a), nfilters;
+
+	if (e == ENOENT)
+		return error_set(err, SATCHEL_ENOTFOUND, "%s: %s", r->name,
+		    strerror(e));
+	/* libarchive's private ARCHIVE_ERRNO_FILE_FORMAT and _PROGRAMMER
+	 * are EILSEQ (EFTYPE elsewhere) and EINVAL; others come from the
+	 * system. */
+	if (e > 0 && e != EILSEQ && e != EINVAL)
+		return error_set(err, SATCHEL_ERR, "%s: %s (%s)", r->name,
+		    msg, strerror(e));
+	if (stat(r->name, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
+		return error_set(err, SATCHEL_EINVALID,
+		    "%s: not a Satchel bundle archive (empty file)", r->name);
+	nfilters = archive_filter_count(r->a);
+	if (nfilters > 0 && archive_filter_code(r->a, 0) != ARCHIVE_FILTER_ZSTD)
+		return error_set(err, SATCHEL_EINVALID,
+		    "%s: not a Satchel bundle archive (not zstd-compressed: %s)",
+		    r->name, msg);
+	if (nfilters > 0 && archive_format(r->a) == 0)
+		return error_set(err, SATCHEL_EINVALID,
+		    "%s: not a Satchel bundle archive (zstd data is not a tar "
+		    "archive: %s)", r->name, msg);
+	return error_set(err, SATCHEL_EINVALID,
+	    "%s: truncated or corrupt archive: %s", r->name, msg);
+}
+
+/* On success *out belongs to the caller: release it with
+ * bundle_reader_free(). */
+int
+bundle_reader_open(struct bundle_reader **out, const char *path,
+    struct error *err)
+{
+	struct bundle_reader	*r;
+	locale_t		 old = (locale_t)0;
+	int			 rc;
+
+	r = xcalloc(1, sizeof *r);
+	r->name = xstrdup(path);
+	if ((rc = bundle_archive_locale(&r->loc, err)) != 0)
+		goto out;
+	old = uselocale(r->loc);
+
+	if ((r->a = archive_read_new()) == NULL)
+		fatal("archive_read_new: out of memory");
+	/* Only zstd and tar: anything else is not ours to read. */
+	if (archive_read_support_filter_zstd(r->a) != ARCHIVE_OK ||
+	    archive_read_support_format_tar(r->a) != ARCHIVE_OK) {
+		rc = error_set(err, SATCHEL_ERR, "%s: archive reader setup: %s",
+		    r->name, bundle_archive_errstr(r->a));
+		goto out;
+	}
+	if (archive_read_open_filename(r->a, path,
+	    BUNDLE_ARCHIVE_READ_BLOCK) != ARCHIVE_OK) {
+		rc = bundle_reader_open_error(r, err);
+		goto out;
+	}
+	/* An uncompressed tar opens fine; it is still not a bundle. */
+	if (archive_filter_count(r->a) != 2 ||
+	    archive_filter_code(r->a, 0) != ARCHIVE_FILTER_ZSTD) {
+		rc = error_set(err, SATCHEL_EINVALID,
+		    "%s: not a Satchel bundle archive (not zstd-compressed)",
+		    r->name);
+		goto out;
+	}
+	*out = r;
+	r = NULL;			/* ownership moved to the caller */
+out:
+	if (old != (locale_t)0)
+		uselocale(old);		/* before r->loc is freed */
+	bundle_reader_free(r);
+	return rc;
+}
+
+/* Names what an entry is when it is not a plain regular file, or NULL. */
+static const char *
+bundle_reader_entry_kind(struct archive_entry *ae)
+{
+	if (archive_entry_hardlink(ae) != NULL ||
+	    archive_entry_hardlink_utf8(ae) != NULL)
+		return "hard link";
+	switch (archive_entry_filetype(ae)) {
+	case AE_IFREG:
+		break;
+	case AE_IFDIR:
+		return "directory";
+	case AE_IFLNK:
+		return "symbolic link";
+	case AE_IFCHR:
+		return "character device";
+	case AE_IFBLK:
+		return "block device";
+	case AE_IFIFO:
+		return "FIFO";
+	case AE_IFSOCK:
+		return "socket";
+	default:
+		return "unknown file type";
+	}
+	/* Holes would be filled in by libarchive, not read from the file. */
+	if (archive_entry_sparse_count(ae) > 0)
+		return "sparse file";
+	return NULL;
+}
+
+int
+bundle_reader_next(struct bundle_reader *r, struct bundle_entry *e,
+    struct error *err)
+{
+	struct archive_entry	*ae;
+	const char		*path, *kind;
+	locale_t		 old;
+	int			 rc, ar;
+
+	old = uselocale(r->loc);
+	if (r->failed) {
+		rc = error_set(err, SATCHEL_ERR,
+		    "%s: archive reader unusable after an earlier error",
+		    r->name);
+		goto out;
+	}
+	if (r->eof) {
+		rc = 0;
+		goto out;
+	}
+	free(r->path);
+	r->path = NULL;
+	r->size = r->done = 0;
+	r->index++;
+
+	/* Skips (and so checks) whatever the caller left unread. */
+	ar = archive_read_next_header(r->a, &ae);
+	if (ar == ARCHIVE_EOF) {
+		r->eof = 1;
+		rc = 0;
+		goto out;
+	}
+	if (ar != ARCHIVE_OK) {
+		rc = error_set(err, SATCHEL_EINVALID,
+		    "%s: truncated or corrupt archive: entry %ju: %s", r->name,
+		    (uintmax_t)r->index, bundle_archive_errstr(r->a));
+		goto out;
+	}
+	if ((path = archive_entry_pathname_utf8(ae)) == NULL) {
+		rc = error_set(err, SATCHEL_EINVALID,
+		    "%s: entry %ju: path is not valid UTF-8", r->name,
+		    (uintmax_t)r->index);
+		goto out;
+	}
+	if ((kind = bundle_reader_entry_kind(ae)) != NULL) {
+		rc = error_set(err, SATCHEL_EINVALID,
+		    "%s: %s: %s entries are not allowed", r->name, path, kind);
+		goto out;
+	}
+	if (!archive_entry_size_is_set(ae) || archive_entry_size(ae) < 0) {
+		rc = error_set(err, SATCHEL_EINVALID,
+		    "%s: %s: entry has no valid size", r->name, path);
+		goto out;
+	}
+
+	r->path = xstrdup(path);
+	r->size = (uint64_t)archive_entry_size(ae);
+	e->path = r->path;		/* ours until the next call */
+	e->mode = (uint32_t)(archive_entry_perm(ae) & 07777);
+	e->size = r->size;
+	e->mtime = (int64_t)archive_entry_mtime(ae);
+	rc = 1;
+out:
+	if (rc < 0)
+		r->failed = 1;
+	uselocale(old);
+	return rc;
+}
+
+/*
+ * Streams the current entry. libarchive reports most truncation itself,
+ * but a 0 before the declared size must never pass for the end of the
+ * entry, and no call may hand out more than the declared size.
+ */
+ssize_t
+bundle_reader_read(struct bundle_reader *r, void *buf, size_t len,
+    struct error *err)
+{
+	uint64_t	 left;
+	size_t		 want;
+	la_ssize_t	 n;
+	locale_t	 old;
+	ssize_t		 rc;
+
+	old = uselocale(r->loc);
+	if (r->failed) {
+		rc = error_set(err, SATCHEL_ERR,
+		    "%s: archive reader unusable after an earlier error",
+		    r->name);
+		goto out;
+	}
+	if (r->path == NULL) {
+		rc = error_set(err, SATCHEL_EINVALID,
+		    "%s: read without a current entry", r->name);
+		goto out;
+	}
+	left = r->size - r->done;
+	if (left == 0 || len == 0) {
+		rc = 0;
+		goto out;
+	}
+	want = len;
+	if (want > left)
+		want = (size_t)left;
+	if (want > SSIZE_MAX)
+		want = SSIZE_MAX;
+
+	n = archive_read_data(r->a, buf, want);
+	if (n < 0) {
+		rc = error_set(err, SATCHEL_EINVALID,
+		    "%s: truncated or corrupt archive: %s: %s", r->name,
+		    r->path, bundle_archive_errstr(r->a));
+		goto out;
+	}
+	if (n == 0) {
+		rc = error_set(err, SATCHEL_EINVALID,
+		    "%s: %s: truncated data (%ju of %ju bytes)", r->name,
+		    r->path, (uintmax_t)r->done, (uintmax_t)r->size);
+		goto out;
+	}
+	if ((size_t)n > want) {
+		rc = error_set(err, SATCHEL_EINVALID,
+		    "%s: %s: more data than the declared size", r->name,
+		    r->path);
+		goto out;
+	}
+	r->done += (uint64_t)n;
+	rc = n;
+out:
+	if (rc < 0)
+		r->failed = 1;
+	uselocale(old);
+	return rc;
+}
+
+void
+bundle_reader_free(struct bundle_reader *r)
+{
+	locale_t	 old;
+
+	if (r == NULL)
+		return;
+	if (r->a != NULL) {
+		old = uselocale(r->loc);
+		archive_read_free(r->a);
+		uselocale(old);
+	}
+	if (r->loc != (locale_t)0)
+		freelocale(r->loc);
+	free(r->name);
+	free(r->path);
+	free(r);
+}

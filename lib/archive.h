@@ -1,0 +1,58 @@
+/*
+ * archive.h: bundle archives on disk (pax tar compressed with zstd). The
+ * only module that includes <archive.h>. It knows tar and zstd, not
+ * manifests: lib/bundle.c decides what goes in and checks what comes out.
+ */
+#ifndef SATCHEL_ARCHIVE_H
+#define SATCHEL_ARCHIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+struct bundle_writer;
+struct bundle_reader;
+
+/* Starts an archive written to fd (left open; the caller fsyncs and
+ * closes). Output is reproducible: the same calls give the same bytes.
+ * Every entry is a regular file owned by uid/gid 0 with no user or group
+ * names, modification time mtime, no other times, no extended
+ * attributes; paths are stored as UTF-8 (pax headers where needed). */
+int	bundle_writer_open(struct bundle_writer **out, int fd, int64_t mtime,
+	    struct error *err);
+/* Starts an entry of exactly size bytes; mode is 0644 or 0755. */
+int	bundle_writer_begin(struct bundle_writer *, const char *path,
+	    uint32_t mode, uint64_t size, struct error *err);
+int	bundle_writer_write(struct bundle_writer *, const void *data,
+	    size_t len, struct error *err);
+/* Writes the end of the archive and flushes everything to fd. */
+int	bundle_writer_finish(struct bundle_writer *, struct error *err);
+void	bundle_writer_free(struct bundle_writer *);	/* NULL-safe */
+
+struct bundle_entry {
+	const char	*path;	/* UTF-8; valid until the next call */
+	uint32_t	 mode;	/* permission bits only, e.g. 0644 */
+	uint64_t	 size;
+	int64_t		 mtime;
+};
+
+/* Opens the archive at path for streaming reads; name is used in
+ * messages (usually the same path). */
+int	bundle_reader_open(struct bundle_reader **out, const char *path,
+	    struct error *err);
+/* Advances to the next entry: 1 and *e filled, 0 at the end of the
+ * archive, negative on error. Refuses (EINVALID, naming the entry) any
+ * entry that is not a regular file (directories, symlinks, hardlinks,
+ * devices), and corrupt or truncated data. Path safety is the caller's
+ * job. */
+int	bundle_reader_next(struct bundle_reader *, struct bundle_entry *e,
+	    struct error *err);
+/* Reads the current entry's data: bytes read, 0 at its end, negative on
+ * error (corrupt or truncated archive). */
+ssize_t	bundle_reader_read(struct bundle_reader *, void *buf, size_t len,
+	    struct error *err);
+void	bundle_reader_free(struct bundle_reader *);	/* NULL-safe */
+
+#endif

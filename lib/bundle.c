@@ -1,0 +1,764 @@
+/*
+ * bundle.c owns the bundle archive as a release: what goes into it at
+ * build time, in what order, and the streaming checks that prove an
+ * archive matches its signed manifest.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "archive.h"
+#include "bundle-conf.h"
+#include "bundle.h"
+#include "fsutil.h"
+#include "git.h"
+#include "path.h"
+#include "util.h"
+
+#define COPY_CHUNK	(256 * 1024)
+
+void
+bundle_head_free(struct bundle_head *h)
+{
+	if (h == NULL)
+		return;
+	free(h->manifest_buf);
+	manifest_free(h->manifest);
+	sigs_free(&h->sigs);
+	memset(h, 0, sizeof *h);
+}
+
+void
+bundle_report_free(struct bundle_report *r)
+{
+	size_t	i;
+
+	if (r == NULL)
+		return;
+	bundle_head_free(&r->head);
+	free(r->out_path);
+	for (i = 0; i < r->nsigners; i++)
+		free(r->signers[i]);
+	free(r->signers);
+	memset(r, 0, sizeof *r);
+}
+
+static void
+report_add_signer(struct bundle_report *r, const char *id)
+{
+	r->signers = xreallocarray(r->signers, r->nsigners + 1, sizeof *r->signers);
+	r->signers[r->nsigners++] = xstrdup(id);
+}
+
+static void
+progress(const struct bundle_build_opts *o, const char *what, uint64_t done,
+    uint64_t total)
+{
+	if (o->progress != NULL)
+		o->progress(o->progress_arg, what, done, total);
+}
+
+/* Reads the current entry whole, refusing more than max bytes before
+ * allocating anything. */
+static int
+entry_read_small(struct bundle_reader *r, const struct bundle_entry *e,
+    size_t max, const char *name, char **out, size_t *len, struct error *err)
+{
+	char	*buf;
+	size_t	 got = 0;
+	ssize_t	 n;
+
+	if (e->size > max)
+		return error_set(err, SATCHEL_ELIMIT,
+		    "%s: %s is %llu bytes, over the limit of %zu", name, e->path,
+		    (unsigned long long)e->size, max);
+	buf = xmalloc((size_t)e->size + 1);
+	while (got < e->size) {
+		if ((n = bundle_reader_read(r, buf + got, (size_t)e->size - got, err)) < 0) {
+			free(buf);
+			return (int)n;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got != e->size) {
+		free(buf);
+		return error_set(err, SATCHEL_EINVALID, "%s: %s is truncated", name,
+		    e->path);
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	return 0;
+}
+
+/* The first two entries, in this order, or the archive is not a bundle. */
+static int
+head_read(struct bundle_reader *r, const char *name, struct bundle_head *h,
+    struct error *err)
+{
+	struct bundle_entry	 e;
+	char			*sbuf = NULL;
+	size_t			 slen = 0;
+	int			 rc;
+
+	memset(h, 0, sizeof *h);
+	if ((rc = bundle_reader_next(r, &e, err)) < 0)
+		goto out;
+	if (rc == 0 || strcmp(e.path, BUNDLE_ENTRY_MANIFEST) != 0) {
+		rc = error_set(err, SATCHEL_EINVALID,
+		    "%s: not a Satchel bundle (the first entry is not %s)", name,
+		    BUNDLE_ENTRY_MANIFEST);
+		goto out;
+	}
+	if ((rc = entry_read_small(r, &e, MANIFEST_MAX, name, &h->manifest_buf,
+	    &h->manifest_len, err)) != 0)
+		goto out;
+	if ((rc = manifest_parse(&h->manifest, h->manifest_buf, h->manifest_len,
+	    BUNDLE_ENTRY_MANIFEST, err)) != 0) {
+		error_prefix(err, "%s", name);
+		goto out;
+	}
+	if ((rc = bundle_reader_next(r, &e, err)) < 0)
+		goto out;
+	if (rc == 0 || strcmp(e.path, BUNDLE_ENTRY_SIGNATURES) != 0) {
+		rc = error_set(err, SATCHEL_EINVALID,
+		    "%s: the second entry is not %s", name, BUNDLE_ENTRY_SIGNATURES);
+		goto out;
+	}
+	if ((rc = entry_read_small(r, &e, SIGS_BLOCK_MAX, name, &sbuf, &slen,
+	    err)) != 0)
+		goto out;
+	if ((rc = sigs_parse(&h->sigs, sbuf, slen, BUNDLE_ENTRY_SIGNATURES, err)) != 0) {
+		error_prefix(err, "%s", name);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(sbuf);
+	if (rc != 0)
+		bundle_head_free(h);
+	return rc;
+}
+
+int
+bundle_read_head(const char *path, struct bundle_head *out, struct error *err)
+{
+	struct bundle_reader	*r = NULL;
+	int			 rc;
+
+	if ((rc = bundle_reader_open(&r, path, err)) != 0)
+		return rc;
+	rc = head_read(r, path, out, err);
+	bundle_reader_free(r);
+	return rc;
+}
+
+/* Why one function for verify and sign: both must prove, entry by entry
+ * and in one pass, that the archive holds exactly the manifest's files;
+ * sign also copies each byte it checked into the new archive. */
+static int
+body_check(struct bundle_reader *r, const char *name, const struct manifest *m,
+    struct bundle_writer *w, struct error *err)
+{
+	struct sha256_ctx	*h = sha256_new();
+	struct bundle_entry	 e;
+	struct error		 perr;
+	uint8_t			 digest[SHA256_LEN];
+	char			*chunk = xmalloc(COPY_CHUNK);
+	size_t			 i;
+	int			 rc;
+
+	for (i = 0; i <= m->nfiles; i++) {
+		const struct manifest_file	*f = i < m->nfiles ? &m->files[i] : NULL;
+		const struct manifest_file	*other;
+		uint64_t			 got = 0;
+		ssize_t				 n;
+
+		if ((rc = bundle_reader_next(r, &e, err)) < 0) {
+			error_prefix(err, "%s", name);
+			goto out;
+		}
+		if (rc == 0) {
+			if (f == NULL)
+				break;
+			rc = error_set(err, SATCHEL_EINVALID,
+			    "%s: file \"%s\" is missing (the archive ends after %zu of %zu files)",
+			    name, f->path, i, m->nfiles);
+			goto out;
+		}
+		if (path_check(e.path, strlen(e.path), &perr) != 0) {
+			rc = error_set(err, SATCHEL_EINVALID, "%s: unsafe entry %s",
+			    name, perr.msg);
+			goto out;
+		}
+		if (f == NULL || strcmp(e.path, f->path) != 0) {
+			other = manifest_find_file(m, e.path);
+			if (other == NULL)
+				rc = error_set(err, SATCHEL_EINVALID,
+				    "%s: extra file \"%s\" is not in the manifest",
+				    name, e.path);
+			else if (other < f || f == NULL)
+				rc = error_set(err, SATCHEL_EINVALID,
+				    "%s: file \"%s\" appears twice", name, e.path);
+			else if (strcmp(e.path, BUNDLE_ENTRY_MANIFEST) == 0 ||
+			    strcmp(e.path, BUNDLE_ENTRY_SIGNATURES) == 0)
+				rc = error_set(err, SATCHEL_EINVALID,
+				    "%s: \"%s\" appears twice", name, e.path);
+			else
+				rc = error_set(err, SATCHEL_EINVALID,
+				    "%s: file \"%s\" is missing or out of order "
+				    "(found \"%s\" where the manifest lists it)",
+				    name, f->path, e.path);
+			goto out;
+		}
+		if (e.mode != f->mode) {
+			rc = error_set(err, SATCHEL_EINVALID,
+			    "%s: file \"%s\" has mode %o, the manifest says %o",
+			    name, f->path, e.mode, f->mode);
+			goto out;
+		}
+		if (e.size != f->size) {
+			rc = error_set(err, SATCHEL_EINVALID,
+			    "%s: file \"%s\" is %llu bytes, the manifest says %llu",
+			    name, f->path, (unsigned long long)e.size,
+			    (unsigned long long)f->size);
+			goto out;
+		}
+		if (w != NULL && (rc = bundle_writer_begin(w, f->path, f->mode,
+		    f->size, err)) != 0)
+			goto out;
+		while ((n = bundle_reader_read(r, chunk, COPY_CHUNK, err)) > 0) {
+			got += (uint64_t)n;
+			if (got > f->size)
+				break;
+			sha256_update(h, chunk, (size_t)n);
+			if (w != NULL && (rc = bundle_writer_write(w, chunk,
+			    (size_t)n, err)) != 0)
+				goto out;
+		}
+		if (n < 0) {
+			rc = (int)n;
+			error_prefix(err, "%s", name);
+			goto out;
+		}
+		if (got != f->size) {
+			rc = error_set(err, SATCHEL_EINVALID,
+			    "%s: file \"%s\" holds %llu bytes, the manifest says %llu",
+			    name, f->path, (unsigned long long)got,
+			    (unsigned long long)f->size);
+			goto out;
+		}
+		sha256_final(h, digest);
+		if (memcmp(digest, f->sha256, SHA256_LEN) != 0) {
+			char	want[SHA256_HEX_LEN + 1], have[SHA256_HEX_LEN + 1];
+
+			hex_encode(want, f->sha256, SHA256_LEN);
+			hex_encode(have, digest, SHA256_LEN);
+			rc = error_set(err, SATCHEL_EVERIFY,
+			    "%s: file \"%s\" has been altered (SHA-256 %s, the manifest says %s)",
+			    name, f->path, have, want);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(chunk);
+	sha256_free(h);
+	return rc;
+}
+
+/* Signature rules shared by verify and sign's report. */
+static int
+head_check_signers(const struct bundle_head *h, const char *name,
+    const struct pubkey *keys, size_t nkeys, const struct trust *trust,
+    struct bundle_report *rep, struct error *err)
+{
+	const struct manifest	*m = h->manifest;
+	size_t			 i, j;
+	int			 rc;
+
+	if (keys != NULL && nkeys > 0) {
+		for (i = 0; i < nkeys; i++) {
+			rc = sigs_check(&h->sigs, &keys[i], SIG_DOMAIN_MANIFEST,
+			    h->manifest_buf, h->manifest_len);
+			if (rc == SATCHEL_EVERIFY)
+				return error_set(err, SATCHEL_EVERIFY,
+				    "%s: the signature by key %s does not verify "
+				    "(the manifest or the signature was altered)",
+				    name, keys[i].id);
+			if (rc == 0)
+				report_add_signer(rep, keys[i].id);
+		}
+		if (rep->nsigners == 0) {
+			struct buf	b;
+
+			buf_init(&b);
+			for (i = 0; i < h->sigs.n; i++)
+				buf_printf(&b, "%s%s", i ? ", " : "", h->sigs.v[i].keyid);
+			rc = error_set(err, SATCHEL_EVERIFY,
+			    "%s: not signed by any of the given keys (%s)", name,
+			    h->sigs.n == 0 ? "the bundle has no signature" : b.data);
+			buf_free(&b);
+			return rc;
+		}
+	}
+	if (trust != NULL) {
+		int	 covered = 0;
+
+		for (i = 0; i < trust->npublishers; i++) {
+			const struct pubkey	*k = &trust->publishers[i].key;
+
+			rc = sigs_check(&h->sigs, k, SIG_DOMAIN_MANIFEST,
+			    h->manifest_buf, h->manifest_len);
+			if (rc == SATCHEL_EVERIFY)
+				return error_set(err, SATCHEL_EVERIFY,
+				    "%s: the signature by publisher key %s does not verify "
+				    "(the manifest or the signature was altered)",
+				    name, k->id);
+			if (rc != 0)
+				continue;
+			if (!trust_publisher_allows(trust, k, m->name)) {
+				for (j = 0; j < rep->nsigners; j++)
+					if (strcmp(rep->signers[j], k->id) == 0)
+						break;
+				continue;
+			}
+			covered = 1;
+			for (j = 0; j < rep->nsigners; j++)
+				if (strcmp(rep->signers[j], k->id) == 0)
+					break;
+			if (j == rep->nsigners)
+				report_add_signer(rep, k->id);
+		}
+		if (!covered) {
+			for (i = 0; i < h->sigs.n; i++)
+				for (j = 0; j < trust->npublishers; j++)
+					if (strcmp(h->sigs.v[i].keyid,
+					    trust->publishers[j].key.id) == 0)
+						return error_set(err, SATCHEL_EVERIFY,
+						    "%s: signed by publisher key %s, which the trust "
+						    "policy does not allow to publish \"%s\"",
+						    name, h->sigs.v[i].keyid, m->name);
+			return error_set(err, SATCHEL_EVERIFY,
+			    "%s: no signature by a publisher key of the trust policy "
+			    "(%zu signature%s by unknown keys)", name, h->sigs.n,
+			    h->sigs.n == 1 ? "" : "s");
+		}
+	}
+	return 0;
+}
+
+int
+bundle_verify(const char *path, const struct pubkey *keys, size_t nkeys,
+    const struct trust *trust, struct bundle_report *out, struct error *err)
+{
+	struct bundle_reader	*r = NULL;
+	struct bundle_report	 rep;
+	int			 rc;
+
+	memset(&rep, 0, sizeof rep);
+	if ((rc = bundle_reader_open(&r, path, err)) != 0)
+		goto out;
+	if ((rc = head_read(r, path, &rep.head, err)) != 0)
+		goto out;
+	if ((rc = head_check_signers(&rep.head, path, keys, nkeys, trust, &rep,
+	    err)) != 0)
+		goto out;
+	if ((rc = body_check(r, path, rep.head.manifest, NULL, err)) != 0)
+		goto out;
+	*out = rep;
+	memset(&rep, 0, sizeof rep);	/* ownership moved to the caller */
+out:
+	bundle_reader_free(r);
+	bundle_report_free(&rep);
+	return rc;
+}
+
+/* Writes the two head entries; the rest follows in manifest order. */
+static int
+head_write(struct bundle_writer *w, const char *mbuf, size_t mlen,
+    const struct sigs *sigs, struct error *err)
+{
+	char	*sbuf;
+	size_t	 slen;
+	int	 rc;
+
+	if ((rc = bundle_writer_begin(w, BUNDLE_ENTRY_MANIFEST, 0644, mlen, err)) != 0 ||
+	    (rc = bundle_writer_write(w, mbuf, mlen, err)) != 0)
+		return rc;
+	sigs_encode(sigs, &sbuf, &slen);
+	if ((rc = bundle_writer_begin(w, BUNDLE_ENTRY_SIGNATURES, 0644, slen, err)) == 0)
+		rc = bundle_writer_write(w, sbuf, slen, err);
+	free(sbuf);
+	return rc;
+}
+
+int
+bundle_sign(const char *path, struct privkey **keys, size_t nkeys,
+    int *changed, struct bundle_report *out, struct error *err)
+{
+	struct bundle_reader	*r = NULL;
+	struct bundle_writer	*w = NULL;
+	struct bundle_report	 rep;
+	struct atomic_file	 af = { -1, NULL, NULL };
+	struct sigs		 before = { NULL, 0 };
+	size_t			 i;
+	int			 rc;
+
+	memset(&rep, 0, sizeof rep);
+	*changed = 0;
+	if ((rc = bundle_reader_open(&r, path, err)) != 0)
+		goto out;
+	if ((rc = head_read(r, path, &rep.head, err)) != 0)
+		goto out;
+	before.v = xreallocarray(NULL, rep.head.sigs.n, sizeof *before.v);
+	before.n = rep.head.sigs.n;
+	memcpy(before.v, rep.head.sigs.v, before.n * sizeof *before.v);
+	for (i = 0; i < nkeys; i++) {
+		struct pubkey	pub;
+
+		privkey_public(keys[i], &pub);
+		if ((rc = sigs_add(&rep.head.sigs, keys[i], SIG_DOMAIN_MANIFEST,
+		    rep.head.manifest_buf, rep.head.manifest_len, err)) != 0)
+			goto out;
+		report_add_signer(&rep, pub.id);
+	}
+	if (before.n == rep.head.sigs.n &&
+	    memcmp(before.v, rep.head.sigs.v, before.n * sizeof *before.v) == 0) {
+		/* Still prove the archive is whole before saying it is signed. */
+		rc = body_check(r, path, rep.head.manifest, NULL, err);
+		goto done;
+	}
+	if ((rc = atomic_file_open(&af, path, 0644, err)) != 0)
+		goto out;
+	if ((rc = bundle_writer_open(&w, af.fd, rep.head.manifest->time, err)) != 0 ||
+	    (rc = head_write(w, rep.head.manifest_buf, rep.head.manifest_len,
+	    &rep.head.sigs, err)) != 0 ||
+	    (rc = body_check(r, path, rep.head.manifest, w, err)) != 0 ||
+	    (rc = bundle_writer_finish(w, err)) != 0)
+		goto out;
+	if ((rc = atomic_file_commit(&af, err)) != 0)
+		goto out;
+	*changed = 1;
+done:
+	if (rc == 0) {
+		*out = rep;
+		memset(&rep, 0, sizeof rep);
+	}
+out:
+	sigs_free(&before);
+	bundle_writer_free(w);
+	atomic_file_abort(&af);
+	bundle_reader_free(r);
+	bundle_report_free(&rep);
+	return rc;
+}
+
+/* --- build --- */
+
+static int
+lesson_collect(struct gitrepo *repo, const struct gitrepo_files *files,
+    struct manifest *m, struct error *err)
+{
+	size_t	i, j;
+	int	rc = 0;
+
+	for (i = 0; i < files->n; i++) {
+		const char	*p = files->v[i].path, *id, *slash;
+		char		*lid;
+
+		if (strncmp(p, "lessons/", 8) != 0)
+			continue;
+		id = p + 8;
+		if ((slash = strchr(id, '/')) == NULL)
+			continue;	/* a file directly under lessons/ */
+		lid = xstrndup(id, (size_t)(slash - id));
+		if (m->nlessons > 0 && strcmp(m->lessons[m->nlessons - 1].id, lid) == 0) {
+			free(lid);
+			continue;
+		}
+		if (lesson_id_check(lid) != 0) {
+			rc = error_set(err, SATCHEL_EINVALID,
+			    "lessons/%s: lesson id must be 1-64 of a-z, 0-9, '.', '_' and '-', "
+			    "starting with a letter or digit", lid);
+			free(lid);
+			return rc;
+		}
+		m->lessons = xreallocarray(m->lessons, m->nlessons + 1, sizeof *m->lessons);
+		memset(&m->lessons[m->nlessons], 0, sizeof *m->lessons);
+		m->lessons[m->nlessons++].id = lid;
+	}
+	if (m->nlessons == 0)
+		return error_set(err, SATCHEL_EINVALID,
+		    "no lessons: a bundle needs at least one lessons/ID/ directory");
+	for (i = 0; i < m->nlessons; i++) {
+		struct manifest_lesson	*l = &m->lessons[i];
+		char			*conf = xasprintf("lessons/%s/lesson.conf", l->id);
+		char			*entry;
+		const char		*e;
+		void			*data = NULL;
+		size_t			 len;
+
+		for (j = 0; j < files->n; j++)
+			if (strcmp(files->v[j].path, conf) == 0)
+				break;
+		if (j < files->n) {
+			if (files->v[j].size > 1024 * 1024) {
+				rc = error_set(err, SATCHEL_ELIMIT, "%s: larger than 1 MiB", conf);
+			} else if ((rc = gitrepo_read_blob(repo, files->v[j].oid, &data,
+			    &len, err)) == 0)
+				rc = lesson_conf_parse(&l->meta, data, len, conf, err);
+			free(data);
+			if (rc != 0) {
+				free(conf);
+				return rc;
+			}
+		}
+		free(conf);
+		if (meta_get(&l->meta, "entry") == NULL)
+			meta_add(&l->meta, "entry", "index.html");
+		if (meta_get(&l->meta, "title") == NULL)
+			meta_add(&l->meta, "title", l->id);
+		meta_sort(&l->meta);
+		e = meta_get(&l->meta, "entry");
+		entry = xasprintf("lessons/%s/%s", l->id, e);
+		for (j = 0; j < files->n; j++)
+			if (strcmp(files->v[j].path, entry) == 0)
+				break;
+		if (j == files->n) {
+			rc = error_set(err, SATCHEL_EINVALID,
+			    "lessons/%s: the entry page \"%s\" is missing%s", l->id, e,
+			    strcmp(e, "index.html") == 0 ?
+			    " (add it, or name another with \"entry\" in lesson.conf)" : "");
+			free(entry);
+			return rc;
+		}
+		free(entry);
+	}
+	return 0;
+}
+
+/* The manifest of a commit: bundle.conf, lessons, changelog, and the
+ * SHA-256 of every file (the first of the two passes over the blobs). */
+static int
+build_manifest(struct gitrepo *repo, const struct gitrepo_commit *c,
+    const struct gitrepo_files *files, const struct bundle_build_opts *o,
+    struct manifest **out, struct error *err)
+{
+	struct manifest		*m = manifest_new();
+	struct bundle_conf	 conf;
+	struct error		 perr;
+	void			*data = NULL;
+	size_t			 len, i, conf_i = files->n;
+	uint64_t		 total = 0, done = 0;
+	int			 rc;
+
+	memset(&conf, 0, sizeof conf);
+	if (files->n == 0) {
+		rc = error_set(err, SATCHEL_EINVALID,
+		    "%s: the tree of %s is empty; nothing to build", o->repo, o->rev);
+		goto out;
+	}
+	for (i = 0; i < files->n; i++) {
+		const char	*p = files->v[i].path;
+
+		if (path_check(p, strlen(p), &perr) != 0) {
+			rc = error_set(err, SATCHEL_EINVALID, "%s: %s", o->repo, perr.msg);
+			goto out;
+		}
+		if (strncmp(p, BUNDLE_RESERVED_DIR "/", strlen(BUNDLE_RESERVED_DIR) + 1) == 0) {
+			rc = error_set(err, SATCHEL_EINVALID,
+			    "%s: \"%s\": the directory %s/ is reserved for the archive's own entries",
+			    o->repo, p, BUNDLE_RESERVED_DIR);
+			goto out;
+		}
+		if (files->v[i].size > MANIFEST_FILE_MAX) {
+			rc = error_set(err, SATCHEL_ELIMIT, "%s: \"%s\" is larger than %llu bytes",
+			    o->repo, p, (unsigned long long)MANIFEST_FILE_MAX);
+			goto out;
+		}
+		if (strcmp(p, "bundle.conf") == 0)
+			conf_i = i;
+		total += files->v[i].size;
+	}
+	if (files->n > MANIFEST_FILES_MAX || total > MANIFEST_TOTAL_MAX) {
+		rc = error_set(err, SATCHEL_ELIMIT, "%s: too many files or bytes for one bundle",
+		    o->repo);
+		goto out;
+	}
+	if (conf_i == files->n) {
+		rc = error_set(err, SATCHEL_ENOTFOUND,
+		    "%s: no bundle.conf at the root of the tree of %s "
+		    "(is this a Satchel bundle repository? `satchel init` makes one)",
+		    o->repo, o->rev);
+		goto out;
+	}
+	if (files->v[conf_i].size > 1024 * 1024) {
+		rc = error_set(err, SATCHEL_ELIMIT, "bundle.conf: larger than 1 MiB");
+		goto out;
+	}
+	if ((rc = gitrepo_read_blob(repo, files->v[conf_i].oid, &data, &len, err)) != 0)
+		goto out;
+	if ((rc = bundle_conf_parse(&conf, data, len, "bundle.conf", err)) != 0)
+		goto out;
+	m->name = conf.name;
+	m->label = conf.label;
+	m->serial = conf.serial;
+	m->meta = conf.meta;
+	memset(&conf, 0, sizeof conf);	/* ownership moved to m */
+	memcpy(m->commit, c->commit, sizeof m->commit);
+	memcpy(m->tree, c->tree, sizeof m->tree);
+	m->time = c->time < 0 ? 0 : c->time;
+	if ((rc = lesson_collect(repo, files, m, err)) != 0)
+		goto out;
+	if ((rc = gitrepo_changelog(repo, c, m->serial, MANIFEST_CHANGELOG_MAX,
+	    &m->changelog, &m->nchangelog, err)) != 0)
+		goto out;
+	m->files = xcalloc(files->n, sizeof *m->files);
+	for (i = 0; i < files->n; i++) {
+		struct manifest_file	*f = &m->files[i];
+
+		free(data);
+		data = NULL;
+		if ((rc = gitrepo_read_blob(repo, files->v[i].oid, &data, &len, err)) != 0)
+			goto out;
+		f->path = xstrdup(files->v[i].path);
+		f->mode = files->v[i].mode;
+		f->size = len;
+		m->nfiles++;
+		sha256(data, len, f->sha256);
+		m->total_size += len;
+		done += len;
+		progress(o, "hashing", done, total);
+	}
+	manifest_sort(m);
+	*out = m;
+	m = NULL;		/* ownership moved to the caller */
+out:
+	free(data);
+	bundle_conf_free(&conf);
+	manifest_free(m);
+	return rc;
+}
+
+/* The second pass: the same blobs, in the same (manifest) order, into
+ * the archive. The git module lists files sorted bytewise, which is the
+ * manifest's order too. */
+static int
+build_write(struct gitrepo *repo, const struct gitrepo_files *files,
+    const struct manifest *m, const char *mbuf, size_t mlen,
+    const struct sigs *sigs, const char *path,
+    const struct bundle_build_opts *o, struct error *err)
+{
+	struct atomic_file	 af = { -1, NULL, NULL };
+	struct bundle_writer	*w = NULL;
+	void			*data = NULL;
+	size_t			 len, i;
+	uint64_t		 done = 0;
+	int			 rc;
+
+	if ((rc = atomic_file_open(&af, path, 0644, err)) != 0)
+		goto out;
+	if ((rc = bundle_writer_open(&w, af.fd, m->time, err)) != 0 ||
+	    (rc = head_write(w, mbuf, mlen, sigs, err)) != 0)
+		goto out;
+	for (i = 0; i < m->nfiles; i++) {
+		const struct manifest_file	*f = &m->files[i];
+
+		if (strcmp(files->v[i].path, f->path) != 0)
+			fatal("build: file order differs at %s", f->path);
+		free(data);
+		data = NULL;
+		if ((rc = gitrepo_read_blob(repo, files->v[i].oid, &data, &len,
+		    err)) != 0)
+			goto out;
+		if (len != f->size) {
+			rc = error_set(err, SATCHEL_ERR, "%s: changed while building", f->path);
+			goto out;
+		}
+		if ((rc = bundle_writer_begin(w, f->path, f->mode, f->size, err)) != 0 ||
+		    (rc = bundle_writer_write(w, data, len, err)) != 0)
+			goto out;
+		done += len;
+		progress(o, "writing", done, m->total_size);
+	}
+	if ((rc = bundle_writer_finish(w, err)) != 0)
+		goto out;
+	rc = atomic_file_commit(&af, err);
+out:
+	free(data);
+	bundle_writer_free(w);
+	atomic_file_abort(&af);
+	return rc;
+}
+
+int
+bundle_build(const struct bundle_build_opts *o, struct bundle_report *out,
+    struct error *err)
+{
+	struct gitrepo		*repo = NULL;
+	struct gitrepo_commit	 c;
+	struct gitrepo_files	 files = { NULL, 0 };
+	struct bundle_report	 rep;
+	char			*sbuf = NULL, *tagmsg = NULL;
+	size_t			 slen, i;
+	uint64_t		 maxtag = 0;
+	int			 rc;
+
+	memset(&rep, 0, sizeof rep);
+	if ((rc = gitrepo_open(&repo, o->repo, err)) != 0 ||
+	    (rc = gitrepo_resolve(repo, o->rev, &c, err)) != 0 ||
+	    (rc = gitrepo_list_files(repo, &c, &files, err)) != 0)
+		goto out;
+	if ((rc = build_manifest(repo, &c, &files, o, &rep.head.manifest, err)) != 0)
+		goto out;
+	if (o->tag) {
+		if ((rc = gitrepo_max_release_tag(repo, &maxtag, err)) != 0)
+			goto out;
+		if (rep.head.manifest->serial <= maxtag) {
+			rc = error_set(err, SATCHEL_EINVALID,
+			    "bundle.conf: serial %llu is not greater than the latest "
+			    "release tag satchel/%llu; raise serial to tag a new release",
+			    (unsigned long long)rep.head.manifest->serial,
+			    (unsigned long long)maxtag);
+			goto out;
+		}
+	}
+	manifest_encode(rep.head.manifest, &rep.head.manifest_buf,
+	    &rep.head.manifest_len);
+	for (i = 0; i < o->nkeys; i++) {
+		struct pubkey	pub;
+
+		privkey_public(o->keys[i], &pub);
+		if ((rc = sigs_add(&rep.head.sigs, o->keys[i], SIG_DOMAIN_MANIFEST,
+		    rep.head.manifest_buf, rep.head.manifest_len, err)) != 0)
+			goto out;
+		report_add_signer(&rep, pub.id);
+	}
+	rep.out_path = o->out != NULL ? xstrdup(o->out) :
+	    xasprintf("%s-%s.satchel", rep.head.manifest->name,
+	    rep.head.manifest->label);
+	if ((rc = build_write(repo, &files, rep.head.manifest, rep.head.manifest_buf,
+	    rep.head.manifest_len, &rep.head.sigs, rep.out_path, o, err)) != 0)
+		goto out;
+	if (o->tag) {
+		sigs_encode(&rep.head.sigs, &sbuf, &slen);
+		tagmsg = xasprintf("%s%s", rep.head.manifest_buf, sbuf);
+		if ((rc = gitrepo_create_release_tag(repo, &c,
+		    rep.head.manifest->serial, tagmsg, err)) != 0)
+			goto out;
+	}
+	*out = rep;
+	memset(&rep, 0, sizeof rep);	/* ownership moved to the caller */
+out:
+	free(sbuf);
+	free(tagmsg);
+	gitrepo_files_free(&files);
+	gitrepo_free(repo);
+	bundle_report_free(&rep);
+	return rc;
+}

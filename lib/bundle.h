@@ -1,0 +1,75 @@
+/*
+ * bundle.h: releases as bundle archives: building one from a git commit,
+ * reading its head (manifest and signatures), verifying it, re-signing
+ * it. Layout in protocol/SPEC.md, "Bundle archive".
+ */
+#ifndef SATCHEL_BUNDLE_H
+#define SATCHEL_BUNDLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto.h"
+#include "error.h"
+#include "manifest.h"
+#include "sigs.h"
+#include "trust.h"
+
+#define BUNDLE_ENTRY_MANIFEST	".satchel/MANIFEST"
+#define BUNDLE_ENTRY_SIGNATURES	".satchel/SIGNATURES"
+#define BUNDLE_RESERVED_DIR	".satchel"
+
+/* Called now and then during long work; may be NULL. */
+typedef void (*bundle_progress_fn)(void *arg, const char *what,
+    uint64_t done, uint64_t total);
+
+struct bundle_build_opts {
+	const char		 *repo;		/* path to the repository */
+	const char		 *rev;		/* revision, e.g. "HEAD" */
+	const char		 *out;		/* NULL: NAME-LABEL.satchel */
+	struct privkey		**keys;		/* sign with these */
+	size_t			  nkeys;
+	int			  tag;		/* record satchel/SERIAL */
+	bundle_progress_fn	  progress;
+	void			 *progress_arg;
+};
+
+struct bundle_head {
+	char		*manifest_buf;	/* the exact signed bytes */
+	size_t		 manifest_len;
+	struct manifest	*manifest;
+	struct sigs	 sigs;
+};
+
+struct bundle_report {
+	struct bundle_head	 head;
+	char			*out_path;	/* build: where it was written */
+	char			**signers;	/* key ids that verified */
+	size_t			  nsigners;
+};
+
+int	bundle_build(const struct bundle_build_opts *, struct bundle_report *out,
+	    struct error *err);
+
+/* Reads only the manifest and signature entries of the archive at path. */
+int	bundle_read_head(const char *path, struct bundle_head *out,
+	    struct error *err);
+
+/* Streams the whole archive: every file against the manifest, and the
+ * signatures against keys (valid if at least one of them signed and none
+ * of their signatures is bad) or against trust (a publisher key whose
+ * patterns cover the bundle name). With neither, integrity only. */
+int	bundle_verify(const char *path, const struct pubkey *keys, size_t nkeys,
+	    const struct trust *trust, struct bundle_report *out,
+	    struct error *err);
+
+/* Adds signatures by keys, rewriting the archive in place (atomically)
+ * after checking every file; *changed is 0 when every key had already
+ * signed and the file was left alone. */
+int	bundle_sign(const char *path, struct privkey **keys, size_t nkeys,
+	    int *changed, struct bundle_report *out, struct error *err);
+
+void	bundle_head_free(struct bundle_head *);
+void	bundle_report_free(struct bundle_report *);
+
+#endif

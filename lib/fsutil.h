@@ -1,0 +1,39 @@
+/*
+ * fsutil.h: reading and writing whole files safely: size limits on read,
+ * and outputs that appear only when complete (temp file + rename).
+ */
+#ifndef SATCHEL_FSUTIL_H
+#define SATCHEL_FSUTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+/* Reads path whole (NUL-terminated for convenience); a file larger than
+ * max is ELIMIT, a missing one ENOTFOUND. Caller frees *out. */
+int	file_read_all(char **out, size_t *len, const char *path, size_t max,
+	    struct error *err);
+
+/* A file being written: data goes to a temporary file next to path that
+ * is renamed over path by atomic_file_commit and removed otherwise. */
+struct atomic_file {
+	int	 fd;
+	char	*path;
+	char	*tmp;
+};
+
+int	atomic_file_open(struct atomic_file *, const char *path, mode_t mode,
+	    struct error *err);
+/* fsyncs, closes and renames into place; then fsyncs the directory. */
+int	atomic_file_commit(struct atomic_file *, struct error *err);
+/* Removes the temporary file if it is still there. NULL-safe. */
+void	atomic_file_abort(struct atomic_file *);
+/* Writes all of buf; EINTR and short writes handled. */
+int	write_all(int fd, const void *buf, size_t len, const char *name,
+	    struct error *err);
+/* Writes data to path atomically with mode. */
+int	file_write_atomic(const char *path, const void *data, size_t len,
+	    mode_t mode, struct error *err);
+
+#endif

@@ -1,0 +1,708 @@
+/*
+ * git.c owns every use of libgit2: opening repositories, resolving
+ * revisions, listing and reading the files of a commit, the satchel/N
+ * release tags, changelogs between them, and turning a plain directory
+ * into a one-commit repository. Nothing outside this file sees a git2 type.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <git2.h>
+
+#include "error.h"
+#include "git.h"
+#include "util.h"
+
+#define GITREPO_TAG_PREFIX	"refs/tags/satchel/"
+#define GITREPO_TAG_GLOB	GITREPO_TAG_PREFIX "*"
+#define GITREPO_SIG_NAME	"Satchel"
+#define GITREPO_SIG_EMAIL	"satchel@localhost"
+
+struct gitrepo {
+	git_repository	*repo;
+	char		*path;
+};
+
+/* A directory still to be listed by gitrepo_list_files. */
+struct gitrepo_dir {
+	git_oid	 id;
+	char	*prefix;		/* "" for the root, else "a/b/" */
+};
+
+/* What gitrepo_tags_cb collects: the highest N below limit (0: none). */
+struct gitrepo_tags {
+	uint64_t	limit;		/* UINT64_MAX: no limit */
+	uint64_t	max;
+};
+
+/*
+ * Why: libgit2 keeps its settings and caches in global state that is
+ * reference counted; every entry point takes a reference and drops it
+ * when done so that the last release frees everything. Blobs are never
+ * cached: a bundle may hold files far larger than we want resident.
+ */
+static void
+gitrepo_lib_init(void)
+{
+	git_libgit2_init();
+	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_BLOB,
+	    (size_t)0);
+}
+
+static void
+gitrepo_lib_shutdown(void)
+{
+	git_libgit2_shutdown();
+}
+
+/* Maps a libgit2 error code to ours; fallback for anything unexpected. */
+static int
+gitrepo_code(int gitrc, int fallback)
+{
+	switch (gitrc) {
+	case GIT_ENOTFOUND:
+		return SATCHEL_ENOTFOUND;
+	case GIT_EEXISTS:
+		return SATCHEL_EEXISTS;
+	default:
+		return fallback;
+	}
+}
+
+/* Fills err with the formatted message followed by libgit2's own reason,
+ * when it left one, and returns code. */
+static int __attribute__((format(printf, 3, 4)))
+gitrepo_error(struct error *err, int code, const char *fmt, ...)
+{
+	const git_error	*ge = git_error_last();
+	char		 what[ERROR_MSG_MAX];
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	if (ge != NULL && ge->message != NULL && ge->message[0] != '\0')
+		return error_set(err, code, "%s: %s", what, ge->message);
+	return error_set(err, code, "%s", what);
+}
+
+/* Parses exactly 40 hex digits (the fixed-size ids in git.h). */
+static int
+gitrepo_parse_oid(git_oid *out, const char *hex)
+{
+	if (hex == NULL || strnlen(hex, GIT_OID_HEXSZ + 1) != GIT_OID_HEXSZ)
+		return -1;
+	if (git_oid_fromstrn(out, hex, GIT_OID_HEXSZ) != 0)
+		return -1;
+	return 0;
+}
+
+/* The configured user of repo, else the fixed Satchel identity. */
+static int
+gitrepo_signature(git_signature **out, git_repository *repo,
+    struct error *err)
+{
+	if (git_signature_default(out, repo) == 0)
+		return 0;
+	git_error_clear();		/* no user configured: not an error */
+	if (git_signature_now(out, GITREPO_SIG_NAME, GITREPO_SIG_EMAIL) != 0)
+		return gitrepo_error(err, SATCHEL_ERR,
+		    "cannot make a signature");
+	return 0;
+}
+
+/* On success *out belongs to the caller: release it with gitrepo_free(). */
+int
+gitrepo_open(struct gitrepo **out, const char *path, struct error *err)
+{
+	struct gitrepo	*r;
+	int		 gitrc, rc = 0;
+
+	r = xcalloc(1, sizeof *r);
+	r->path = xstrdup(path);
+	gitrepo_lib_init();
+	gitrc = git_repository_open_ext(&r->repo, path,
+	    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
+	if (gitrc != 0) {
+		rc = gitrepo_error(err, gitrepo_code(gitrc, SATCHEL_ERR),
+		    "%s: cannot open git repository", path);
+		goto out;
+	}
+	*out = r;
+	r = NULL;			/* ownership moved to the caller */
+out:
+	gitrepo_free(r);
+	return rc;
+}
+
+void
+gitrepo_free(struct gitrepo *r)
+{
+	if (r == NULL)
+		return;
+	git_repository_free(r->repo);
+	free(r->path);
+	free(r);
+	gitrepo_lib_shutdown();		/* the reference taken in gitrepo_open */
+}
+
+/* Why: a revision may name a tag (peeled to its commit) but never a tree
+ * or a blob, which have no history to publish. */
+int
+gitrepo_resolve(struct gitrepo *r, const char *rev,
+    struct gitrepo_commit *out, struct error *err)
+{
+	git_object	*obj = NULL, *peeled = NULL;
+	git_commit	*commit = NULL;
+	int		 gitrc, rc = 0;
+
+	gitrc = git_revparse_single(&obj, r->repo, rev);
+	if (gitrc != 0) {
+		if (gitrc == GIT_ENOTFOUND || gitrc == GIT_EINVALIDSPEC ||
+		    gitrc == GIT_EUNBORNBRANCH)
+			rc = SATCHEL_ENOTFOUND;
+		else if (gitrc == GIT_EAMBIGUOUS)
+			rc = SATCHEL_EINVALID;
+		else
+			rc = SATCHEL_ERR;
+		rc = gitrepo_error(err, rc, "%s: revision '%s' not found",
+		    r->path, rev);
+		goto out;
+	}
+	if (git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) != 0) {
+		rc = error_set(err, SATCHEL_EINVALID,
+		    "%s: revision '%s' is a %s, not a commit", r->path, rev,
+		    git_object_type2string(git_object_type(obj)));
+		goto out;
+	}
+	commit = (git_commit *)peeled;
+	git_oid_tostr(out->commit, sizeof out->commit, git_commit_id(commit));
+	git_oid_tostr(out->tree, sizeof out->tree, git_commit_tree_id(commit));
+	out->time = (int64_t)git_commit_time(commit);
+out:
+	git_object_free(peeled);
+	git_object_free(obj);
+	return rc;
+}
+
+static int
+gitrepo_file_cmp(const void *a, const void *b)
+{
+	const struct gitrepo_file	*fa = a, *fb = b;
+
+	return strcmp(fa->path, fb->path);
+}
+
+/* Why: git orders a tree's entries as if subtree names ended in '/', and
+ * we walk directories from a queue rather than depth first, so the
+ * bytewise order the header promises has to be made by sorting. The queue
+ * also keeps a maliciously deep tree from exhausting the C stack. */
+int
+gitrepo_list_files(struct gitrepo *r, const struct gitrepo_commit *c,
+    struct gitrepo_files *out, struct error *err)
+{
+	struct gitrepo_dir	*dirs = NULL;
+	struct gitrepo_file	*v = NULL, *f;
+	size_t			 ndirs = 0, capdirs = 0, nv = 0, capv = 0;
+	size_t			 i, k, nent;
+	git_odb			*odb = NULL;
+	git_tree		*tree = NULL;
+	const git_tree_entry	*e;
+	git_filemode_t		 mode;
+	git_object_t		 type;
+	size_t			 size;
+	char			*path = NULL;
+	int			 gitrc, rc = 0;
+
+	out->v = NULL;
+	out->n = 0;
+	if (git_repository_odb(&odb, r->repo) != 0) {
+		rc = gitrepo_error(err, SATCHEL_ERR,
+		    "%s: cannot open object database", r->path);
+		goto out;
+	}
+	capdirs = 16;
+	dirs = xreallocarray(NULL, capdirs, sizeof *dirs);
+	if (gitrepo_parse_oid(&dirs[0].id, c->tree) != 0) {
+		rc = error_set(err, SATCHEL_EINVALID,
+		    "%s: bad tree id '%.40s'", r->path, c->tree);
+		goto out;
+	}
+	dirs[0].prefix = xstrdup("");
+	ndirs = 1;
+
+	while (ndirs > 0) {
+		struct gitrepo_dir	d = dirs[--ndirs];
+
+		free(path);
+		path = d.prefix;	/* freed with path, even on error */
+		gitrc = git_tree_lookup(&tree, r->repo, &d.id);
+		if (gitrc != 0) {
+			rc = gitrepo_error(err,
+			    gitrepo_code(gitrc, SATCHEL_ERR),
+			    "%s: cannot read tree '%s' of commit %.40s",
+			    r->path, d.prefix[0] == '\0' ? "/" : d.prefix,
+			    c->commit);
+			goto out;
+		}
+		nent = git_tree_entrycount(tree);
+		for (k = 0; k < nent; k++) {
+			char	*full;
+
+			e = git_tree_entry_byindex(tree, k);
+			mode = git_tree_entry_filemode(e);
+			full = xasprintf("%s%s", d.prefix,
+			    git_tree_entry_name(e));
+			switch (mode) {
+			case GIT_FILEMODE_TREE:
+				if (ndirs == capdirs) {
+					capdirs *= 2;
+					dirs = xreallocarray(dirs, capdirs,
+					    sizeof *dirs);
+				}
+				git_oid_cpy(&dirs[ndirs].id,
+				    git_tree_entry_id(e));
+				dirs[ndirs].prefix = xasprintf("%s/", full);
+				ndirs++;
+				free(full);
+				continue;
+			case GIT_FILEMODE_BLOB:
+			case GIT_FILEMODE_BLOB_EXECUTABLE:
+				break;
+			case GIT_FILEMODE_LINK:
+				rc = error_set(err, SATCHEL_EINVALID,
+				    "%s: symbolic links are not allowed in a "
+				    "bundle", full);
+				free(full);
+				goto out;
+			case GIT_FILEMODE_COMMIT:
+				rc = error_set(err, SATCHEL_EINVALID,
+				    "%s: submodules are not allowed in a "
+				    "bundle", full);
+				free(full);
+				goto out;
+			default:
+				rc = error_set(err, SATCHEL_EINVALID,
+				    "%s: unsupported file mode %06o", full,
+				    (unsigned)mode);
+				free(full);
+				goto out;
+			}
+			/* Reads only the object header, not the content. */
+			gitrc = git_odb_read_header(&size, &type, odb,
+			    git_tree_entry_id(e));
+			if (gitrc != 0 || type != GIT_OBJECT_BLOB) {
+				rc = gitrepo_error(err,
+				    gitrc != 0 ? gitrepo_code(gitrc,
+				    SATCHEL_ERR) : SATCHEL_EINVALID,
+				    "%s: cannot read blob of commit %.40s",
+				    full, c->commit);
+				free(full);
+				goto out;
+			}
+			if (nv == capv) {
+				capv = capv == 0 ? 64 : capv * 2;
+				v = xreallocarray(v, capv, sizeof *v);
+			}
+			f = &v[nv++];
+			f->path = full;		/* ownership moved to v */
+			f->mode = mode == GIT_FILEMODE_BLOB_EXECUTABLE ?
+			    0755 : 0644;
+			f->size = size;
+			git_oid_tostr(f->oid, sizeof f->oid,
+			    git_tree_entry_id(e));
+		}
+		git_tree_free(tree);
+		tree = NULL;
+	}
+
+	if (nv > 1)
+		qsort(v, nv, sizeof *v, gitrepo_file_cmp);
+	for (i = 1; i < nv; i++) {
+		if (strcmp(v[i - 1].path, v[i].path) == 0) {
+			rc = error_set(err, SATCHEL_EINVALID,
+			    "%s: path appears twice in commit %.40s",
+			    v[i].path, c->commit);
+			goto out;
+		}
+	}
+	out->v = v;
+	out->n = nv;
+	v = NULL;			/* ownership moved to the caller */
+	nv = 0;
+out:
+	for (i = 0; i < nv; i++)
+		free(v[i].path);
+	free(v);
+	for (i = 0; i < ndirs; i++)
+		free(dirs[i].prefix);
+	free(dirs);
+	free(path);
+	git_tree_free(tree);
+	git_odb_free(odb);
+	return rc;
+}
+
+void
+gitrepo_files_free(struct gitrepo_files *files)
+{
+	size_t	i;
+
+	if (files == NULL)
+		return;
+	for (i = 0; i < files->n; i++)
+		free(files->v[i].path);
+	free(files->v);
+	files->v = NULL;
+	files->n = 0;
+}
+
+/* On success *data belongs to the caller: release it with free(). */
+int
+gitrepo_read_blob(struct gitrepo *r, const char *oid_hex, void **data,
+    size_t *len, struct error *err)
+{
+	git_oid		 id;
+	git_blob	*blob = NULL;
+	git_object_size_t size;
+	void		*p;
+	int		 gitrc, rc = 0;
+
+	if (gitrepo_parse_oid(&id, oid_hex) != 0) {
+		rc = error_set(err, SATCHEL_EINVALID, "%s: bad blob id '%s'",
+		    r->path, oid_hex == NULL ? "(null)" : oid_hex);
+		goto out;
+	}
+	gitrc = git_blob_lookup(&blob, r->repo, &id);
+	if (gitrc != 0) {
+		rc = gitrepo_error(err, gitrepo_code(gitrc, SATCHEL_ERR),
+		    "%s: cannot read blob %s", r->path, oid_hex);
+		goto out;
+	}
+	size = git_blob_rawsize(blob);
+	if (size > SIZE_MAX) {
+		rc = error_set(err, SATCHEL_ELIMIT, "%s: blob %s is too large",
+		    r->path, oid_hex);
+		goto out;
+	}
+	p = xmalloc((size_t)size);
+	if (size != 0)
+		memcpy(p, git_blob_rawcontent(blob), (size_t)size);
+	*data = p;
+	*len = (size_t)size;
+out:
+	git_blob_free(blob);		/* NULL-safe; not cached */
+	return rc;
+}
+
+/* Why: only refs/tags/satchel/N with N in canonical decimal count as
+ * releases, so a stray satchel/x or satchel/010 cannot shadow one. */
+static int
+gitrepo_tags_cb(const char *name, void *payload)
+{
+	struct gitrepo_tags	*t = payload;
+	const char		*s;
+	uint64_t		 n;
+
+	if (strncmp(name, GITREPO_TAG_PREFIX, strlen(GITREPO_TAG_PREFIX)) != 0)
+		return 0;
+	s = name + strlen(GITREPO_TAG_PREFIX);
+	if (parse_u64(s, strlen(s), 1, UINT64_MAX, &n) != 0)
+		return 0;
+	if (n < t->limit && n > t->max)
+		t->max = n;
+	return 0;
+}
+
+/* The highest release tag below limit, 0 when there is none. */
+static int
+gitrepo_tags_max(struct gitrepo *r, uint64_t limit, uint64_t *out,
+    struct error *err)
+{
+	struct gitrepo_tags	t;
+	int			gitrc;
+
+	t.limit = limit;
+	t.max = 0;
+	gitrc = git_reference_foreach_glob(r->repo, GITREPO_TAG_GLOB,
+	    gitrepo_tags_cb, &t);
+	if (gitrc != 0)
+		return gitrepo_error(err, SATCHEL_ERR,
+		    "%s: cannot list release tags", r->path);
+	*out = t.max;
+	return 0;
+}
+
+int
+gitrepo_max_release_tag(struct gitrepo *r, uint64_t *out, struct error *err)
+{
+	return gitrepo_tags_max(r, UINT64_MAX, out, err);
+}
+
+/* Why: subjects end up in line-based text and on terminals, so anything
+ * that is not valid UTF-8 text is replaced byte by byte with '?'. */
+static char *
+gitrepo_subject(const char *msg)
+{
+	const unsigned char	*p = (const unsigned char *)msg;
+	struct buf		 b;
+	size_t			 len, i, n;
+
+	len = strcspn(msg, "\n");
+	if (len > 0 && msg[len - 1] == '\r')
+		len--;
+	if (len == 0)
+		return xstrdup("(no subject)");
+	buf_init(&b);
+	for (i = 0; i < len; ) {
+		if (p[i] < 0x80)
+			n = 1;
+		else if (p[i] >= 0xc2 && p[i] <= 0xdf)
+			n = 2;
+		else if (p[i] >= 0xe0 && p[i] <= 0xef)
+			n = 3;
+		else if (p[i] >= 0xf0 && p[i] <= 0xf4)
+			n = 4;
+		else
+			n = 0;
+		if (n != 0 && n <= len - i && utf8_valid_text(msg + i, n)) {
+			buf_add(&b, msg + i, n);
+			i += n;
+		} else {
+			buf_addc(&b, '?');
+			i++;
+		}
+	}
+	return buf_detach(&b, NULL);
+}
+
+/* On success *out and its strings belong to the caller: release them with
+ * gitrepo_changelog_free(). */
+int
+gitrepo_changelog(struct gitrepo *r, const struct gitrepo_commit *c,
+    uint64_t serial, size_t max, char ***out, size_t *n, struct error *err)
+{
+	git_revwalk	*walk = NULL;
+	git_reference	*ref = NULL;
+	git_object	*prev = NULL;
+	git_commit	*commit = NULL;
+	git_oid		 id;
+	char		**v = NULL, *tag = NULL;
+	size_t		 nv = 0, capv;
+	uint64_t	 p;
+	int		 gitrc, rc = 0;
+
+	capv = max < 16 ? max : 16;
+	v = xreallocarray(NULL, capv, sizeof *v);
+	if (gitrepo_parse_oid(&id, c->commit) != 0) {
+		rc = error_set(err, SATCHEL_EINVALID,
+		    "%s: bad commit id '%.40s'", r->path, c->commit);
+		goto out;
+	}
+	if ((rc = gitrepo_tags_max(r, serial, &p, err)) != 0)
+		goto out;
+	if (git_revwalk_new(&walk, r->repo) != 0 ||
+	    git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME) != 0) {
+		rc = gitrepo_error(err, SATCHEL_ERR,
+		    "%s: cannot walk history", r->path);
+		goto out;
+	}
+	gitrc = git_revwalk_push(walk, &id);
+	if (gitrc != 0) {
+		rc = gitrepo_error(err, gitrepo_code(gitrc, SATCHEL_ERR),
+		    "%s: cannot walk history from %s", r->path, c->commit);
+		goto out;
+	}
+	if (p != 0) {
+		tag = xasprintf(GITREPO_TAG_PREFIX "%" PRIu64, p);
+		if (git_reference_lookup(&ref, r->repo, tag) != 0 ||
+		    git_reference_peel(&prev, ref, GIT_OBJECT_COMMIT) != 0) {
+			rc = gitrepo_error(err, SATCHEL_EINVALID,
+			    "%s: tag %s does not name a commit", r->path,
+			    tag + strlen("refs/tags/"));
+			goto out;
+		}
+		if (git_revwalk_hide(walk, git_object_id(prev)) != 0) {
+			rc = gitrepo_error(err, SATCHEL_ERR,
+			    "%s: cannot walk history since %s", r->path,
+			    tag + strlen("refs/tags/"));
+			goto out;
+		}
+	}
+	while (nv < max) {
+		gitrc = git_revwalk_next(&id, walk);
+		if (gitrc == GIT_ITEROVER)
+			break;
+		if (gitrc == 0)
+			gitrc = git_commit_lookup(&commit, r->repo, &id);
+		if (gitrc != 0) {
+			rc = gitrepo_error(err, SATCHEL_ERR,
+			    "%s: cannot walk history from %s", r->path,
+			    c->commit);
+			goto out;
+		}
+		if (nv == capv) {
+			capv *= 2;
+			v = xreallocarray(v, capv, sizeof *v);
+		}
+		v[nv++] = gitrepo_subject(git_commit_message(commit));
+		git_commit_free(commit);
+		commit = NULL;
+	}
+	*out = v;
+	*n = nv;
+	v = NULL;			/* ownership moved to the caller */
+	nv = 0;
+out:
+	gitrepo_changelog_free(v, nv);
+	git_commit_free(commit);
+	git_object_free(prev);
+	git_reference_free(ref);
+	git_revwalk_free(walk);
+	free(tag);
+	return rc;
+}
+
+void
+gitrepo_changelog_free(char **v, size_t n)
+{
+	size_t	i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+int
+gitrepo_create_release_tag(struct gitrepo *r, const struct gitrepo_commit *c,
+    uint64_t serial, const char *message, struct error *err)
+{
+	git_object	*target = NULL;
+	git_signature	*sig = NULL;
+	git_oid		 id, tagid;
+	char		*name = NULL;
+	int		 gitrc, rc = 0;
+
+	if (serial == 0) {
+		rc = error_set(err, SATCHEL_EINVALID,
+		    "%s: release serial must be at least 1", r->path);
+		goto out;
+	}
+	name = xasprintf("satchel/%" PRIu64, serial);
+	if (gitrepo_parse_oid(&id, c->commit) != 0) {
+		rc = error_set(err, SATCHEL_EINVALID,
+		    "%s: bad commit id '%.40s'", r->path, c->commit);
+		goto out;
+	}
+	gitrc = git_object_lookup(&target, r->repo, &id, GIT_OBJECT_COMMIT);
+	if (gitrc != 0) {
+		rc = gitrepo_error(err, gitrepo_code(gitrc, SATCHEL_ERR),
+		    "%s: cannot tag %s: commit %s", r->path, name, c->commit);
+		goto out;
+	}
+	if ((rc = gitrepo_signature(&sig, r->repo, err)) != 0)
+		goto out;
+	gitrc = git_tag_create(&tagid, r->repo, name, target, sig,
+	    message == NULL ? "" : message, 0);
+	if (gitrc == GIT_EEXISTS) {
+		rc = error_set(err, SATCHEL_EEXISTS,
+		    "%s: tag %s already exists", r->path, name);
+		goto out;
+	}
+	if (gitrc != 0) {
+		rc = gitrepo_error(err, SATCHEL_ERR,
+		    "%s: cannot create tag %s", r->path, name);
+		goto out;
+	}
+out:
+	git_signature_free(sig);
+	git_object_free(target);
+	free(name);
+	return rc;
+}
+
+/* Why: this is how an author's plain directory becomes a publishable
+ * history; it must never touch an existing repository, so any .git (a
+ * directory or a gitlink file) in dir itself is refused before init. */
+int
+gitrepo_init_commit(const char *dir, const char *message, struct error *err)
+{
+	git_repository	*repo = NULL;
+	git_index	*index = NULL;
+	git_tree	*tree = NULL;
+	git_signature	*sig = NULL;
+	git_oid		 treeid, commitid;
+	char		 star[] = "*", *stars[] = { star };
+	git_strarray	 spec = { stars, 1 };
+	struct stat	 sb;
+	int		 gitrc, rc = 0;
+
+	gitrepo_lib_init();
+	if (stat(dir, &sb) != 0) {
+		rc = error_set(err, errno == ENOENT ? SATCHEL_ENOTFOUND :
+		    SATCHEL_ERR, "%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		rc = error_set(err, SATCHEL_EINVALID, "%s: not a directory",
+		    dir);
+		goto out;
+	}
+	gitrc = git_repository_open_ext(&repo, dir,
+	    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
+	if (gitrc == 0) {
+		rc = error_set(err, SATCHEL_EEXISTS,
+		    "%s: already a git repository", dir);
+		goto out;
+	}
+	if (gitrc != GIT_ENOTFOUND) {
+		rc = gitrepo_error(err, SATCHEL_ERR,
+		    "%s: cannot check for a git repository", dir);
+		goto out;
+	}
+	git_error_clear();		/* not a repository yet, as wanted */
+	if (git_repository_init(&repo, dir, 0) != 0) {
+		rc = gitrepo_error(err, SATCHEL_ERR,
+		    "%s: cannot create git repository", dir);
+		goto out;
+	}
+	if (git_repository_index(&index, repo) != 0 ||
+	    git_index_add_all(index, &spec, GIT_INDEX_ADD_DEFAULT, NULL,
+	    NULL) != 0 ||
+	    git_index_write(index) != 0 ||
+	    git_index_write_tree(&treeid, index) != 0) {
+		rc = gitrepo_error(err, SATCHEL_ERR,
+		    "%s: cannot add files to the index", dir);
+		goto out;
+	}
+	if (git_tree_lookup(&tree, repo, &treeid) != 0) {
+		rc = gitrepo_error(err, SATCHEL_ERR,
+		    "%s: cannot read the new tree", dir);
+		goto out;
+	}
+	if ((rc = gitrepo_signature(&sig, repo, err)) != 0) {
+		error_prefix(err, "%s", dir);
+		goto out;
+	}
+	if (git_commit_create(&commitid, repo, "HEAD", sig, sig, NULL,
+	    message == NULL ? "" : message, tree, 0, NULL) != 0) {
+		rc = gitrepo_error(err, SATCHEL_ERR,
+		    "%s: cannot create the commit", dir);
+		goto out;
+	}
+out:
+	git_signature_free(sig);
+	git_tree_free(tree);
+	git_index_free(index);
+	git_repository_free(repo);
+	gitrepo_lib_shutdown();
+	return rc;
+}
