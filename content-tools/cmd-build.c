@@ -7,30 +7,6 @@
 #include "satchel.h"
 #include "util.h"
 
-/* Loads every KEYFILE named by --key; shared with `satchel sign`. */
-int	cmd_load_keys(char **paths, size_t n, struct privkey ***out,
-	    struct error *err);
-
-int
-cmd_load_keys(char **paths, size_t n, struct privkey ***out, struct error *err)
-{
-	struct privkey	**keys = xcalloc(n, sizeof *keys);
-	size_t		  i;
-	int		  rc = 0;
-
-	for (i = 0; i < n; i++)
-		if ((rc = keyfile_load_private(&keys[i], paths[i], err)) != 0)
-			break;
-	if (rc != 0) {
-		while (i-- > 0)
-			privkey_free(keys[i]);
-		free(keys);
-		return rc;
-	}
-	*out = keys;
-	return 0;
-}
-
 static int
 cmd_build(const struct satchel_cmd *cmd, int argc, char **argv)
 {

@@ -6,9 +6,6 @@
 #include "satchel.h"
 #include "util.h"
 
-int	cmd_load_keys(char **paths, size_t n, struct privkey ***out,
-	    struct error *err);
-
 static int
 cmd_sign(const struct satchel_cmd *cmd, int argc, char **argv)
 {

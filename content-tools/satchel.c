@@ -10,7 +10,9 @@
 #include <locale.h>
 
 #include "config.h"
+#include "keyfile.h"
 #include "satchel.h"
+#include "util.h"
 
 static const struct satchel_cmd *commands[] = {
 	&cmd_keygen_entry,
@@ -19,6 +21,7 @@ static const struct satchel_cmd *commands[] = {
 	&cmd_sign_entry,
 	&cmd_verify_entry,
 	&cmd_inspect_entry,
+	&cmd_trust_entry,
 	NULL
 };
 
@@ -117,6 +120,26 @@ cmd_size(uint64_t b)
 	else
 		snprintf(s, 32, "%.2f GiB", b / (1024.0 * 1024 * 1024));
 	return s;
+}
+
+int
+cmd_load_keys(char **paths, size_t n, struct privkey ***out, struct error *err)
+{
+	struct privkey	**keys = xcalloc(n, sizeof *keys);
+	size_t		  i;
+	int		  rc = 0;
+
+	for (i = 0; i < n; i++)
+		if ((rc = keyfile_load_private(&keys[i], paths[i], err)) != 0)
+			break;
+	if (rc != 0) {
+		while (i-- > 0)
+			privkey_free(keys[i]);
+		free(keys);
+		return rc;
+	}
+	*out = keys;
+	return 0;
 }
 
 int

@@ -25,6 +25,7 @@ extern const struct satchel_cmd cmd_build_entry;
 extern const struct satchel_cmd cmd_sign_entry;
 extern const struct satchel_cmd cmd_verify_entry;
 extern const struct satchel_cmd cmd_inspect_entry;
+extern const struct satchel_cmd cmd_trust_entry;
 
 /* Options every subcommand accepts; add them to each option table. */
 #define CMD_COMMON_OPTIONS \
@@ -41,6 +42,11 @@ int	cmd_fail(const struct error *err);
 /* A progress callback for long work: a line on stderr, redrawn in place
  * when stderr is a terminal, and silent otherwise. */
 void	cmd_progress(void *arg, const char *what, uint64_t done, uint64_t total);
+/* Loads the private key files named by --key options; on success *out
+ * is a malloc'd array of n keys (free each with privkey_free). */
+struct privkey;
+int	cmd_load_keys(char **paths, size_t n, struct privkey ***out,
+	    struct error *err);
 /* Human size: "1.2 MiB". Returns a static buffer (one of four). */
 const char *cmd_size(uint64_t bytes);
 

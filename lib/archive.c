@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "archive.h"		/* ours: lib/archive.h */
 #include "error.h"
@@ -40,6 +41,9 @@
 struct bundle_writer {
 	struct archive	*a;
 	locale_t	 loc;
+	int		 fd;		/* the caller's; never closed here */
+	int		 io_errno;	/* first write(2) error, or 0 */
+	int		 discard;	/* drop output: abandoning the archive */
 	int64_t		 mtime;
 	char		*path;		/* current entry; NULL before the first */
 	uint64_t	 size;		/* its declared size */
@@ -101,6 +105,53 @@ bundle_archive_errstr(struct archive *a)
 	return s;
 }
 
+/*
+ * libarchive's output goes through here rather than archive_write_open_fd()
+ * so that an abandoned archive can be closed (which is the only way 3.6.2
+ * frees its output buffer: archive_write_fail() then free leaks it) without
+ * a padded entry and a valid end of archive reaching the caller's fd. A
+ * write(2) error is kept for the bundle_writer_* call to report and never
+ * returned to libarchive, whose FATAL state would also skip the freeing
+ * close.
+ */
+static la_ssize_t
+bundle_writer_output_cb(struct archive *a, void *arg, const void *buf,
+    size_t len)
+{
+	struct bundle_writer	*w = arg;
+	const char		*p = buf;
+	size_t			 left = len;
+	ssize_t			 n;
+
+	if (w->discard || w->io_errno != 0)
+		return (la_ssize_t)len;
+	while (left > 0) {
+		if ((n = write(w->fd, p, left)) == -1) {
+			if (errno == EINTR)
+				continue;
+			w->io_errno = errno;
+			break;
+		}
+		if (n == 0) {
+			w->io_errno = EIO;
+			break;
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	return (la_ssize_t)len;
+}
+
+/* Turns a write(2) error caught by the callback into the call's error. */
+static int
+bundle_writer_check_io(struct bundle_writer *w, struct error *err)
+{
+	if (w->io_errno == 0)
+		return 0;
+	return error_set(err, SATCHEL_ERR, "writing archive: %s",
+	    strerror(w->io_errno));
+}
+
 /* Refuses calls on a writer that already failed or finished. */
 static int
 bundle_writer_usable(struct bundle_writer *w, struct error *err)
@@ -140,6 +191,7 @@ bundle_writer_open(struct bundle_writer **out, int fd, int64_t mtime,
 	int			 rc;
 
 	w = xcalloc(1, sizeof *w);
+	w->fd = fd;
 	w->mtime = mtime;
 	if ((rc = bundle_archive_locale(&w->loc, err)) != 0)
 		goto out;
@@ -162,11 +214,14 @@ bundle_writer_open(struct bundle_writer **out, int fd, int64_t mtime,
 		    bundle_archive_errstr(w->a));
 		goto out;
 	}
-	if (archive_write_open_fd(w->a, fd) != ARCHIVE_OK) {
+	if (archive_write_open2(w->a, w, NULL, bundle_writer_output_cb, NULL,
+	    NULL) != ARCHIVE_OK) {
 		rc = error_set(err, SATCHEL_ERR, "archive writer open: %s",
 		    bundle_archive_errstr(w->a));
 		goto out;
 	}
+	if ((rc = bundle_writer_check_io(w, err)) != 0)
+		goto out;
 	*out = w;
 	w = NULL;			/* ownership moved to the caller */
 out:
@@ -229,6 +284,8 @@ bundle_writer_begin(struct bundle_writer *w, const char *path,
 		    bundle_archive_errstr(w->a));
 		goto out;
 	}
+	if ((rc = bundle_writer_check_io(w, err)) != 0)
+		goto out;
 	free(w->path);
 	w->path = xstrdup(path);
 	w->size = size;
@@ -284,6 +341,7 @@ bundle_writer_write(struct bundle_writer *w, const void *data, size_t len,
 		len -= (size_t)n;
 		w->done += (uint64_t)n;
 	}
+	rc = bundle_writer_check_io(w, err);
 out:
 	if (rc != 0)
 		w->failed = 1;
@@ -307,6 +365,8 @@ bundle_writer_finish(struct bundle_writer *w, struct error *err)
 		    bundle_archive_errstr(w->a));
 		goto out;
 	}
+	if ((rc = bundle_writer_check_io(w, err)) != 0)
+		goto out;
 	w->finished = 1;
 out:
 	if (rc != 0)
@@ -325,12 +385,14 @@ bundle_writer_free(struct bundle_writer *w)
 	if (w->a != NULL) {
 		old = uselocale(w->loc);
 		/*
-		 * Without this, archive_write_free() of an unfinished
-		 * archive would close it: pad the entry and write a valid
-		 * end of archive to the caller's fd.
+		 * An unfinished archive is closed into the void: closing
+		 * frees libarchive's buffers, and the padding and end of
+		 * archive it writes must not reach the caller's fd.
 		 */
-		if (!w->finished)
-			archive_write_fail(w->a);
+		if (!w->finished) {
+			w->discard = 1;
+			archive_write_close(w->a);
+		}
 		archive_write_free(w->a);
 		uselocale(old);
 	}
@@ -368,8 +430,8 @@ bundle_reader_open_error(struct bundle_reader *r, struct error *err)
 	nfilters = archive_filter_count(r->a);
 	if (nfilters > 0 && archive_filter_code(r->a, 0) != ARCHIVE_FILTER_ZSTD)
 		return error_set(err, SATCHEL_EINVALID,
-		    "%s: not a Satchel bundle archive (not zstd-compressed: %s)",
-		    r->name, msg);
+		    "%s: not a Satchel bundle archive (not zstd-compressed)",
+		    r->name);
 	if (nfilters > 0 && archive_format(r->a) == 0)
 		return error_set(err, SATCHEL_EINVALID,
 		    "%s: not a Satchel bundle archive (zstd data is not a tar "

@@ -321,12 +321,8 @@ head_check_signers(const struct bundle_head *h, const char *name,
 				    name, k->id);
 			if (rc != 0)
 				continue;
-			if (!trust_publisher_allows(trust, k, m->name)) {
-				for (j = 0; j < rep->nsigners; j++)
-					if (strcmp(rep->signers[j], k->id) == 0)
-						break;
+			if (!trust_publisher_allows(trust, k, m->name))
 				continue;
-			}
 			covered = 1;
 			for (j = 0; j < rep->nsigners; j++)
 				if (strcmp(rep->signers[j], k->id) == 0)

@@ -1,0 +1,28 @@
+# Sourced by examples/demo.sh and tests/run.sh: the Debian 12 packages
+# Satchel needs, and one function that installs whichever are missing.
+SATCHEL_BUILD_PACKAGES="gcc make autoconf automake libtool pkg-config git zstd
+	libevent-dev libarchive-dev libgit2-dev libssl-dev libzstd-dev libjansson-dev"
+SATCHEL_TEST_PACKAGES="libcmocka-dev python3 openssl tar"
+
+install_packages() {
+	missing=""
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+			missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	echo "== installing:$missing"
+	if [ "$(id -u)" -ne 0 ]; then
+		if command -v sudo >/dev/null 2>&1; then
+			SUDO=sudo
+		else
+			echo "error: missing packages:$missing (run as root or install them)" >&2
+			return 1
+		fi
+	else
+		SUDO=
+	fi
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+		$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
+		{ echo "error: apt-get install$missing failed" >&2; return 1; }
+}
