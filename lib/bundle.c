@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "archive.h"
+#include "bundle-archive.h"
 #include "bundle-conf.h"
 #include "bundle.h"
 #include "fsutil.h"

@@ -385,7 +385,8 @@ trust_split(struct trust_parser *tp, const char *p, size_t len,
 		    tp->name, tp->line);
 	for (i = 0; i <= len; i++) {
 		if (i < len && p[i] != ' ') {
-			if (p[i] < 0x21 || p[i] > 0x7e)
+			if ((unsigned char)p[i] < 0x21 ||
+			    (unsigned char)p[i] > 0x7e)
 				return error_set(err, SATCHEL_EINVALID,
 				    "%s:%u: control character or non-ASCII byte "
 				    "in column %zu", tp->name, tp->line, i + 1);
@@ -598,6 +599,9 @@ trust_parse_entry(struct trust_parser *tp, struct error *err)
 	}
 }
 
+/* Why the header is compared whole: a later version may change the field
+ * syntax itself, so nothing after "satchel-trust" is split before it is
+ * known to be version 1. */
 static int
 trust_parse_line(struct trust_parser *tp, const char *p, size_t len,
     struct error *err)

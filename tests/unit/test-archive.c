@@ -24,15 +24,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "archive.h"		/* ours: lib/archive.h */
+#include "bundle-archive.h"
 #include "error.h"
 #include "util.h"
 
-/* lib/archive.h shadows libarchive's on the -I path: see lib/archive.c. */
 #include <archive.h>
-#ifndef ARCHIVE_VERSION_NUMBER
-#include "/usr/include/archive.h"
-#endif
 #include <archive_entry.h>
 
 #define SAMPLE_MTIME	INT64_C(1700000000)

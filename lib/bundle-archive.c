@@ -18,20 +18,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "archive.h"		/* ours: lib/archive.h */
+#include "bundle-archive.h"
 #include "error.h"
 #include "util.h"
 
-/*
- * lib/archive.h has the same name as libarchive's header, and lib/ is on
- * the -I path (AM_CPPFLAGS), so <archive.h> finds ours again and its guard
- * makes that a no-op. Until lib/ is given with -iquote or the header is
- * renamed, reach libarchive's through the system directory.
- */
 #include <archive.h>
-#ifndef ARCHIVE_VERSION_NUMBER
-#include "/usr/include/archive.h"
-#endif
 #include <archive_entry.h>
 
 #define BUNDLE_ARCHIVE_ZSTD_LEVEL	"3"

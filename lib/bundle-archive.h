@@ -1,10 +1,10 @@
 /*
- * archive.h: bundle archives on disk (pax tar compressed with zstd). The
+ * bundle-archive.h: bundle archives on disk (pax tar compressed with zstd). The
  * only module that includes <archive.h>. It knows tar and zstd, not
  * manifests: lib/bundle.c decides what goes in and checks what comes out.
  */
-#ifndef SATCHEL_ARCHIVE_H
-#define SATCHEL_ARCHIVE_H
+#ifndef SATCHEL_BUNDLE_ARCHIVE_H
+#define SATCHEL_BUNDLE_ARCHIVE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -38,8 +38,7 @@ struct bundle_entry {
 	int64_t		 mtime;
 };
 
-/* Opens the archive at path for streaming reads; name is used in
- * messages (usually the same path). */
+/* Opens the archive at path for streaming reads; messages name path. */
 int	bundle_reader_open(struct bundle_reader **out, const char *path,
 	    struct error *err);
 /* Advances to the next entry: 1 and *e filled, 0 at the end of the

@@ -1,0 +1,572 @@
+# tests/integration/lib.sh: sourced by every integration test.
+#
+# It gives each test a private temporary directory (removed on exit), a
+# fixed git identity that ignores the user's and the system's git
+# configuration, the programs under test wrapped in `timeout`, helpers to
+# start background programs and kill them by recorded PID, and TAP output:
+# one "ok N - ..." or "not ok N - ..." line per case, diagnostics as "# "
+# lines, and the plan printed last by done_testing.
+#
+# Environment (set by `make check`; guessed for a by-hand run from the
+# source tree):
+#   SATCHEL_SRCDIR    the source tree (examples/ lives there)
+#   SATCHEL_BUILDDIR  the build tree holding ./satchel and ./satcheld
+#   SATCHEL_KEEP_TMP  when 1, keep the temporary directory and say where
+#
+# POSIX sh only (Debian runs these with dash).
+
+set -u
+
+# --- where things are ------------------------------------------------------
+
+if [ -z "${SATCHEL_SRCDIR:-}" ]; then
+	SATCHEL_SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
+fi
+if [ -z "${SATCHEL_BUILDDIR:-}" ]; then
+	SATCHEL_BUILDDIR=$SATCHEL_SRCDIR
+fi
+SATCHEL_SRCDIR=$(cd "$SATCHEL_SRCDIR" && pwd)
+SATCHEL_BUILDDIR=$(cd "$SATCHEL_BUILDDIR" && pwd)
+SATCHEL=$SATCHEL_BUILDDIR/satchel
+SATCHELD=$SATCHEL_BUILDDIR/satcheld
+EXAMPLES=$SATCHEL_SRCDIR/examples/bundles
+export SATCHEL_SRCDIR SATCHEL_BUILDDIR
+
+# Every program under test runs under this many seconds of `timeout`.
+TEST_TIMEOUT=${TEST_TIMEOUT:-60}
+
+# Sanitizers: leaks are reports too, and any report ends the program with
+# a non-zero status. run_* also looks for reports on stderr.
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export ASAN_OPTIONS UBSAN_OPTIONS
+SANITIZER_RE='AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:'
+
+# Messages are compared in English and file names may be UTF-8.
+LC_ALL=C.UTF-8
+LANG=C.UTF-8
+export LC_ALL LANG
+
+# --- TAP ----------------------------------------------------------------------
+
+TEST_COUNT=0
+TEST_FAILED=0
+_PENDING_DIAG=		# failures recorded by also(), reported by the next case
+
+# Prints diagnostics: every line of its arguments (or of stdin) as "# ...".
+diag()
+{
+	if [ $# -gt 0 ]; then
+		printf '%s\n' "$*" | sed 's/^/# /'
+	else
+		sed 's/^/# /'
+	fi
+}
+
+# _tap_line OK DESCRIPTION: one numbered result line. A '#' would start a
+# TAP directive, so it is spelled out.
+_tap_line()
+{
+	TEST_COUNT=$((TEST_COUNT + 1))
+	_desc=$(printf '%s' "$2" | tr '\n#' ' _')
+	if [ "$1" -eq 0 ]; then
+		printf 'ok %d - %s\n' "$TEST_COUNT" "$_desc"
+	else
+		TEST_FAILED=$((TEST_FAILED + 1))
+		printf 'not ok %d - %s\n' "$TEST_COUNT" "$_desc"
+	fi
+}
+
+# ok STATUS DESCRIPTION: passes when STATUS (usually $?) is 0. Anything
+# recorded by also() since the last case turns it into a failure.
+ok()
+{
+	_st=$1
+	if [ -n "$_PENDING_DIAG" ]; then
+		_st=1
+	fi
+	_tap_line "$_st" "$2"
+	_flush_pending
+	return 0
+}
+
+_flush_pending()
+{
+	if [ -n "$_PENDING_DIAG" ]; then
+		printf '%s' "$_PENDING_DIAG" | diag
+		_PENDING_DIAG=
+	fi
+}
+
+# is GOT EXPECTED DESCRIPTION
+is()
+{
+	if [ "$1" = "$2" ]; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		diag "     got: '$1'" "
+expected: '$2'"
+	fi
+}
+
+# isnt GOT UNEXPECTED DESCRIPTION
+isnt()
+{
+	if [ "$1" != "$2" ]; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		diag "got '$1', expected anything else"
+	fi
+}
+
+# like TEXT PATTERN DESCRIPTION: PATTERN is a fixed string, or an extended
+# regular expression when it is written as /RE/.
+like()
+{
+	if _matches "$1" "$2"; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		diag "expected to find: $2" "in:"
+		printf '%s\n' "$1" | head -n 30 | diag
+	fi
+}
+
+# unlike TEXT PATTERN DESCRIPTION
+unlike()
+{
+	if _matches "$1" "$2"; then
+		ok 1 "$3"
+		diag "did not expect to find: $2" "in:"
+		printf '%s\n' "$1" | head -n 30 | diag
+	else
+		ok 0 "$3"
+	fi
+}
+
+# _matches TEXT PATTERN: as in like().
+_matches()
+{
+	case $2 in
+	/*/)
+		_re=${2#/}
+		_re=${_re%/}
+		printf '%s\n' "$1" | grep -Eq -- "$_re"
+		;;
+	*)
+		printf '%s\n' "$1" | grep -Fq -- "$2"
+		;;
+	esac
+}
+
+# also DESCRIPTION COMMAND...: an extra condition of the next case. If
+# COMMAND fails, the next ok/is/like/expect_* reports not ok and says why.
+also()
+{
+	_what=$1
+	shift
+	if ! "$@" >/dev/null 2>&1; then
+		_PENDING_DIAG="$_PENDING_DIAG$_what: failed
+"
+	fi
+}
+
+# skip DESCRIPTION REASON: a case that cannot run here.
+skip()
+{
+	TEST_COUNT=$((TEST_COUNT + 1))
+	printf 'ok %d - %s # SKIP %s\n' "$TEST_COUNT" "$1" "$2"
+}
+
+# skip_all REASON: the whole test cannot run here (a prerequisite that
+# truly cannot exist on this machine, never a failure of ours).
+skip_all()
+{
+	printf '1..0 # SKIP %s\n' "$*"
+	exit 0
+}
+
+# bail_out REASON: something that makes every later case meaningless
+# (the program under test is missing); the TAP driver reports an error.
+bail_out()
+{
+	printf 'Bail out! %s\n' "$*"
+	exit 1
+}
+
+# done_testing: the plan, printed last (TAP allows it at the end).
+done_testing()
+{
+	printf '1..%d\n' "$TEST_COUNT"
+	if [ "$TEST_FAILED" -gt 0 ]; then
+		diag "$TEST_FAILED of $TEST_COUNT cases failed"
+	fi
+	exit 0
+}
+
+# --- temporary directory, background programs ------------------------------
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/satchel-itest.XXXXXX") ||
+	bail_out "cannot create a temporary directory"
+_BG_PIDS=
+
+# bg_start PIDVAR COMMAND...: starts COMMAND (under timeout) in the
+# background, stdout and stderr to $TMP/bg.PID.{out,err}, records its PID
+# for kill_recorded and stores it in the variable PIDVAR.
+bg_start()
+{
+	_var=$1
+	shift
+	timeout -k 5 "$TEST_TIMEOUT" "$@" >"$TMP/bg.out.$$.$TEST_COUNT" \
+	    2>"$TMP/bg.err.$$.$TEST_COUNT" &
+	_pid=$!
+	_BG_PIDS="$_BG_PIDS $_pid"
+	eval "$_var=\$_pid"
+}
+
+# kill_recorded [PID...]: stops the given recorded PIDs, or every one
+# bg_start recorded, and waits for them. Never kills anything else.
+kill_recorded()
+{
+	_which=${*:-$_BG_PIDS}
+	_left=
+	for _p in $_BG_PIDS; do
+		_hit=0
+		for _q in $_which; do
+			[ "$_p" = "$_q" ] && _hit=1
+		done
+		if [ "$_hit" = 1 ]; then
+			kill "$_p" 2>/dev/null
+			wait "$_p" 2>/dev/null
+		else
+			_left="$_left $_p"
+		fi
+	done
+	_BG_PIDS=$_left
+	return 0
+}
+
+_cleanup()
+{
+	_rc=$?
+	trap - EXIT
+	kill_recorded
+	if [ "${SATCHEL_KEEP_TMP:-0}" = 1 ]; then
+		diag "kept temporary directory $TMP"
+	else
+		rm -rf "$TMP"
+	fi
+	exit "$_rc"
+}
+trap _cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# --- a fixed environment -----------------------------------------------------
+
+# Nothing of the user's: home, git configuration and identity are ours.
+HOME=$TMP/home
+mkdir -p "$HOME"
+GIT_CONFIG_NOSYSTEM=1
+GIT_CONFIG_GLOBAL=$HOME/.gitconfig
+XDG_CONFIG_HOME=$HOME/.config
+GIT_AUTHOR_NAME='Satchel Test'
+GIT_AUTHOR_EMAIL='author@satchel.test'
+GIT_COMMITTER_NAME='Satchel Test'
+GIT_COMMITTER_EMAIL='author@satchel.test'
+TZ=UTC
+export HOME GIT_CONFIG_NOSYSTEM GIT_CONFIG_GLOBAL XDG_CONFIG_HOME TZ
+export GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL
+unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_AUTHOR_DATE GIT_COMMITTER_DATE \
+    2>/dev/null || true
+# libgit2 (inside satchel) reads $HOME/.gitconfig, not GIT_CONFIG_GLOBAL.
+cat >"$GIT_CONFIG_GLOBAL" <<'EOF'
+[user]
+	name = Satchel Test
+	email = author@satchel.test
+[init]
+	defaultBranch = main
+[advice]
+	detachedHead = false
+EOF
+
+# Commits get fixed, increasing times, so history and archives are the
+# same on every run.
+_COMMIT_TIME=1700000000
+
+# git_commit DIR MESSAGE [git-commit options...]: commits everything in DIR.
+git_commit()
+{
+	_dir=$1
+	_msg=$2
+	shift 2
+	_COMMIT_TIME=$((_COMMIT_TIME + 3600))
+	git -C "$_dir" add -A &&
+	GIT_AUTHOR_DATE="@$_COMMIT_TIME +0000" \
+	GIT_COMMITTER_DATE="@$_COMMIT_TIME +0000" \
+	    git -C "$_dir" commit -q -m "$_msg" "$@"
+}
+
+# make_repo NAME [EXAMPLE]: copies examples/bundles/EXAMPLE (default NAME)
+# to $TMP/NAME, makes it a git repository on branch main with one commit,
+# and sets REPO to its path.
+make_repo()
+{
+	REPO=$TMP/$1
+	rm -rf "$REPO"
+	cp -R "$EXAMPLES/${2:-$1}" "$REPO" &&
+	git -c init.defaultBranch=main init -q "$REPO" &&
+	git_commit "$REPO" "Import ${2:-$1}" ||
+		bail_out "make_repo $1: cannot create the repository"
+}
+
+# set_conf DIR KEY VALUE: sets (or adds) "KEY = VALUE" in DIR/bundle.conf.
+set_conf()
+{
+	_f=$1/bundle.conf
+	grep -v "^$2 *=" "$_f" >"$_f.new"
+	printf '%s = %s\n' "$2" "$3" >>"$_f.new"
+	mv "$_f.new" "$_f"
+}
+
+# del_conf DIR KEY: removes the line "KEY = ..." from DIR/bundle.conf.
+del_conf()
+{
+	_f=$1/bundle.conf
+	grep -v "^$2 *=" "$_f" >"$_f.new"
+	mv "$_f.new" "$_f"
+}
+
+# --- running the programs -----------------------------------------------------
+
+# run PROGRAM ARGS...: runs PROGRAM under timeout; sets RC, OUT, ERR (and
+# leaves them in $TMP/out and $TMP/err) and SANITIZED=1 when stderr holds
+# a sanitizer report.
+run()
+{
+	timeout -k 5 "$TEST_TIMEOUT" "$@" >"$TMP/out" 2>"$TMP/err"
+	RC=$?
+	OUT=$(cat "$TMP/out")
+	ERR=$(cat "$TMP/err")
+	LAST_CMD="$*"
+	SANITIZED=0
+	if grep -Eq "$SANITIZER_RE" "$TMP/err"; then
+		SANITIZED=1
+	fi
+	if [ "$RC" -eq 124 ] || [ "$RC" -eq 137 ]; then
+		ERR="$ERR
+(timed out after $TEST_TIMEOUT s)"
+	fi
+}
+
+run_satchel()
+{
+	run "$SATCHEL" "$@"
+}
+
+run_satcheld()
+{
+	run "$SATCHELD" "$@"
+}
+
+# _expect_rc CODE DESCRIPTION PATTERN...: the last run exited with CODE,
+# printed no sanitizer report, and stderr (for CODE != 0) or stdout (for
+# CODE 0) holds every PATTERN (as in like()).
+_expect_rc()
+{
+	_want=$1
+	_desc=$2
+	shift 2
+	_why=
+	if [ "$RC" -ne "$_want" ]; then
+		_why="${_why}exit status $RC, expected $_want
+"
+	fi
+	if [ "$SANITIZED" -ne 0 ]; then
+		_why="${_why}sanitizer report on stderr
+"
+	fi
+	if [ "$_want" -eq 0 ]; then
+		_text=$OUT
+		_stream=stdout
+	else
+		_text=$ERR
+		_stream=stderr
+		if [ -z "$ERR" ]; then
+			_why="${_why}no message on stderr
+"
+		fi
+	fi
+	for _pat in "$@"; do
+		if ! _matches "$_text" "$_pat"; then
+			_why="${_why}$_stream lacks: $_pat
+"
+		fi
+	done
+	if [ -n "$_why" ] || [ -n "$_PENDING_DIAG" ]; then
+		_tap_line 1 "$_desc"
+		diag "command: $LAST_CMD"
+		printf '%s' "$_why" | diag
+		_flush_pending
+		if [ -s "$TMP/out" ]; then
+			diag "stdout:"
+			head -n 15 "$TMP/out" | diag
+		fi
+		if [ -s "$TMP/err" ]; then
+			diag "stderr:"
+			head -n 40 "$TMP/err" | diag
+		fi
+	else
+		_tap_line 0 "$_desc"
+	fi
+	return 0
+}
+
+# expect_success DESCRIPTION [PATTERN-IN-STDOUT...]
+expect_success()
+{
+	_expect_rc 0 "$@"
+}
+
+# expect_fail DESCRIPTION [PATTERN-IN-STDERR...]: exit status exactly 1.
+expect_fail()
+{
+	_expect_rc 1 "$@"
+}
+
+# expect_usage DESCRIPTION [PATTERN-IN-STDERR...]: exit status exactly 2.
+expect_usage()
+{
+	_expect_rc 2 "$@"
+}
+
+# --- small helpers ---------------------------------------------------------------
+
+# need PROGRAM...: skips the whole test when a required tool is missing.
+need()
+{
+	for _n in "$@"; do
+		command -v "$_n" >/dev/null 2>&1 ||
+			skip_all "$_n is not installed"
+	done
+}
+
+# key_id PUBFILE: the key id a .pub file names: first 16 hex digits of
+# the SHA-256 of the raw 32-byte key.
+key_id()
+{
+	cut -d ' ' -f 2 "$1" | head -n 1 | base64 -d | sha256sum | cut -c 1-16
+}
+
+# archive_list FILE: the entry names of a bundle archive, in order.
+archive_list()
+{
+	zstd -dc "$1" | tar tf -
+}
+
+# archive_entry FILE NAME: one entry's content on stdout.
+archive_entry()
+{
+	zstd -dc "$1" | tar xOf - "$2"
+}
+
+# file_sum FILE: its SHA-256.
+file_sum()
+{
+	sha256sum <"$1" | cut -d ' ' -f 1
+}
+
+# dir_empty DIR: true when DIR holds nothing (dot files included).
+dir_empty()
+{
+	[ -d "$1" ] && [ -z "$(ls -A "$1")" ]
+}
+
+# fresh_dir NAME: an empty directory $TMP/NAME, printed.
+fresh_dir()
+{
+	rm -rf "${TMP:?}/$1"
+	mkdir -p "$TMP/$1"
+	printf '%s\n' "$TMP/$1"
+}
+
+# retar IN OUT PYTHON: rewrites the bundle archive IN into OUT. The
+# PYTHON statements see `entries`, a list of [TarInfo, bytes-or-None] in
+# archive order, and helpers get(path), data(path), put(path, bytes),
+# manifest() and set_manifest(text); OUT is a pax tar compressed with zstd.
+retar()
+{
+	rm -f "$2" "$2.tar"
+	python3 - "$1" "$2.tar" "$3" <<'PYEOF' || { _retar_failed "$2"; return 1; }
+import io, subprocess, sys, tarfile
+
+src, dst, code = sys.argv[1:4]
+raw = subprocess.run(["zstd", "-dc", src], check=True,
+                     stdout=subprocess.PIPE).stdout
+tin = tarfile.open(fileobj=io.BytesIO(raw), mode="r:")
+entries = []
+for ti in tin:
+    b = tin.extractfile(ti).read() if ti.isfile() else None
+    entries.append([ti, b])
+
+def get(path):
+    for e in entries:
+        if e[0].name == path:
+            return e
+    raise KeyError(path)
+
+def data(path):
+    return get(path)[1]
+
+def put(path, b):
+    get(path)[1] = b
+
+def manifest():
+    return data(".satchel/MANIFEST").decode("utf-8")
+
+def set_manifest(text):
+    put(".satchel/MANIFEST", text.encode("utf-8"))
+
+def entry(name, b=b"", type=tarfile.REGTYPE, mode=0o644, linkname=""):
+    ti = tarfile.TarInfo(name)
+    ti.type = type
+    ti.mode = mode
+    ti.mtime = entries[0][0].mtime
+    ti.linkname = linkname
+    return [ti, b if type == tarfile.REGTYPE else None]
+
+exec(code)
+
+with open(dst, "wb") as f:
+    tout = tarfile.open(fileobj=f, mode="w:", format=tarfile.PAX_FORMAT,
+                        encoding="utf-8", errors="surrogateescape")
+    for ti, b in entries:
+        ti.pax_headers = {}
+        if b is not None:
+            ti.size = len(b)
+            tout.addfile(ti, io.BytesIO(b))
+        else:
+            ti.size = 0
+            tout.addfile(ti)
+    tout.close()
+PYEOF
+	zstd -q -3 -f "$2.tar" -o "$2" || { _retar_failed "$2"; return 1; }
+	rm -f "$2.tar"
+}
+
+# A crafted archive that could not be made fails the case that uses it,
+# rather than letting "cannot open" pass for the expected rejection.
+_retar_failed()
+{
+	_PENDING_DIAG="${_PENDING_DIAG}crafting $1 failed (see the python error above)
+"
+	rm -f "$1"
+}
+
+# --- prerequisites -------------------------------------------------------------
+
+[ -x "$SATCHEL" ] || bail_out "$SATCHEL is missing: build it first"
+need git timeout sha256sum base64 cmp
