@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <locale.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,6 +27,13 @@
 #include <archive_entry.h>
 
 #define BUNDLE_ARCHIVE_ZSTD_LEVEL	"3"
+/*
+ * zstd always runs in its multi-threaded mode (at least one worker): its
+ * output then depends on the level and job size, never on the number of
+ * workers, so a build is byte-identical on a 1-core Pi and a 64-core
+ * server. (Single-threaded mode, 0 workers, frames data differently.)
+ */
+#define BUNDLE_ARCHIVE_ZSTD_WORKERS_MAX	4
 #define BUNDLE_ARCHIVE_BLOCK_SIZE	10240	/* libarchive's default */
 #define BUNDLE_ARCHIVE_READ_BLOCK	65536
 
@@ -173,6 +181,20 @@ bundle_writer_check_entry(struct bundle_writer *w, struct error *err)
 
 /* On success *out belongs to the caller: release it with
  * bundle_writer_free(). */
+static const char *
+bundle_archive_threads(void)
+{
+	static char	buf[8];
+	long		n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		n = 1;
+	if (n > BUNDLE_ARCHIVE_ZSTD_WORKERS_MAX)
+		n = BUNDLE_ARCHIVE_ZSTD_WORKERS_MAX;
+	snprintf(buf, sizeof buf, "%ld", n);
+	return buf;
+}
+
 int
 bundle_writer_open(struct bundle_writer **out, int fd, int64_t mtime,
     struct error *err)
@@ -198,6 +220,8 @@ bundle_writer_open(struct bundle_writer **out, int fd, int64_t mtime,
 	    archive_write_add_filter_zstd(w->a) != ARCHIVE_OK ||
 	    archive_write_set_filter_option(w->a, "zstd", "compression-level",
 	    BUNDLE_ARCHIVE_ZSTD_LEVEL) != ARCHIVE_OK ||
+	    archive_write_set_filter_option(w->a, "zstd", "threads",
+	    bundle_archive_threads()) != ARCHIVE_OK ||
 	    archive_write_set_bytes_per_block(w->a,
 	    BUNDLE_ARCHIVE_BLOCK_SIZE) != ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(w->a, 1) != ARCHIVE_OK) {

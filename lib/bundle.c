@@ -617,16 +617,17 @@ build_manifest(struct gitrepo *repo, const struct gitrepo_commit *c,
 	m->files = xcalloc(files->n, sizeof *m->files);
 	for (i = 0; i < files->n; i++) {
 		struct manifest_file	*f = &m->files[i];
+		struct gitrepo_blob	*blob;
 
-		free(data);
-		data = NULL;
-		if ((rc = gitrepo_read_blob(repo, files->v[i].oid, &data, &len, err)) != 0)
+		if ((rc = gitrepo_blob_open(repo, files->v[i].oid, &blob, err)) != 0)
 			goto out;
+		len = gitrepo_blob_size(blob);
 		f->path = xstrdup(files->v[i].path);
 		f->mode = files->v[i].mode;
 		f->size = len;
 		m->nfiles++;
-		sha256(data, len, f->sha256);
+		sha256(gitrepo_blob_data(blob), len, f->sha256);
+		gitrepo_blob_free(blob);
 		m->total_size += len;
 		done += len;
 		progress(o, "hashing", done, total);
@@ -652,7 +653,8 @@ build_write(struct gitrepo *repo, const struct gitrepo_files *files,
 {
 	struct atomic_file	 af = { -1, NULL, NULL };
 	struct bundle_writer	*w = NULL;
-	void			*data = NULL;
+	struct gitrepo_blob	*blob = NULL;
+	uint8_t			 digest[SHA256_LEN];
 	size_t			 len, i;
 	uint64_t		 done = 0;
 	int			 rc;
@@ -667,17 +669,19 @@ build_write(struct gitrepo *repo, const struct gitrepo_files *files,
 
 		if (strcmp(files->v[i].path, f->path) != 0)
 			fatal("build: file order differs at %s", f->path);
-		free(data);
-		data = NULL;
-		if ((rc = gitrepo_read_blob(repo, files->v[i].oid, &data, &len,
-		    err)) != 0)
+		gitrepo_blob_free(blob);
+		if ((rc = gitrepo_blob_open(repo, files->v[i].oid, &blob, err)) != 0)
 			goto out;
-		if (len != f->size) {
-			rc = error_set(err, SATCHEL_ERR, "%s: changed while building", f->path);
+		len = gitrepo_blob_size(blob);
+		sha256(gitrepo_blob_data(blob), len, digest);
+		if (len != f->size || memcmp(digest, f->sha256, SHA256_LEN) != 0) {
+			/* Both passes must agree with the signed manifest. */
+			rc = error_set(err, SATCHEL_ERR,
+			    "%s: changed between the two reads of the repository", f->path);
 			goto out;
 		}
 		if ((rc = bundle_writer_begin(w, f->path, f->mode, f->size, err)) != 0 ||
-		    (rc = bundle_writer_write(w, data, len, err)) != 0)
+		    (rc = bundle_writer_write(w, gitrepo_blob_data(blob), len, err)) != 0)
 			goto out;
 		done += len;
 		progress(o, "writing", done, m->total_size);
@@ -686,7 +690,7 @@ build_write(struct gitrepo *repo, const struct gitrepo_files *files,
 		goto out;
 	rc = atomic_file_commit(&af, err);
 out:
-	free(data);
+	gitrepo_blob_free(blob);
 	bundle_writer_free(w);
 	atomic_file_abort(&af);
 	return rc;

@@ -52,6 +52,15 @@ void	gitrepo_files_free(struct gitrepo_files *);	/* NULL-safe */
 int	gitrepo_read_blob(struct gitrepo *, const char *oid_hex,
 	    void **data, size_t *len, struct error *err);
 
+/* Zero-copy access to a blob for the big passes over a tree: data stays
+ * valid until gitrepo_blob_free. */
+struct gitrepo_blob;
+int		 gitrepo_blob_open(struct gitrepo *, const char *oid_hex,
+		    struct gitrepo_blob **out, struct error *err);
+const void	*gitrepo_blob_data(const struct gitrepo_blob *);
+size_t		 gitrepo_blob_size(const struct gitrepo_blob *);
+void		 gitrepo_blob_free(struct gitrepo_blob *);	/* NULL-safe */
+
 /* Highest N among tags named satchel/N (N a decimal integer >= 1);
  * 0 when there is none. */
 int	gitrepo_max_release_tag(struct gitrepo *, uint64_t *out, struct error *err);

@@ -142,28 +142,40 @@ privkey_generate(struct privkey **out, struct error *err)
 	return 0;
 }
 
+static int
+crypto_no_passphrase_cb(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return 0;
+}
+
 int
 privkey_from_pem(struct privkey **out, const char *pem, size_t len,
     const char *name, struct error *err)
 {
 	BIO		*bio;
 	EVP_PKEY	*pkey;
+	int		 id;
 
 	if (len > INT32_MAX)
 		return error_set(err, SATCHEL_EINVALID, "%s: too large for a key file", name);
 	if ((bio = BIO_new_mem_buf(pem, (int)len)) == NULL)
 		fatal("out of memory");
-	pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	/* A passphrase callback that refuses: never prompt on a terminal. */
+	pkey = PEM_read_bio_PrivateKey(bio, NULL, crypto_no_passphrase_cb, NULL);
 	BIO_free(bio);
 	ERR_clear_error();
 	if (pkey == NULL)
 		return error_set(err, SATCHEL_EINVALID,
 		    "%s: not a PEM private key (make one with `satchel keygen`)", name);
-	if (EVP_PKEY_get_id(pkey) != EVP_PKEY_ED25519) {
+	if ((id = EVP_PKEY_get_id(pkey)) != EVP_PKEY_ED25519) {
 		EVP_PKEY_free(pkey);
 		return error_set(err, SATCHEL_EINVALID,
 		    "%s: not an Ed25519 private key (it is %s; Satchel signs only with Ed25519)",
-		    name, OBJ_nid2sn(EVP_PKEY_get_id(pkey)) ? OBJ_nid2sn(EVP_PKEY_get_id(pkey)) : "another type");
+		    name, OBJ_nid2sn(id) != NULL ? OBJ_nid2sn(id) : "another type");
 	}
 	*out = xcalloc(1, sizeof **out);
 	(*out)->pkey = pkey;
@@ -298,8 +310,10 @@ base64_decode(uint8_t *out, size_t outlen, const char *in, size_t inlen)
 	char	*again;
 	int	 n, pad = 0, ok;
 
-	if (inlen != 4 * ((outlen + 2) / 3) || inlen == 0 || inlen > 4 * 64)
+	if (inlen != 4 * ((outlen + 2) / 3) || inlen > 4 * 64)
 		return -1;
+	if (outlen == 0)
+		return 0;		/* "" is the canonical encoding of nothing */
 	if (in[inlen - 1] == '=')
 		pad++;
 	if (inlen > 1 && in[inlen - 2] == '=')

@@ -211,16 +211,22 @@ done_testing()
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/satchel-itest.XXXXXX") ||
 	bail_out "cannot create a temporary directory"
 _BG_PIDS=
+_LIB=$TMP/.lib		# the helpers' own files, out of the tests' way
+mkdir "$_LIB"
 
 # bg_start PIDVAR COMMAND...: starts COMMAND (under timeout) in the
-# background, stdout and stderr to $TMP/bg.PID.{out,err}, records its PID
-# for kill_recorded and stores it in the variable PIDVAR.
+# background, records its PID for kill_recorded and stores it in the
+# variable PIDVAR; its stdout and stderr go to the files named by BG_OUT
+# and BG_ERR (set anew by every call).
+_BG_N=0
 bg_start()
 {
 	_var=$1
 	shift
-	timeout -k 5 "$TEST_TIMEOUT" "$@" >"$TMP/bg.out.$$.$TEST_COUNT" \
-	    2>"$TMP/bg.err.$$.$TEST_COUNT" &
+	_BG_N=$((_BG_N + 1))
+	BG_OUT=$_LIB/bg.$_BG_N.out
+	BG_ERR=$_LIB/bg.$_BG_N.err
+	timeout -k 5 "$TEST_TIMEOUT" "$@" >"$BG_OUT" 2>"$BG_ERR" &
 	_pid=$!
 	_BG_PIDS="$_BG_PIDS $_pid"
 	eval "$_var=\$_pid"
@@ -342,24 +348,35 @@ del_conf()
 
 # --- running the programs -----------------------------------------------------
 
-# run PROGRAM ARGS...: runs PROGRAM under timeout; sets RC, OUT, ERR (and
-# leaves them in $TMP/out and $TMP/err) and SANITIZED=1 when stderr holds
-# a sanitizer report.
+# run PROGRAM ARGS...: runs PROGRAM under timeout; sets RC, OUT, ERR,
+# LAST_CMD, and SANITIZED=1 when stderr holds a sanitizer report. To run
+# in a subshell (another directory, a ulimit, an environment), run there
+# and call reload_run afterwards in the test's own shell.
 run()
 {
-	timeout -k 5 "$TEST_TIMEOUT" "$@" >"$TMP/out" 2>"$TMP/err"
-	RC=$?
-	OUT=$(cat "$TMP/out")
-	ERR=$(cat "$TMP/err")
-	LAST_CMD="$*"
+	printf '%s\n' "$*" >"$_LIB/run.cmd"
+	timeout -k 5 "$TEST_TIMEOUT" "$@" >"$_LIB/run.out" 2>"$_LIB/run.err"
+	echo $? >"$_LIB/run.rc"
+	reload_run
+}
+
+# reload_run: sets RC, OUT, ERR, LAST_CMD and SANITIZED from the last run,
+# wherever it ran.
+reload_run()
+{
+	RC=$(cat "$_LIB/run.rc")
+	OUT=$(cat "$_LIB/run.out")
+	ERR=$(cat "$_LIB/run.err")
+	LAST_CMD=$(cat "$_LIB/run.cmd")
 	SANITIZED=0
-	if grep -Eq "$SANITIZER_RE" "$TMP/err"; then
+	if grep -Eq "$SANITIZER_RE" "$_LIB/run.err"; then
 		SANITIZED=1
 	fi
 	if [ "$RC" -eq 124 ] || [ "$RC" -eq 137 ]; then
 		ERR="$ERR
 (timed out after $TEST_TIMEOUT s)"
 	fi
+	return 0
 }
 
 run_satchel()
@@ -411,13 +428,13 @@ _expect_rc()
 		diag "command: $LAST_CMD"
 		printf '%s' "$_why" | diag
 		_flush_pending
-		if [ -s "$TMP/out" ]; then
+		if [ -s "$_LIB/run.out" ]; then
 			diag "stdout:"
-			head -n 15 "$TMP/out" | diag
+			head -n 15 "$_LIB/run.out" | diag
 		fi
-		if [ -s "$TMP/err" ]; then
+		if [ -s "$_LIB/run.err" ]; then
 			diag "stderr:"
-			head -n 40 "$TMP/err" | diag
+			head -n 40 "$_LIB/run.err" | diag
 		fi
 	else
 		_tap_line 0 "$_desc"

@@ -140,9 +140,7 @@ test_empty_block(void **state)
 	sigs_encode(&s, &text, &len);
 	assert_int_equal(len, 0);
 	assert_non_null(text);
-	/* Not yet assert_string_equal(text, ""): buf_detach() of a buffer
-	 * that never held data returns an unterminated allocation (reported
-	 * against protocol/util.c; add the assertion once it is fixed). */
+	assert_string_equal(text, "");
 	free(text);
 	sigs_free(&s);
 }
