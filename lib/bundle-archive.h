@@ -22,6 +22,16 @@ struct bundle_reader;
  * attributes; paths are stored as UTF-8 (pax headers where needed). */
 int	bundle_writer_open(struct bundle_writer **out, int fd, int64_t mtime,
 	    struct error *err);
+/* A writer for an archive's head: plain tar kept in memory, finished by
+ * bundle_writer_finish_head into one zstd frame without the tar
+ * end-of-archive. A bundle archive is a head frame followed by what a
+ * bundle_writer_open writer writes (the rest of the entries and the end
+ * of the archive): zstd frames concatenate, and so do tar streams. */
+int	bundle_writer_open_head(struct bundle_writer **out, int64_t mtime,
+	    struct error *err);
+/* *out (malloc'd) is the head frame; the writer is then only freed. */
+int	bundle_writer_finish_head(struct bundle_writer *, char **out,
+	    size_t *len, struct error *err);
 /* Starts an entry of exactly size bytes; mode is 0644 or 0755. */
 int	bundle_writer_begin(struct bundle_writer *, const char *path,
 	    uint32_t mode, uint64_t size, struct error *err);

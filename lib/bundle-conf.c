@@ -77,6 +77,8 @@ language_list_check(const char *s)
 		if (lang_tag_check(p, (size_t)(sp - p)) != 0)
 			return -1;
 		count++;
+		if (*sp == ' ' && sp[1] == '\0')
+			return -1;	/* a trailing space */
 		p = *sp == ' ' ? sp + 1 : sp;
 	}
 	return count > 0 ? 0 : -1;

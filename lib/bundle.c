@@ -393,6 +393,9 @@ head_write(struct bundle_writer *w, const char *mbuf, size_t mlen,
 	return rc;
 }
 
+static int	head_frame(const struct bundle_head *, char **, size_t *,
+		    struct error *);
+
 int
 bundle_sign(const char *path, struct privkey **keys, size_t nkeys,
     int *changed, struct bundle_report *out, struct error *err)
@@ -402,7 +405,8 @@ bundle_sign(const char *path, struct privkey **keys, size_t nkeys,
 	struct bundle_report	 rep;
 	struct atomic_file	 af = { -1, NULL, NULL };
 	struct sigs		 before = { NULL, 0 };
-	size_t			 i;
+	char			*frame = NULL;
+	size_t			 i, flen;
 	int			 rc;
 
 	memset(&rep, 0, sizeof rep);
@@ -413,7 +417,8 @@ bundle_sign(const char *path, struct privkey **keys, size_t nkeys,
 		goto out;
 	before.v = xreallocarray(NULL, rep.head.sigs.n, sizeof *before.v);
 	before.n = rep.head.sigs.n;
-	memcpy(before.v, rep.head.sigs.v, before.n * sizeof *before.v);
+	if (before.n > 0)
+		memcpy(before.v, rep.head.sigs.v, before.n * sizeof *before.v);
 	for (i = 0; i < nkeys; i++) {
 		struct pubkey	pub;
 
@@ -423,17 +428,19 @@ bundle_sign(const char *path, struct privkey **keys, size_t nkeys,
 			goto out;
 		report_add_signer(&rep, pub.id);
 	}
-	if (before.n == rep.head.sigs.n &&
-	    memcmp(before.v, rep.head.sigs.v, before.n * sizeof *before.v) == 0) {
+	if (before.n == rep.head.sigs.n && (before.n == 0 ||
+	    memcmp(before.v, rep.head.sigs.v, before.n * sizeof *before.v) == 0)) {
 		/* Still prove the archive is whole before saying it is signed. */
 		rc = body_check(r, path, rep.head.manifest, NULL, err);
 		goto done;
 	}
-	if ((rc = atomic_file_open(&af, path, 0644, err)) != 0)
+	/* The new head frame, then the files re-compressed as they are
+	 * checked: the same bytes `satchel build --key` would write. */
+	if ((rc = head_frame(&rep.head, &frame, &flen, err)) != 0 ||
+	    (rc = atomic_file_open(&af, path, 0644, err)) != 0 ||
+	    (rc = write_all(af.fd, frame, flen, path, err)) != 0)
 		goto out;
 	if ((rc = bundle_writer_open(&w, af.fd, rep.head.manifest->time, err)) != 0 ||
-	    (rc = head_write(w, rep.head.manifest_buf, rep.head.manifest_len,
-	    &rep.head.sigs, err)) != 0 ||
 	    (rc = body_check(r, path, rep.head.manifest, w, err)) != 0 ||
 	    (rc = bundle_writer_finish(w, err)) != 0)
 		goto out;
@@ -446,6 +453,7 @@ done:
 		memset(&rep, 0, sizeof rep);
 	}
 out:
+	free(frame);
 	sigs_free(&before);
 	bundle_writer_free(w);
 	atomic_file_abort(&af);
@@ -550,7 +558,7 @@ build_manifest(struct gitrepo *repo, const struct gitrepo_commit *c,
 	struct error		 perr;
 	void			*data = NULL;
 	size_t			 len, i, conf_i = files->n;
-	uint64_t		 total = 0, done = 0;
+	uint64_t		 total = 0;
 	int			 rc;
 
 	memset(&conf, 0, sizeof conf);
@@ -614,23 +622,15 @@ build_manifest(struct gitrepo *repo, const struct gitrepo_commit *c,
 	if ((rc = gitrepo_changelog(repo, c, m->serial, MANIFEST_CHANGELOG_MAX,
 	    &m->changelog, &m->nchangelog, err)) != 0)
 		goto out;
+	/* Digests are filled in by build_body, in the same single pass that
+	 * writes the files. */
 	m->files = xcalloc(files->n, sizeof *m->files);
 	for (i = 0; i < files->n; i++) {
-		struct manifest_file	*f = &m->files[i];
-		struct gitrepo_blob	*blob;
-
-		if ((rc = gitrepo_blob_open(repo, files->v[i].oid, &blob, err)) != 0)
-			goto out;
-		len = gitrepo_blob_size(blob);
-		f->path = xstrdup(files->v[i].path);
-		f->mode = files->v[i].mode;
-		f->size = len;
+		m->files[i].path = xstrdup(files->v[i].path);
+		m->files[i].mode = files->v[i].mode;
+		m->files[i].size = files->v[i].size;
+		m->total_size += files->v[i].size;
 		m->nfiles++;
-		sha256(gitrepo_blob_data(blob), len, f->sha256);
-		gitrepo_blob_free(blob);
-		m->total_size += len;
-		done += len;
-		progress(o, "hashing", done, total);
 	}
 	manifest_sort(m);
 	*out = m;
@@ -642,58 +642,104 @@ out:
 	return rc;
 }
 
-/* The second pass: the same blobs, in the same (manifest) order, into
- * the archive. The git module lists files sorted bytewise, which is the
- * manifest's order too. */
+/* Why the body goes first, to a temporary file: the manifest (with every
+ * file's digest) leads the archive, but each blob should be read from git
+ * only once. So one pass hashes each blob and writes its entry to the
+ * body; the head frame is then made from the finished manifest and the
+ * archive is the head frame followed by the body (see bundle-archive.h). */
 static int
-build_write(struct gitrepo *repo, const struct gitrepo_files *files,
-    const struct manifest *m, const char *mbuf, size_t mlen,
-    const struct sigs *sigs, const char *path,
-    const struct bundle_build_opts *o, struct error *err)
+build_body(struct gitrepo *repo, const struct gitrepo_files *files,
+    struct manifest *m, int fd, const struct bundle_build_opts *o,
+    struct error *err)
 {
-	struct atomic_file	 af = { -1, NULL, NULL };
 	struct bundle_writer	*w = NULL;
 	struct gitrepo_blob	*blob = NULL;
-	uint8_t			 digest[SHA256_LEN];
 	size_t			 len, i;
 	uint64_t		 done = 0;
 	int			 rc;
 
-	if ((rc = atomic_file_open(&af, path, 0644, err)) != 0)
-		goto out;
-	if ((rc = bundle_writer_open(&w, af.fd, m->time, err)) != 0 ||
-	    (rc = head_write(w, mbuf, mlen, sigs, err)) != 0)
+	if ((rc = bundle_writer_open(&w, fd, m->time, err)) != 0)
 		goto out;
 	for (i = 0; i < m->nfiles; i++) {
-		const struct manifest_file	*f = &m->files[i];
+		struct manifest_file	*f = &m->files[i];
 
 		if (strcmp(files->v[i].path, f->path) != 0)
 			fatal("build: file order differs at %s", f->path);
 		gitrepo_blob_free(blob);
+		blob = NULL;
 		if ((rc = gitrepo_blob_open(repo, files->v[i].oid, &blob, err)) != 0)
 			goto out;
 		len = gitrepo_blob_size(blob);
-		sha256(gitrepo_blob_data(blob), len, digest);
-		if (len != f->size || memcmp(digest, f->sha256, SHA256_LEN) != 0) {
-			/* Both passes must agree with the signed manifest. */
+		if (len != f->size) {
 			rc = error_set(err, SATCHEL_ERR,
-			    "%s: changed between the two reads of the repository", f->path);
+			    "%s: blob %s is %zu bytes, its tree entry said %llu",
+			    f->path, files->v[i].oid, len, (unsigned long long)f->size);
 			goto out;
 		}
+		sha256(gitrepo_blob_data(blob), len, f->sha256);
 		if ((rc = bundle_writer_begin(w, f->path, f->mode, f->size, err)) != 0 ||
 		    (rc = bundle_writer_write(w, gitrepo_blob_data(blob), len, err)) != 0)
 			goto out;
 		done += len;
-		progress(o, "writing", done, m->total_size);
+		progress(o, "building", done, m->total_size);
 	}
-	if ((rc = bundle_writer_finish(w, err)) != 0)
-		goto out;
-	rc = atomic_file_commit(&af, err);
+	rc = bundle_writer_finish(w, err);
 out:
 	gitrepo_blob_free(blob);
 	bundle_writer_free(w);
+	return rc;
+}
+
+/* The head frame: the manifest and signature entries, compressed. */
+static int
+head_frame(const struct bundle_head *h, char **out, size_t *len,
+    struct error *err)
+{
+	struct bundle_writer	*w = NULL;
+	int			 rc;
+
+	if ((rc = bundle_writer_open_head(&w, h->manifest->time, err)) == 0 &&
+	    (rc = head_write(w, h->manifest_buf, h->manifest_len, &h->sigs,
+	    err)) == 0)
+		rc = bundle_writer_finish_head(w, out, len, err);
+	bundle_writer_free(w);
+	return rc;
+}
+
+/* Writes path atomically: the head frame, then the body copied from
+ * body_fd (NULL-body: the caller writes the rest through *afp). */
+static int
+write_archive(const struct bundle_head *h, int body_fd, const char *path,
+    struct error *err)
+{
+	struct atomic_file	 af = { -1, NULL, NULL };
+	char			*frame = NULL;
+	size_t			 flen;
+	int			 rc;
+
+	if ((rc = head_frame(h, &frame, &flen, err)) != 0 ||
+	    (rc = atomic_file_open(&af, path, 0644, err)) != 0 ||
+	    (rc = write_all(af.fd, frame, flen, path, err)) != 0 ||
+	    (rc = file_copy_fd(body_fd, af.fd, path, err)) != 0)
+		goto out;
+	rc = atomic_file_commit(&af, err);
+out:
+	free(frame);
 	atomic_file_abort(&af);
 	return rc;
+}
+
+/* The directory part of path, for temporary files beside it. */
+static char *
+dir_of(const char *path)
+{
+	const char	*slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
 }
 
 int
@@ -704,10 +750,10 @@ bundle_build(const struct bundle_build_opts *o, struct bundle_report *out,
 	struct gitrepo_commit	 c;
 	struct gitrepo_files	 files = { NULL, 0 };
 	struct bundle_report	 rep;
-	char			*sbuf = NULL, *tagmsg = NULL;
+	char			*sbuf = NULL, *tagmsg = NULL, *dir = NULL;
 	size_t			 slen, i;
 	uint64_t		 maxtag = 0;
-	int			 rc;
+	int			 rc, body_fd = -1;
 
 	memset(&rep, 0, sizeof rep);
 	if ((rc = gitrepo_open(&repo, o->repo, err)) != 0 ||
@@ -728,6 +774,16 @@ bundle_build(const struct bundle_build_opts *o, struct bundle_report *out,
 			goto out;
 		}
 	}
+	rep.out_path = o->out != NULL ? xstrdup(o->out) :
+	    xasprintf("%s-%s.satchel", rep.head.manifest->name,
+	    rep.head.manifest->label);
+	dir = dir_of(rep.out_path);
+	if ((body_fd = file_tmp_anon(dir, err)) == -1) {
+		rc = SATCHEL_ERR;
+		goto out;
+	}
+	if ((rc = build_body(repo, &files, rep.head.manifest, body_fd, o, err)) != 0)
+		goto out;
 	manifest_encode(rep.head.manifest, &rep.head.manifest_buf,
 	    &rep.head.manifest_len);
 	for (i = 0; i < o->nkeys; i++) {
@@ -739,11 +795,7 @@ bundle_build(const struct bundle_build_opts *o, struct bundle_report *out,
 			goto out;
 		report_add_signer(&rep, pub.id);
 	}
-	rep.out_path = o->out != NULL ? xstrdup(o->out) :
-	    xasprintf("%s-%s.satchel", rep.head.manifest->name,
-	    rep.head.manifest->label);
-	if ((rc = build_write(repo, &files, rep.head.manifest, rep.head.manifest_buf,
-	    rep.head.manifest_len, &rep.head.sigs, rep.out_path, o, err)) != 0)
+	if ((rc = write_archive(&rep.head, body_fd, rep.out_path, err)) != 0)
 		goto out;
 	if (o->tag) {
 		sigs_encode(&rep.head.sigs, &sbuf, &slen);
@@ -755,6 +807,9 @@ bundle_build(const struct bundle_build_opts *o, struct bundle_report *out,
 	*out = rep;
 	memset(&rep, 0, sizeof rep);	/* ownership moved to the caller */
 out:
+	if (body_fd != -1)
+		close(body_fd);
+	free(dir);
 	free(sbuf);
 	free(tagmsg);
 	gitrepo_files_free(&files);

@@ -180,3 +180,64 @@ file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 	}
 	return atomic_file_commit(&af, err);
 }
+
+int
+file_copy_fd(int in, int out, const char *name, struct error *err)
+{
+	char	*buf = NULL;
+	off_t	 off = 0;
+	ssize_t	 n;
+	int	 rc = 0;
+
+	for (;;) {
+		n = copy_file_range(in, &off, out, NULL, 1 << 30, 0);
+		if (n == 0)
+			return 0;
+		if (n > 0)
+			continue;
+		if (errno == EINTR)
+			continue;
+		if (errno != EXDEV && errno != ENOSYS && errno != EINVAL &&
+		    errno != EOPNOTSUPP)
+			return error_set(err, SATCHEL_ERR, "%s: copy: %s", name,
+			    strerror(errno));
+		break;		/* not supported here: copy by hand */
+	}
+	buf = xmalloc(1 << 20);
+	for (;;) {
+		n = pread(in, buf, 1 << 20, off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			rc = error_set(err, SATCHEL_ERR, "%s: read: %s", name,
+			    strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		if ((rc = write_all(out, buf, (size_t)n, name, err)) != 0)
+			break;
+		off += n;
+	}
+	free(buf);
+	return rc;
+}
+
+int
+file_tmp_anon(const char *dir, struct error *err)
+{
+	char	*path;
+	int	 fd;
+
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd != -1)
+		return fd;
+	path = xasprintf("%s/.satchel-tmp-XXXXXX", dir);
+	if ((fd = mkostemp(path, O_CLOEXEC)) == -1)
+		error_set(err, SATCHEL_ERR, "%s: cannot create a temporary file: %s",
+		    dir, strerror(errno));
+	else
+		unlink(path);
+	free(path);
+	return fd;
+}

@@ -54,15 +54,15 @@ gitrepo_lib_init(void)
 	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_BLOB,
 	    (size_t)0);
 	/*
-	 * Pack windows are mapped 16 MiB at a time and at most 32 MiB in all,
+	 * Pack windows are mapped 4 MiB at a time and at most 8 MiB in all,
 	 * so resident memory does not grow with the repository. Objects'
 	 * SHA-1s are not recomputed on every read (libgit2's collision-
 	 * detecting SHA-1 would double the cost of a build); like `git
 	 * archive`, we trust the object database, whose zlib checksums catch
 	 * corruption, and `git fsck` checks it in full.
 	 */
-	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)16 << 20);
-	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)32 << 20);
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)4 << 20);
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)8 << 20);
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
 }
 
@@ -500,7 +500,10 @@ gitrepo_max_release_tag(struct gitrepo *r, uint64_t *out, struct error *err)
 }
 
 /* Why: subjects end up in line-based text and on terminals, so anything
- * that is not valid UTF-8 text is replaced byte by byte with '?'. */
+ * that is not valid UTF-8 text is replaced byte by byte with '?'; and a
+ * manifest line is limited, so a subject is cut (at a character
+ * boundary, marked with "...") after GITREPO_SUBJECT_MAX bytes. */
+#define GITREPO_SUBJECT_MAX	1000
 static char *
 gitrepo_subject(const char *msg)
 {
@@ -525,6 +528,10 @@ gitrepo_subject(const char *msg)
 			n = 4;
 		else
 			n = 0;
+		if (b.len + n > GITREPO_SUBJECT_MAX) {
+			buf_addstr(&b, "...");
+			break;
+		}
 		if (n != 0 && n <= len - i && utf8_valid_text(msg + i, n)) {
 			buf_add(&b, msg + i, n);
 			i += n;

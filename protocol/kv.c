@@ -30,6 +30,22 @@ kv_key_valid(const char *k, size_t n)
 	return 1;
 }
 
+/* Text without control characters, except tabs (allowed around "="
+ * and checked again in the value). */
+static int
+kv_line_valid(const char *s, size_t n)
+{
+	const char	*tab;
+
+	while ((tab = memchr(s, '\t', n)) != NULL) {
+		if (!utf8_valid_text(s, (size_t)(tab - s)))
+			return 0;
+		n -= (size_t)(tab - s) + 1;
+		s = tab + 1;
+	}
+	return utf8_valid_text(s, n);
+}
+
 static int
 kv_is_space(char c)
 {
@@ -70,8 +86,7 @@ kv_parse(struct kv *out, const char *buf, size_t len, const char *name,
 			ve--;
 		if (ks == ve || *ks == '#')
 			continue;
-		if (!utf8_valid_text(ks, (size_t)(ve - ks)) &&
-		    memchr(ks, '\t', (size_t)(ve - ks)) == NULL) {
+		if (!kv_line_valid(ks, (size_t)(ve - ks))) {
 			rc = error_set(err, SATCHEL_EINVALID,
 			    "%s:%u: not valid UTF-8 text (or a control character)", name, line);
 			goto out;

@@ -554,8 +554,9 @@ manifest_parse(struct manifest **out, const char *buf, size_t len,
 			goto out;
 		}
 	}
-	/* Catch-all for canonical form (e.g. a value with two spaces that the
-	 * field checks let through). */
+	/* Belt and braces: every field above is parsed strictly or kept as
+	 * written, so this should never fire; if a later change makes the
+	 * parser lenient somewhere, it keeps the one-spelling rule. */
 	manifest_encode(m, &enc, &enclen);
 	if (enclen != len || memcmp(enc, buf, len) != 0) {
 		rc = error_set(err, SATCHEL_EINVALID,

@@ -9,22 +9,53 @@
 #include "path.h"
 #include "util.h"
 
+/* Why so careful: the bytes come from untrusted archives and manifests
+ * and end up on terminals and in logs, so only complete, valid, printable
+ * UTF-8 characters are copied; every other byte is shown as \xNN, and a
+ * character is never cut in half. */
 void
 path_escape(char *out, size_t outsize, const char *s, size_t len)
 {
-	size_t	i, o = 0;
+	size_t	i = 0, o = 0, n, lim;
 
 	if (outsize == 0)
 		return;
-	for (i = 0; i < len && i < 200 && o + 5 < outsize; i++) {
+	lim = outsize > 4 ? outsize - 4 : 0;	/* room for "..." and NUL */
+	while (i < len && i < 200) {
 		unsigned char	c = (unsigned char)s[i];
 
-		if (c < 0x20 || c == 0x7f || c == '\\' || c == '"') {
+		if (c >= 0xf0)
+			n = 4;
+		else if (c >= 0xe0)
+			n = 3;
+		else if (c >= 0xc0)
+			n = 2;
+		else
+			n = 1;
+		if (n > 1 && i + n <= len && i + n <= 200 &&
+		    utf8_valid_text(s + i, n)) {
+			if (o + n > lim)
+				break;
+			memcpy(out + o, s + i, n);
+			o += n;
+			i += n;
+			continue;
+		}
+		if (n > 1 && i + n <= len && i + n > 200 &&
+		    utf8_valid_text(s + i, n))
+			break;		/* would cut this character */
+		if (c < 0x20 || c >= 0x7f || c == '\\' || c == '"') {
+			if (o + 4 > lim)
+				break;
 			o += (size_t)snprintf(out + o, outsize - o, "\\x%02x", c);
-		} else
+		} else {
+			if (o + 1 > lim)
+				break;
 			out[o++] = (char)c;
+		}
+		i++;
 	}
-	if (i < len && o + 4 < outsize) {
+	if (i < len && o + 4 <= outsize) {	/* cut short: say so */
 		memcpy(out + o, "...", 3);
 		o += 3;
 	}
