@@ -4,6 +4,7 @@
  * archive matches its signed manifest.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -642,6 +643,80 @@ out:
 	return rc;
 }
 
+/*
+ * Reading blobs (inflating them, hashing them) and compressing them are
+ * the two halves of a build; a reader thread does the first while the
+ * calling thread does the second, like `git archive | zstd`. The reader
+ * runs ahead by at most PREFETCH_MAX bytes (or one blob, however large),
+ * so memory stays bounded by the largest file, not the bundle.
+ */
+#define PREFETCH_MAX	(16u << 20)
+
+struct prefetch {
+	pthread_mutex_t		  mu;
+	pthread_cond_t		  cv;
+	struct gitrepo		 *repo;
+	const struct gitrepo_files *files;
+	struct manifest		 *m;
+	struct gitrepo_blob	**ready;	/* by file index; NULL: not yet */
+	uint64_t		  held;		/* bytes read and not released */
+	int			  stop;		/* the consumer gave up */
+	int			  rc;		/* the reader's failure */
+	struct error		  err;
+};
+
+static void *
+prefetch_main(void *arg)
+{
+	struct prefetch		*pf = arg;
+	struct gitrepo_blob	*blob;
+	struct error		 err;
+	size_t			 i, len;
+	int			 rc = 0;
+
+	for (i = 0; i < pf->m->nfiles; i++) {
+		struct manifest_file	*f = &pf->m->files[i];
+
+		pthread_mutex_lock(&pf->mu);
+		while (!pf->stop && pf->held > 0 && pf->held + f->size > PREFETCH_MAX)
+			pthread_cond_wait(&pf->cv, &pf->mu);
+		rc = pf->stop;
+		pthread_mutex_unlock(&pf->mu);
+		if (rc != 0)
+			return NULL;
+		if (strcmp(pf->files->v[i].path, f->path) != 0)
+			fatal("build: file order differs at %s", f->path);
+		if ((rc = gitrepo_blob_open(pf->repo, pf->files->v[i].oid, &blob,
+		    &err)) != 0)
+			break;
+		len = gitrepo_blob_size(blob);
+		if (len != f->size) {
+			gitrepo_blob_free(blob);
+			rc = error_set(&err, SATCHEL_ERR,
+			    "%s: blob %s is %zu bytes, its tree entry said %llu",
+			    f->path, pf->files->v[i].oid, len,
+			    (unsigned long long)f->size);
+			break;
+		}
+		/* Only this thread writes the digests; the caller reads them
+		 * after joining it. */
+		sha256(gitrepo_blob_data(blob), len, f->sha256);
+		pthread_mutex_lock(&pf->mu);
+		pf->ready[i] = blob;
+		pf->held += len;
+		pthread_cond_broadcast(&pf->cv);
+		pthread_mutex_unlock(&pf->mu);
+	}
+	if (rc != 0) {
+		pthread_mutex_lock(&pf->mu);
+		pf->rc = rc;
+		pf->err = err;
+		pthread_cond_broadcast(&pf->cv);
+		pthread_mutex_unlock(&pf->mu);
+	}
+	return NULL;
+}
+
 /* Why the body goes first, to a temporary file: the manifest (with every
  * file's digest) leads the archive, but each blob should be read from git
  * only once. So one pass hashes each blob and writes its entry to the
@@ -652,40 +727,69 @@ build_body(struct gitrepo *repo, const struct gitrepo_files *files,
     struct manifest *m, int fd, const struct bundle_build_opts *o,
     struct error *err)
 {
+	struct prefetch		 pf;
 	struct bundle_writer	*w = NULL;
-	struct gitrepo_blob	*blob = NULL;
-	size_t			 len, i;
+	struct gitrepo_blob	*blob;
+	pthread_t		 reader;
+	size_t			 i;
 	uint64_t		 done = 0;
-	int			 rc;
+	int			 rc, started = 0;
 
+	memset(&pf, 0, sizeof pf);
+	pthread_mutex_init(&pf.mu, NULL);
+	pthread_cond_init(&pf.cv, NULL);
+	pf.repo = repo;
+	pf.files = files;
+	pf.m = m;
+	pf.ready = xcalloc(m->nfiles, sizeof *pf.ready);
 	if ((rc = bundle_writer_open(&w, fd, m->time, err)) != 0)
 		goto out;
+	if (pthread_create(&reader, NULL, prefetch_main, &pf) != 0)
+		fatal("cannot start a thread");
+	started = 1;
 	for (i = 0; i < m->nfiles; i++) {
-		struct manifest_file	*f = &m->files[i];
+		const struct manifest_file	*f = &m->files[i];
 
-		if (strcmp(files->v[i].path, f->path) != 0)
-			fatal("build: file order differs at %s", f->path);
-		gitrepo_blob_free(blob);
-		blob = NULL;
-		if ((rc = gitrepo_blob_open(repo, files->v[i].oid, &blob, err)) != 0)
-			goto out;
-		len = gitrepo_blob_size(blob);
-		if (len != f->size) {
-			rc = error_set(err, SATCHEL_ERR,
-			    "%s: blob %s is %zu bytes, its tree entry said %llu",
-			    f->path, files->v[i].oid, len, (unsigned long long)f->size);
-			goto out;
+		pthread_mutex_lock(&pf.mu);
+		while (pf.ready[i] == NULL && pf.rc == 0)
+			pthread_cond_wait(&pf.cv, &pf.mu);
+		blob = pf.ready[i];
+		pf.ready[i] = NULL;
+		if (blob == NULL) {
+			rc = pf.rc;
+			*err = pf.err;
 		}
-		sha256(gitrepo_blob_data(blob), len, f->sha256);
-		if ((rc = bundle_writer_begin(w, f->path, f->mode, f->size, err)) != 0 ||
-		    (rc = bundle_writer_write(w, gitrepo_blob_data(blob), len, err)) != 0)
+		pthread_mutex_unlock(&pf.mu);
+		if (blob == NULL)
 			goto out;
-		done += len;
+		rc = bundle_writer_begin(w, f->path, f->mode, f->size, err);
+		if (rc == 0)
+			rc = bundle_writer_write(w, gitrepo_blob_data(blob),
+			    gitrepo_blob_size(blob), err);
+		gitrepo_blob_free(blob);
+		pthread_mutex_lock(&pf.mu);
+		pf.held -= f->size;
+		pthread_cond_broadcast(&pf.cv);
+		pthread_mutex_unlock(&pf.mu);
+		if (rc != 0)
+			goto out;
+		done += f->size;
 		progress(o, "building", done, m->total_size);
 	}
 	rc = bundle_writer_finish(w, err);
 out:
-	gitrepo_blob_free(blob);
+	if (started) {
+		pthread_mutex_lock(&pf.mu);
+		pf.stop = 1;
+		pthread_cond_broadcast(&pf.cv);
+		pthread_mutex_unlock(&pf.mu);
+		pthread_join(reader, NULL);
+	}
+	for (i = 0; i < m->nfiles; i++)
+		gitrepo_blob_free(pf.ready[i]);
+	free(pf.ready);
+	pthread_cond_destroy(&pf.cv);
+	pthread_mutex_destroy(&pf.mu);
 	bundle_writer_free(w);
 	return rc;
 }
