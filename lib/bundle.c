@@ -179,10 +179,8 @@ body_check(struct bundle_reader *r, const char *name, const struct manifest *m,
 		uint64_t			 got = 0;
 		ssize_t				 n;
 
-		if ((rc = bundle_reader_next(r, &e, err)) < 0) {
-			error_prefix(err, "%s", name);
-			goto out;
-		}
+		if ((rc = bundle_reader_next(r, &e, err)) < 0)
+			goto out;	/* the reader's message names the archive */
 		if (rc == 0) {
 			if (f == NULL)
 				break;
@@ -198,17 +196,17 @@ body_check(struct bundle_reader *r, const char *name, const struct manifest *m,
 		}
 		if (f == NULL || strcmp(e.path, f->path) != 0) {
 			other = manifest_find_file(m, e.path);
-			if (other == NULL)
-				rc = error_set(err, SATCHEL_EINVALID,
-				    "%s: extra file \"%s\" is not in the manifest",
-				    name, e.path);
-			else if (other < f || f == NULL)
-				rc = error_set(err, SATCHEL_EINVALID,
-				    "%s: file \"%s\" appears twice", name, e.path);
-			else if (strcmp(e.path, BUNDLE_ENTRY_MANIFEST) == 0 ||
+			if (strcmp(e.path, BUNDLE_ENTRY_MANIFEST) == 0 ||
 			    strcmp(e.path, BUNDLE_ENTRY_SIGNATURES) == 0)
 				rc = error_set(err, SATCHEL_EINVALID,
 				    "%s: \"%s\" appears twice", name, e.path);
+			else if (other == NULL)
+				rc = error_set(err, SATCHEL_EINVALID,
+				    "%s: extra file \"%s\" is not in the manifest",
+				    name, e.path);
+			else if (f == NULL || other < f)
+				rc = error_set(err, SATCHEL_EINVALID,
+				    "%s: file \"%s\" appears twice", name, e.path);
 			else
 				rc = error_set(err, SATCHEL_EINVALID,
 				    "%s: file \"%s\" is missing or out of order "
@@ -242,8 +240,7 @@ body_check(struct bundle_reader *r, const char *name, const struct manifest *m,
 				goto out;
 		}
 		if (n < 0) {
-			rc = (int)n;
-			error_prefix(err, "%s", name);
+			rc = (int)n;	/* the reader's message names the archive */
 			goto out;
 		}
 		if (got != f->size) {
@@ -724,8 +721,8 @@ prefetch_main(void *arg)
  * archive is the head frame followed by the body (see bundle-archive.h). */
 static int
 build_body(struct gitrepo *repo, const struct gitrepo_files *files,
-    struct manifest *m, int fd, const struct bundle_build_opts *o,
-    struct error *err)
+    struct manifest *m, int fd, const char *name,
+    const struct bundle_build_opts *o, struct error *err)
 {
 	struct prefetch		 pf;
 	struct bundle_writer	*w = NULL;
@@ -771,12 +768,15 @@ build_body(struct gitrepo *repo, const struct gitrepo_files *files,
 		pf.held -= f->size;
 		pthread_cond_broadcast(&pf.cv);
 		pthread_mutex_unlock(&pf.mu);
-		if (rc != 0)
+		if (rc != 0) {
+			error_prefix(err, "%s", name);
 			goto out;
+		}
 		done += f->size;
 		progress(o, "building", done, m->total_size);
 	}
-	rc = bundle_writer_finish(w, err);
+	if ((rc = bundle_writer_finish(w, err)) != 0)
+		error_prefix(err, "%s", name);
 out:
 	if (started) {
 		pthread_mutex_lock(&pf.mu);
@@ -886,7 +886,8 @@ bundle_build(const struct bundle_build_opts *o, struct bundle_report *out,
 		rc = SATCHEL_ERR;
 		goto out;
 	}
-	if ((rc = build_body(repo, &files, rep.head.manifest, body_fd, o, err)) != 0)
+	if ((rc = build_body(repo, &files, rep.head.manifest, body_fd,
+	    rep.out_path, o, err)) != 0)
 		goto out;
 	manifest_encode(rep.head.manifest, &rep.head.manifest_buf,
 	    &rep.head.manifest_len);

@@ -170,7 +170,8 @@ privkey_from_pem(struct privkey **out, const char *pem, size_t len,
 	ERR_clear_error();
 	if (pkey == NULL)
 		return error_set(err, SATCHEL_EINVALID,
-		    "%s: not a PEM private key (make one with `satchel keygen`)", name);
+		    "%s: not an Ed25519 private key in PEM form (make one with `satchel keygen`)",
+		    name);
 	if ((id = EVP_PKEY_get_id(pkey)) != EVP_PKEY_ED25519) {
 		EVP_PKEY_free(pkey);
 		return error_set(err, SATCHEL_EINVALID,
