@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "vectors.h"
+
 #include "crypto.h"
 #include "error.h"
 #include "util.h"
@@ -455,25 +457,6 @@ vector_get(const char *text, const char *name)
 	return NULL;
 }
 
-static char *
-read_vector(const char *file)
-{
-	struct buf	 b;
-	char		*path, chunk[4096];
-	size_t		 n;
-	FILE		*f;
-
-	path = xasprintf("%s/protocol/vectors/%s", SRCDIR, file);
-	if ((f = fopen(path, "r")) == NULL)
-		fail_msg("cannot open %s", path);
-	buf_init(&b);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	free(path);
-	return buf_detach(&b, NULL);
-}
-
 static void
 test_domain_signature_vector(void **state)
 {
@@ -485,7 +468,7 @@ test_domain_signature_vector(void **state)
 	char		 hex[2 * ED25519_PUB_LEN + 1];
 	size_t		 msglen;
 
-	text = read_vector("sig-domain.txt");
+	text = read_vector("sig-domain.txt", NULL);
 	seed = vector_get(text, "key");
 	public = vector_get(text, "public");
 	domain = vector_get(text, "domain");

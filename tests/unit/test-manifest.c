@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "vectors.h"
+
 #include "crypto.h"
 #include "error.h"
 #include "manifest.h"
@@ -51,25 +53,6 @@ static const char minimal[] =
 	"end\n";							/* 17 */
 
 /* --- helpers ----------------------------------------------------------- */
-
-static char *
-read_vector(const char *file, size_t *lenp)
-{
-	struct buf	 b;
-	char		*path, chunk[4096];
-	size_t		 n;
-	FILE		*f;
-
-	path = xasprintf("%s/protocol/vectors/%s", SRCDIR, file);
-	if ((f = fopen(path, "rb")) == NULL)
-		fail_msg("cannot open %s", path);
-	buf_init(&b);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	free(path);
-	return buf_detach(&b, lenp);
-}
 
 static void
 add_file(struct manifest *m, const char *path, uint32_t mode, const char *content)

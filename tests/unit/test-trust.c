@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "vectors.h"
+
 #include "crypto.h"
 #include "error.h"
 #include "sigs.h"
@@ -811,25 +813,6 @@ test_sign_refuses_invalid_policy(void **state)
 	assert_non_null(strstr(err.msg, "duplicate root"));
 	assert_int_equal(t->sigs.n, 0);
 	trust_free(t);
-}
-
-static char *
-read_vector(const char *file, size_t *len)
-{
-	struct buf	 b;
-	char		*path, chunk[4096];
-	size_t		 n;
-	FILE		*f;
-
-	path = xasprintf("%s/protocol/vectors/%s", SRCDIR, file);
-	if ((f = fopen(path, "r")) == NULL)
-		fail_msg("cannot open %s", path);
-	buf_init(&b);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	free(path);
-	return buf_detach(&b, len);
 }
 
 static void
