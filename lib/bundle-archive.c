@@ -25,7 +25,6 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <zstd.h>
 
 #define BUNDLE_ARCHIVE_ZSTD_LEVEL	"3"
 /*
@@ -34,7 +33,7 @@
  * small writes it was slower, not faster (measured on the 250 MB corpus).
  */
 #define BUNDLE_ARCHIVE_ZSTD_THREADS	"0"
-#define BUNDLE_ARCHIVE_BLOCK_SIZE	10240	/* libarchive's default */
+#define BUNDLE_ARCHIVE_BLOCK_SIZE	(1024 * 1024)
 #define BUNDLE_ARCHIVE_READ_BLOCK	65536
 
 struct bundle_writer {
@@ -259,6 +258,35 @@ bundle_writer_open_head(struct bundle_writer **out, int64_t mtime,
 	return rc;
 }
 
+/*
+ * The head frame stores its tar bytes in zstd "raw" (uncompressed) blocks
+ * (RFC 8878, 3.1.1.2), so its size follows from the sizes of the head
+ * entries alone, before any file has been hashed: a builder writes the
+ * body straight after that many bytes and fills the head in at the end,
+ * and a signer can find where the body starts without decompressing.
+ * libzstd has no call to write raw blocks, so the frame is laid out here:
+ * magic, a frame header with Single_Segment set and an 8-byte content
+ * size, then blocks of at most 128 KiB, each with a 3-byte header.
+ */
+#define HEAD_BLOCK_MAX		(128u * 1024)
+#define HEAD_FRAME_OVERHEAD	(4 + 1 + 8)
+
+static uint64_t
+head_tar_size(uint64_t a, uint64_t b)
+{
+	/* Two entries with short ASCII names: one 512-byte ustar header
+	 * each, content padded to 512. */
+	return 512 + (a + 511) / 512 * 512 + 512 + (b + 511) / 512 * 512;
+}
+
+uint64_t
+bundle_head_frame_size(uint64_t size1, uint64_t size2)
+{
+	uint64_t	t = head_tar_size(size1, size2);
+
+	return HEAD_FRAME_OVERHEAD + (t + HEAD_BLOCK_MAX - 1) / HEAD_BLOCK_MAX * 3 + t;
+}
+
 /* Why strip the end of archive: the head frame is followed by the body's
  * frames, and the tar stream they decompress to must run on into the
  * body's entries; the body carries the one end-of-archive. */
@@ -267,9 +295,10 @@ bundle_writer_finish_head(struct bundle_writer *w, char **out, size_t *len,
     struct error *err)
 {
 	static const char	 zeros[1024];
-	size_t			 n, cap, z;
-	char			*frame;
-	int			 rc;
+	struct buf		 f;
+	size_t			 n, off, blk;
+	uint32_t		 bh;
+	int			 rc, i;
 
 	if (w->mem == NULL)
 		return error_set(err, SATCHEL_ERR, "archive writer: not a head writer");
@@ -281,17 +310,21 @@ bundle_writer_finish_head(struct bundle_writer *w, char **out, size_t *len,
 		return error_set(err, SATCHEL_ERR,
 		    "archive writer: unexpected end of tar stream");
 	n -= sizeof zeros;
-	cap = ZSTD_compressBound(n);
-	frame = xmalloc(cap);
-	z = ZSTD_compress(frame, cap, w->mem->data, n,
-	    atoi(BUNDLE_ARCHIVE_ZSTD_LEVEL));
-	if (ZSTD_isError(z)) {
-		free(frame);
-		return error_set(err, SATCHEL_ERR, "compressing the archive head: %s",
-		    ZSTD_getErrorName(z));
+	buf_init(&f);
+	buf_add(&f, "\x28\xb5\x2f\xfd", 4);	/* zstd magic, little-endian */
+	buf_addc(&f, (char)0xe0);		/* FCS 8 bytes, single segment */
+	for (i = 0; i < 8; i++)
+		buf_addc(&f, (char)(((uint64_t)n >> (8 * i)) & 0xff));
+	for (off = 0; off < n; off += blk) {
+		blk = n - off < HEAD_BLOCK_MAX ? n - off : HEAD_BLOCK_MAX;
+		/* Block_Size << 3 | Block_Type (0: raw) << 1 | Last_Block */
+		bh = (uint32_t)blk << 3 | (off + blk == n ? 1 : 0);
+		buf_addc(&f, (char)(bh & 0xff));
+		buf_addc(&f, (char)((bh >> 8) & 0xff));
+		buf_addc(&f, (char)((bh >> 16) & 0xff));
+		buf_add(&f, w->mem->data + off, blk);
 	}
-	*out = frame;
-	*len = z;
+	*out = buf_detach(&f, len);
 	return 0;
 }
 

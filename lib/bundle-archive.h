@@ -29,9 +29,13 @@ int	bundle_writer_open(struct bundle_writer **out, int fd, int64_t mtime,
  * of the archive): zstd frames concatenate, and so do tar streams. */
 int	bundle_writer_open_head(struct bundle_writer **out, int64_t mtime,
 	    struct error *err);
-/* *out (malloc'd) is the head frame; the writer is then only freed. */
+/* *out (malloc'd) is the head frame, stored uncompressed so that its
+ * size is bundle_head_frame_size() of its two entries' sizes; the writer
+ * is then only freed. */
 int	bundle_writer_finish_head(struct bundle_writer *, char **out,
 	    size_t *len, struct error *err);
+/* The size of the head frame holding two entries of these sizes. */
+uint64_t bundle_head_frame_size(uint64_t size1, uint64_t size2);
 /* Starts an entry of exactly size bytes; mode is 0644 or 0755. */
 int	bundle_writer_begin(struct bundle_writer *, const char *path,
 	    uint32_t mode, uint64_t size, struct error *err);

@@ -49,6 +49,11 @@ bundle_report_free(struct bundle_report *r)
 static void
 report_add_signer(struct bundle_report *r, const char *id)
 {
+	size_t	i;
+
+	for (i = 0; i < r->nsigners; i++)
+		if (strcmp(r->signers[i], id) == 0)
+			return;
 	r->signers = xreallocarray(r->signers, r->nsigners + 1, sizeof *r->signers);
 	r->signers[r->nsigners++] = xstrdup(id);
 }
@@ -403,9 +408,10 @@ bundle_sign(const char *path, struct privkey **keys, size_t nkeys,
 	struct bundle_report	 rep;
 	struct atomic_file	 af = { -1, NULL, NULL };
 	struct sigs		 before = { NULL, 0 };
-	char			*frame = NULL;
-	size_t			 i, flen;
-	int			 rc;
+	struct bundle_head	 before_head;
+	char			*frame = NULL, *oldframe = NULL;
+	size_t			 i, flen, oldlen;
+	int			 rc, same = 0;
 
 	memset(&rep, 0, sizeof rep);
 	*changed = 0;
@@ -432,13 +438,29 @@ bundle_sign(const char *path, struct privkey **keys, size_t nkeys,
 		rc = body_check(r, path, rep.head.manifest, NULL, err);
 		goto done;
 	}
-	/* The new head frame, then the files re-compressed as they are
-	 * checked: the same bytes `satchel build --key` would write. */
-	if ((rc = head_frame(&rep.head, &frame, &flen, err)) != 0 ||
+	/*
+	 * When the archive starts with the head frame Satchel would write for
+	 * its old signatures, its body is reused byte for byte after the new
+	 * head (once every file has been checked); otherwise the files are
+	 * re-compressed as they are checked. Either way the result is the
+	 * bytes `satchel build --key` writes.
+	 */
+	before_head.manifest = rep.head.manifest;
+	before_head.manifest_buf = rep.head.manifest_buf;
+	before_head.manifest_len = rep.head.manifest_len;
+	before_head.sigs = before;
+	if ((rc = head_frame(&before_head, &oldframe, &oldlen, err)) != 0 ||
+	    (rc = head_frame(&rep.head, &frame, &flen, err)) != 0 ||
+	    (rc = file_has_prefix(path, oldframe, oldlen, &same, err)) != 0 ||
 	    (rc = atomic_file_open(&af, path, 0644, err)) != 0 ||
 	    (rc = write_all(af.fd, frame, flen, path, err)) != 0)
 		goto out;
-	if ((rc = bundle_writer_open(&w, af.fd, rep.head.manifest->time, err)) != 0 ||
+	if (same) {
+		if ((rc = body_check(r, path, rep.head.manifest, NULL, err)) != 0 ||
+		    (rc = file_append_from(path, (off_t)oldlen, af.fd, err)) != 0)
+			goto out;
+	} else if ((rc = bundle_writer_open(&w, af.fd, rep.head.manifest->time,
+	    err)) != 0 ||
 	    (rc = body_check(r, path, rep.head.manifest, w, err)) != 0 ||
 	    (rc = bundle_writer_finish(w, err)) != 0)
 		goto out;
@@ -452,6 +474,7 @@ done:
 	}
 out:
 	free(frame);
+	free(oldframe);
 	sigs_free(&before);
 	bundle_writer_free(w);
 	atomic_file_abort(&af);
@@ -810,40 +833,38 @@ head_frame(const struct bundle_head *h, char **out, size_t *len,
 	return rc;
 }
 
-/* Writes path atomically: the head frame, then the body copied from
- * body_fd (NULL-body: the caller writes the rest through *afp). */
-static int
-write_archive(const struct bundle_head *h, int body_fd, const char *path,
-    struct error *err)
+static size_t
+distinct_keys(struct privkey **keys, size_t n)
 {
-	struct atomic_file	 af = { -1, NULL, NULL };
-	char			*frame = NULL;
-	size_t			 flen;
-	int			 rc;
+	struct pubkey	a, b;
+	size_t		i, j, count = 0;
 
-	if ((rc = head_frame(h, &frame, &flen, err)) != 0 ||
-	    (rc = atomic_file_open(&af, path, 0644, err)) != 0 ||
-	    (rc = write_all(af.fd, frame, flen, path, err)) != 0 ||
-	    (rc = file_copy_fd(body_fd, af.fd, path, err)) != 0)
-		goto out;
-	rc = atomic_file_commit(&af, err);
-out:
-	free(frame);
-	atomic_file_abort(&af);
-	return rc;
+	for (i = 0; i < n; i++) {
+		privkey_public(keys[i], &a);
+		for (j = 0; j < i; j++) {
+			privkey_public(keys[j], &b);
+			if (strcmp(a.id, b.id) == 0)
+				break;
+		}
+		count += j == i;
+	}
+	return count;
 }
 
-/* The directory part of path, for temporary files beside it. */
-static char *
-dir_of(const char *path)
+/* Signs the head's manifest with every key (replacing what was there). */
+static int
+sign_all(struct bundle_head *h, struct privkey **keys, size_t nkeys,
+    struct error *err)
 {
-	const char	*slash = strrchr(path, '/');
+	size_t	i;
+	int	rc;
 
-	if (slash == NULL)
-		return xstrdup(".");
-	if (slash == path)
-		return xstrdup("/");
-	return xstrndup(path, (size_t)(slash - path));
+	sigs_free(&h->sigs);
+	for (i = 0; i < nkeys; i++)
+		if ((rc = sigs_add(&h->sigs, keys[i], SIG_DOMAIN_MANIFEST,
+		    h->manifest_buf, h->manifest_len, err)) != 0)
+			return rc;
+	return 0;
 }
 
 int
@@ -854,10 +875,11 @@ bundle_build(const struct bundle_build_opts *o, struct bundle_report *out,
 	struct gitrepo_commit	 c;
 	struct gitrepo_files	 files = { NULL, 0 };
 	struct bundle_report	 rep;
-	char			*sbuf = NULL, *tagmsg = NULL, *dir = NULL;
-	size_t			 slen, i;
-	uint64_t		 maxtag = 0;
-	int			 rc, body_fd = -1;
+	struct atomic_file	 af = { -1, NULL, NULL };
+	char			*sbuf = NULL, *tagmsg = NULL, *frame = NULL;
+	size_t			 slen, flen, i;
+	uint64_t		 maxtag = 0, hsize;
+	int			 rc;
 
 	memset(&rep, 0, sizeof rep);
 	if ((rc = gitrepo_open(&repo, o->repo, err)) != 0 ||
@@ -881,27 +903,48 @@ bundle_build(const struct bundle_build_opts *o, struct bundle_report *out,
 	rep.out_path = o->out != NULL ? xstrdup(o->out) :
 	    xasprintf("%s-%s.satchel", rep.head.manifest->name,
 	    rep.head.manifest->label);
-	dir = dir_of(rep.out_path);
-	if ((body_fd = file_tmp_anon(dir, err)) == -1) {
-		rc = SATCHEL_ERR;
+	/*
+	 * The head's size is known before any file is hashed (digests have a
+	 * fixed width, and the head frame is stored, not compressed), so the
+	 * body is written straight after it and the head filled in last.
+	 */
+	manifest_encode(rep.head.manifest, &rep.head.manifest_buf,
+	    &rep.head.manifest_len);
+	hsize = bundle_head_frame_size(rep.head.manifest_len,
+	    distinct_keys(o->keys, o->nkeys) * SIGS_LINE_LEN);
+	free(rep.head.manifest_buf);
+	rep.head.manifest_buf = NULL;
+	if ((rc = atomic_file_open(&af, rep.out_path, 0644, err)) != 0)
+		goto out;
+	if (lseek(af.fd, (off_t)hsize, SEEK_SET) == -1) {
+		rc = error_set(err, SATCHEL_ERR, "%s: seek: %s", rep.out_path,
+		    strerror(errno));
 		goto out;
 	}
-	if ((rc = build_body(repo, &files, rep.head.manifest, body_fd,
+	if ((rc = build_body(repo, &files, rep.head.manifest, af.fd,
 	    rep.out_path, o, err)) != 0)
 		goto out;
 	manifest_encode(rep.head.manifest, &rep.head.manifest_buf,
 	    &rep.head.manifest_len);
+	if ((rc = sign_all(&rep.head, o->keys, o->nkeys, err)) != 0 ||
+	    (rc = head_frame(&rep.head, &frame, &flen, err)) != 0)
+		goto out;
+	if (flen != hsize)
+		fatal("build: head frame is %zu bytes, %llu were reserved", flen,
+		    (unsigned long long)hsize);
+	if (pwrite(af.fd, frame, flen, 0) != (ssize_t)flen) {
+		rc = error_set(err, SATCHEL_ERR, "%s: write: %s", rep.out_path,
+		    strerror(errno));
+		goto out;
+	}
+	if ((rc = atomic_file_commit(&af, err)) != 0)
+		goto out;
 	for (i = 0; i < o->nkeys; i++) {
 		struct pubkey	pub;
 
 		privkey_public(o->keys[i], &pub);
-		if ((rc = sigs_add(&rep.head.sigs, o->keys[i], SIG_DOMAIN_MANIFEST,
-		    rep.head.manifest_buf, rep.head.manifest_len, err)) != 0)
-			goto out;
 		report_add_signer(&rep, pub.id);
 	}
-	if ((rc = write_archive(&rep.head, body_fd, rep.out_path, err)) != 0)
-		goto out;
 	if (o->tag) {
 		sigs_encode(&rep.head.sigs, &sbuf, &slen);
 		tagmsg = xasprintf("%s%s", rep.head.manifest_buf, sbuf);
@@ -912,9 +955,8 @@ bundle_build(const struct bundle_build_opts *o, struct bundle_report *out,
 	*out = rep;
 	memset(&rep, 0, sizeof rep);	/* ownership moved to the caller */
 out:
-	if (body_fd != -1)
-		close(body_fd);
-	free(dir);
+	atomic_file_abort(&af);
+	free(frame);
 	free(sbuf);
 	free(tagmsg);
 	gitrepo_files_free(&files);

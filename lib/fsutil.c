@@ -182,25 +182,54 @@ file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 }
 
 int
-file_copy_fd(int in, int out, const char *name, struct error *err)
+file_has_prefix(const char *path, const void *prefix, size_t len, int *same,
+    struct error *err)
+{
+	char	*buf;
+	size_t	 got = 0;
+	ssize_t	 n;
+	int	 fd;
+
+	*same = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return error_set(err, SATCHEL_ERR, "%s: %s", path, strerror(errno));
+	buf = xmalloc(len == 0 ? 1 : len);
+	while (got < len) {
+		n = read(fd, buf + got, len - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	*same = got == len && memcmp(buf, prefix, len) == 0;
+	free(buf);
+	close(fd);
+	return 0;
+}
+
+int
+file_append_from(const char *path, off_t from, int out, struct error *err)
 {
 	char	*buf = NULL;
-	off_t	 off = 0;
+	off_t	 off = from;
 	ssize_t	 n;
-	int	 rc = 0;
+	int	 in, rc = 0;
 
+	if ((in = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return error_set(err, SATCHEL_ERR, "%s: %s", path, strerror(errno));
 	for (;;) {
 		n = copy_file_range(in, &off, out, NULL, 1 << 30, 0);
 		if (n == 0)
-			return 0;
-		if (n > 0)
-			continue;
-		if (errno == EINTR)
+			goto out;
+		if (n > 0 || errno == EINTR)
 			continue;
 		if (errno != EXDEV && errno != ENOSYS && errno != EINVAL &&
-		    errno != EOPNOTSUPP)
-			return error_set(err, SATCHEL_ERR, "%s: copy: %s", name,
+		    errno != EOPNOTSUPP) {
+			rc = error_set(err, SATCHEL_ERR, "%s: copy: %s", path,
 			    strerror(errno));
+			goto out;
+		}
 		break;		/* not supported here: copy by hand */
 	}
 	buf = xmalloc(1 << 20);
@@ -209,35 +238,18 @@ file_copy_fd(int in, int out, const char *name, struct error *err)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
-			rc = error_set(err, SATCHEL_ERR, "%s: read: %s", name,
+			rc = error_set(err, SATCHEL_ERR, "%s: read: %s", path,
 			    strerror(errno));
 			break;
 		}
 		if (n == 0)
 			break;
-		if ((rc = write_all(out, buf, (size_t)n, name, err)) != 0)
+		if ((rc = write_all(out, buf, (size_t)n, path, err)) != 0)
 			break;
 		off += n;
 	}
+out:
 	free(buf);
+	close(in);
 	return rc;
-}
-
-int
-file_tmp_anon(const char *dir, struct error *err)
-{
-	char	*path;
-	int	 fd;
-
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd != -1)
-		return fd;
-	path = xasprintf("%s/.satchel-tmp-XXXXXX", dir);
-	if ((fd = mkostemp(path, O_CLOEXEC)) == -1)
-		error_set(err, SATCHEL_ERR, "%s: cannot create a temporary file: %s",
-		    dir, strerror(errno));
-	else
-		unlink(path);
-	free(path);
-	return fd;
 }

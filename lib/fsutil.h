@@ -32,12 +32,13 @@ void	atomic_file_abort(struct atomic_file *);
 /* Writes all of buf; EINTR and short writes handled. */
 int	write_all(int fd, const void *buf, size_t len, const char *name,
 	    struct error *err);
-/* Appends everything from in (read from offset 0 to its end) to out;
- * the kernel copies where it can (copy_file_range). */
-int	file_copy_fd(int in, int out, const char *name, struct error *err);
-/* An anonymous temporary file in dir (unlinked at once, so nothing is
- * left behind by a crash); returns the fd or -1 with err set. */
-int	file_tmp_anon(const char *dir, struct error *err);
+/* *same = 1 when the file at path starts with the len bytes of prefix. */
+int	file_has_prefix(const char *path, const void *prefix, size_t len,
+	    int *same, struct error *err);
+/* Appends the file at path, from byte from to its end, to out (at out's
+ * offset); the kernel copies where it can (copy_file_range). */
+int	file_append_from(const char *path, off_t from, int out,
+	    struct error *err);
 /* Writes data to path atomically with mode. */
 int	file_write_atomic(const char *path, const void *data, size_t len,
 	    mode_t mode, struct error *err);

@@ -13,6 +13,8 @@
 
 #define SIGS_MAX	64
 #define SIGS_BLOCK_MAX	(SIGS_MAX * 128)
+/* "signature ed25519 " KEYID " " base64(64 bytes) "\n" */
+#define SIGS_LINE_LEN	(18 + KEYID_LEN + 1 + 88 + 1)
 
 struct sig {
 	char	keyid[KEYID_LEN + 1];
