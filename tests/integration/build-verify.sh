@@ -60,8 +60,7 @@ also "init committed bundle.conf" git -C "$TMP/fresh-course" cat-file -e HEAD:bu
 also "init committed the first lesson" \
     git -C "$TMP/fresh-course" cat-file -e HEAD:lessons/01-welcome/index.html
 W=$(fresh_dir w-init)
-(cd "$W" && run_satchel build -C "$TMP/fresh-course")
-reload_run
+in_sub 'cd "$W" && run_satchel build -C "$TMP/fresh-course"'
 expect_success "a repository made by init builds" "fresh-course-0.1.satchel"
 run_satchel verify "$W/fresh-course-0.1.satchel"
 expect_success "the bundle built from init verifies" "OK fresh-course 0.1 serial 1"
@@ -129,8 +128,8 @@ is "$(sed -n 1p "$TMP/list")" ".satchel/MANIFEST" "archive: the first entry is .
 is "$(sed -n 2p "$TMP/list")" ".satchel/SIGNATURES" "archive: the second entry is .satchel/SIGNATURES"
 git -C "$REPO" ls-tree -r --name-only HEAD | LC_ALL=C sort >"$TMP/tree"
 sed 1,2d "$TMP/list" >"$TMP/files"
-cmp "$TMP/files" "$TMP/tree" >/dev/null 2>&1
-ok $? "archive: then every file of the commit's tree, in bytewise order"
+same_bytes "$TMP/files" "$TMP/tree" \
+    "archive: then every file of the commit's tree, in bytewise order"
 is "$(archive_entry "$A" .satchel/MANIFEST | head -n 1)" "satchel-manifest 1" \
     "archive: the manifest starts with 'satchel-manifest 1'"
 like "$(archive_entry "$A" .satchel/SIGNATURES)" \
@@ -157,8 +156,7 @@ is "$(archive_entry unsigned.satchel .satchel/SIGNATURES | wc -c | tr -d ' ')" 0
 cp unsigned.satchel signed.satchel
 run_satchel sign --key "$TMP/k1" signed.satchel
 expect_success "sign adds a signature to an unsigned bundle" "signed by $K1_ID"
-cmp signed.satchel "$A" >/dev/null 2>&1
-ok $? "build + sign is byte-identical to build --key"
+same_bytes signed.satchel "$A" "build + sign is byte-identical to build --key"
 
 cp "$A" twice.satchel
 ino=$(stat -c %i twice.satchel)
@@ -188,8 +186,8 @@ expect_fail "verify with only a stranger's key fails and lists the signers" \
 
 run_satchel build -C "$REPO" --key "$TMP/k2" --key "$TMP/k1" -o both.satchel
 expect_success "build with two keys" "$K1_ID" "$K2_ID"
-cmp both.satchel two.satchel >/dev/null 2>&1
-ok $? "build --key k2 --key k1 equals build --key k1 then sign --key k2"
+same_bytes both.satchel two.satchel \
+    "build --key k2 --key k1 equals build --key k1 then sign --key k2"
 
 cp unsigned.satchel two-at-once.satchel
 run_satchel sign --key "$TMP/k1" --key "$TMP/k2" two-at-once.satchel
@@ -219,8 +217,8 @@ like "$(cat "$TMP/tagmsg")" "satchel-manifest 1" "the tag message holds the mani
 like "$(cat "$TMP/tagmsg")" "signature ed25519 $K1_ID " "the tag message holds the signature"
 { archive_entry calligraphy-basics-1.0.satchel .satchel/MANIFEST
   archive_entry calligraphy-basics-1.0.satchel .satchel/SIGNATURES; } >"$TMP/head"
-cmp "$TMP/tagmsg" "$TMP/head" >/dev/null 2>&1
-ok $? "the tag message is exactly the archive's MANIFEST and SIGNATURES"
+same_bytes "$TMP/tagmsg" "$TMP/head" \
+    "the tag message is exactly the archive's MANIFEST and SIGNATURES"
 
 cp calligraphy-basics-1.0.satchel "$TMP/release1.copy"
 ino=$(stat -c %i calligraphy-basics-1.0.satchel)
@@ -264,8 +262,8 @@ print(d["serial"], d["label"], d["source_commit"], d["changelog"])' "$TMP/inspec
     "the older build has that commit's serial, label, id and changelog"
 run_satchel build -C "$REPO" --rev satchel/1 -o from-tag.satchel
 expect_success "build --rev accepts a tag name" "serial 1"
-cmp from-tag.satchel old.satchel >/dev/null 2>&1
-ok $? "build --rev satchel/1 and --rev HEAD~3 give the same bytes"
+same_bytes from-tag.satchel old.satchel \
+    "build --rev satchel/1 and --rev HEAD~3 give the same bytes"
 cd "$TMP" || bail_out "cannot enter $TMP"
 
 # --- a file name in Chinese -----------------------------------------------------
@@ -283,25 +281,45 @@ like "$(archive_list "$W/zh.satchel" 2>&1)" "lessons/01-four-treasures/图片.sv
     "the archive stores the Chinese name as UTF-8"
 run_satchel inspect "$W/zh.satchel"
 expect_success "inspect lists the Chinese file name" "lessons/01-four-treasures/图片.svg"
-(LC_ALL=C LANG=C; export LC_ALL LANG
-    run_satchel verify --pubkey "$TMP/k1.pub" "$W/zh.satchel")
-reload_run
+in_sub 'LC_ALL=C LANG=C; export LC_ALL LANG
+    run_satchel verify --pubkey "$TMP/k1.pub" "$W/zh.satchel"'
 expect_success "verify under LC_ALL=C still reads the UTF-8 name" "OK"
 
 # --- a failed build leaves nothing behind ------------------------------------------
 
 REPO=$TMP/calligraphy-basics
 W=$(fresh_dir w-fail)
-echo "an older release" >"$W/keep.satchel"
-ino=$(stat -c %i "$W/keep.satchel")
-# Writing stops at 4 KiB (ulimit -f counts 512-byte blocks); SIGXFSZ is
-# ignored so that write(2) fails with EFBIG instead of killing satchel.
-(trap '' XFSZ; ulimit -f 8; run_satchel build -C "$REPO" -o "$W/keep.satchel")
-reload_run
-also "the older file is intact" test "$(cat "$W/keep.satchel")" = "an older release"
-also "the older file was not replaced" test "$(stat -c %i "$W/keep.satchel")" = "$ino"
-also "no temporary file left" test "$(ls -A "$W")" = keep.satchel
-expect_fail "a build that cannot write its output fails, names it, leaves no partial file" \
+run_satchel build -C "$REPO" -o "$TMP/reference.satchel"
+expect_success "a reference build, to know the archive's size"
+SIZE=$(stat -c %s "$TMP/reference.satchel")
+
+# fail_to_write BYTES: builds into $W/keep.satchel (an older file) with
+# every file limited to BYTES (RLIMIT_FSIZE, set through Python because
+# `ulimit -f` counts 512-byte blocks in dash and 1024-byte ones in bash).
+# SIGXFSZ is ignored so that write(2) fails with EFBIG instead of killing
+# satchel.
+LIMITED='import os, resource, signal, sys
+n = int(sys.argv[1])
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (n, n))
+os.execv(sys.argv[2], sys.argv[2:])'
+fail_to_write()
+{
+	echo "an older release" >"$W/keep.satchel"
+	ino=$(stat -c %i "$W/keep.satchel")
+	run python3 -c "$LIMITED" "$1" "$SATCHEL" build -C "$REPO" -o "$W/keep.satchel"
+	also "the older file is intact" test "$(cat "$W/keep.satchel")" = "an older release"
+	also "the older file was not replaced" test "$(stat -c %i "$W/keep.satchel")" = "$ino"
+	also "no temporary file left" test "$(ls -A "$W")" = keep.satchel
+}
+
+# Early: no file may pass 4 KiB.
+fail_to_write 4096
+expect_fail "a build that cannot write its output (4 KiB limit) fails, names it, leaves nothing" \
+    "keep.satchel"
+# Late: everything but the last byte of the archive fits.
+fail_to_write $((SIZE - 1))
+expect_fail "a build that fails on the last byte of its output names it and leaves nothing" \
     "keep.satchel"
 
 mkdir "$W/taken.satchel"
@@ -312,7 +330,16 @@ expect_fail "a build whose output cannot be renamed into place leaves no tempora
     "taken.satchel"
 
 run_satchel build -C "$REPO" -o "$W/no/such/dir/x.satchel"
-expect_fail "a build into a missing directory fails and names the path" \
-    "$W/no/such/dir/x.satchel"
+expect_fail "a build into a missing directory fails and names it" "$W/no/such/dir"
+
+# --- a very long commit subject -----------------------------------------------------
+
+make_repo long-subject calligraphy-basics
+echo "/* x */" >>"$REPO/style.css"
+git_commit "$REPO" "$(python3 -c 'print("Long " + "subject " * 1500)')"
+run_satchel build -C "$REPO" -o "$TMP/long-subject.satchel"
+expect_success "a commit subject of 10 KiB (over the manifest's line limit) builds"
+run_satchel verify "$TMP/long-subject.satchel"
+expect_success "and the bundle verifies" "OK calligraphy-basics"
 
 done_testing

@@ -244,14 +244,43 @@ kill_recorded()
 			[ "$_p" = "$_q" ] && _hit=1
 		done
 		if [ "$_hit" = 1 ]; then
-			kill "$_p" 2>/dev/null
-			wait "$_p" 2>/dev/null
+			_stop_pid "$_p"
 		else
 			_left="$_left $_p"
 		fi
 	done
 	_BG_PIDS=$_left
 	return 0
+}
+
+# _stop_pid PID: TERM for PID (timeout, which forwards it to the program)
+# and for its process group (timeout leads its own), repeated while either
+# lives: a signal can land between fork and exec and be lost, and
+# coreutils 9.1's timeout dies without forwarding a TERM that arrives just
+# after it forked, leaving its program in the group. After 5 s, KILL.
+# The watcher stops signalling PID once wait has reaped it (a flag file
+# says so), and the group once it is empty.
+_stop_pid()
+{
+	_done=$_LIB/stopped.$1
+	rm -f "$_done"
+	(
+		_n=0
+		_sig=TERM
+		while { [ ! -e "$_done" ] && kill -0 "$1"; } 2>/dev/null ||
+		    kill -0 "-$1" 2>/dev/null; do
+			kill -"$_sig" "-$1" 2>/dev/null
+			[ -e "$_done" ] || kill -"$_sig" "$1" 2>/dev/null
+			_n=$((_n + 1))
+			[ "$_n" -gt 50 ] && _sig=KILL
+			sleep 0.1
+		done
+	) &
+	_watch=$!
+	wait "$1" 2>/dev/null
+	: >"$_done"
+	wait "$_watch" 2>/dev/null
+	rm -f "$_done"
 }
 
 _cleanup()
@@ -349,9 +378,7 @@ del_conf()
 # --- running the programs -----------------------------------------------------
 
 # run PROGRAM ARGS...: runs PROGRAM under timeout; sets RC, OUT, ERR,
-# LAST_CMD, and SANITIZED=1 when stderr holds a sanitizer report. To run
-# in a subshell (another directory, a ulimit, an environment), run there
-# and call reload_run afterwards in the test's own shell.
+# LAST_CMD, and SANITIZED=1 when stderr holds a sanitizer report.
 run()
 {
 	printf '%s\n' "$*" >"$_LIB/run.cmd"
@@ -360,10 +387,27 @@ run()
 	reload_run
 }
 
-# reload_run: sets RC, OUT, ERR, LAST_CMD and SANITIZED from the last run,
-# wherever it ran.
+# in_sub CODE [ARG...]: evaluates the shell CODE (which calls run_* once)
+# in a subshell, with the ARGs as "$@", for another directory, a ulimit or
+# an environment; then sets RC, OUT, ERR... here as run does. If CODE
+# fails before its run, RC is 255: never the results of an earlier command.
+in_sub()
+{
+	rm -f "$_LIB/run.rc"
+	(_code=$1; shift; eval "$_code")
+	reload_run
+}
+
+# reload_run: sets RC, OUT, ERR, LAST_CMD and SANITIZED from the files
+# the last run left.
 reload_run()
 {
+	if [ ! -f "$_LIB/run.rc" ]; then
+		: >"$_LIB/run.out"
+		echo "(the command did not run)" >"$_LIB/run.err"
+		echo "?" >"$_LIB/run.cmd"
+		echo 255 >"$_LIB/run.rc"
+	fi
 	RC=$(cat "$_LIB/run.rc")
 	OUT=$(cat "$_LIB/run.out")
 	ERR=$(cat "$_LIB/run.err")
@@ -494,6 +538,24 @@ archive_entry()
 file_sum()
 {
 	sha256sum <"$1" | cut -d ' ' -f 1
+}
+
+# same_bytes FILE1 FILE2 DESCRIPTION: a case that passes when both files
+# exist and are byte-identical.
+same_bytes()
+{
+	if [ -f "$1" ] && [ -f "$2" ] && cmp -s "$1" "$2"; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		for _f in "$1" "$2"; do
+			if [ -f "$_f" ]; then
+				diag "$(file_sum "$_f")  $_f"
+			else
+				diag "missing: $_f"
+			fi
+		done
+	fi
 }
 
 # dir_empty DIR: true when DIR holds nothing (dot files included).

@@ -36,12 +36,12 @@ build_as()
 	_label=$1 _clone=$2 _out=$3 _umask=$4 _tz=$5 _user=$6 _loc=$7
 	shift 7
 	mkdir -p "$TMP/home-$_label"
-	(cd "$_out" && umask "$_umask" &&
-	    TZ=$_tz HOME=$TMP/home-$_label USER=$_user LOGNAME=$_user \
-	    GIT_AUTHOR_NAME=$_user GIT_COMMITTER_NAME=$_user \
-	    LC_ALL=$_loc LANG=$_loc \
-	    run_satchel build -C "$_clone" "$@")
-	reload_run
+	in_sub 'cd "$_out" && umask "$_umask" &&
+	    TZ=$_tz HOME=$TMP/home-$_label USER=$_user LOGNAME=$_user &&
+	    GIT_AUTHOR_NAME=$_user GIT_COMMITTER_NAME=$_user &&
+	    LC_ALL=$_loc LANG=$_loc &&
+	    export TZ HOME USER LOGNAME GIT_AUTHOR_NAME GIT_COMMITTER_NAME LC_ALL LANG &&
+	    run_satchel build -C "$_clone" "$@"' "$@"
 }
 
 build_a()
@@ -62,8 +62,7 @@ expect_success "build in the second clone a second later (umask 077, America/Los
     "calligraphy-basics-1.0.satchel"
 A=$TMP/out-a/calligraphy-basics-1.0.satchel
 B=$TMP/out-b/calligraphy-basics-1.0.satchel
-is "$(file_sum "$B" 2>&1)" "$(file_sum "$A" 2>&1)" \
-    "unsigned builds of the same commit are identical (sha256sum)"
+same_bytes "$A" "$B" "unsigned builds of the same commit are identical"
 is "$(stat -c %a "$B" 2>&1)" 644 "the archive is mode 0644 whatever the umask"
 
 build_a --key "$TMP/key" -o signed.satchel
@@ -71,15 +70,13 @@ expect_success "signed build in the first clone" "signed by"
 sleep 1
 build_b --key "$TMP/key" -o signed.satchel
 expect_success "signed build in the second clone" "signed by"
-is "$(file_sum "$TMP/out-b/signed.satchel" 2>&1)" \
-    "$(file_sum "$TMP/out-a/signed.satchel" 2>&1)" \
+same_bytes "$TMP/out-a/signed.satchel" "$TMP/out-b/signed.satchel" \
     "signed builds with the same key are identical"
 
 # The same commit through a different revision name, and rebuilt in place.
 build_a --rev main -o again.satchel
 expect_success "rebuild by branch name"
-cmp "$TMP/out-a/again.satchel" "$A" >/dev/null 2>&1
-ok $? "a rebuild by branch name is identical"
+same_bytes "$TMP/out-a/again.satchel" "$A" "a rebuild by branch name is identical"
 
 # What the tar headers hold, read back by GNU tar and by Python.
 NENTRIES=$(( $(git -C "$REPO" ls-tree -r --name-only HEAD | wc -l) + 2 ))
