@@ -22,6 +22,12 @@ static const struct satchel_cmd *commands[] = {
 	&cmd_verify_entry,
 	&cmd_inspect_entry,
 	&cmd_trust_entry,
+	&cmd_store_entry,
+	&cmd_publish_entry,
+	&cmd_ls_entry,
+	&cmd_log_entry,
+	&cmd_archive_entry,
+	&cmd_fsck_entry,
 	NULL
 };
 

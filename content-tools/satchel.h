@@ -26,6 +26,12 @@ extern const struct satchel_cmd cmd_sign_entry;
 extern const struct satchel_cmd cmd_verify_entry;
 extern const struct satchel_cmd cmd_inspect_entry;
 extern const struct satchel_cmd cmd_trust_entry;
+extern const struct satchel_cmd cmd_store_entry;
+extern const struct satchel_cmd cmd_publish_entry;
+extern const struct satchel_cmd cmd_ls_entry;
+extern const struct satchel_cmd cmd_log_entry;
+extern const struct satchel_cmd cmd_archive_entry;
+extern const struct satchel_cmd cmd_fsck_entry;
 
 /* Options every subcommand accepts; add them to each option table. */
 #define CMD_COMMON_OPTIONS \

@@ -168,7 +168,7 @@ bundle_read_head(const char *path, struct bundle_head *out, struct error *err)
  * sign also copies each byte it checked into the new archive. */
 static int
 body_check(struct bundle_reader *r, const char *name, const struct manifest *m,
-    struct bundle_writer *w, struct error *err)
+    const struct bundle_sink *sink, struct error *err)
 {
 	struct sha256_ctx	*h = sha256_new();
 	struct bundle_entry	 e;
@@ -232,15 +232,14 @@ body_check(struct bundle_reader *r, const char *name, const struct manifest *m,
 			    (unsigned long long)f->size);
 			goto out;
 		}
-		if (w != NULL && (rc = bundle_writer_begin(w, f->path, f->mode,
-		    f->size, err)) != 0)
+		if (sink != NULL && (rc = sink->begin(sink->arg, f, err)) != 0)
 			goto out;
 		while ((n = bundle_reader_read(r, chunk, COPY_CHUNK, err)) > 0) {
 			got += (uint64_t)n;
 			if (got > f->size)
 				break;
 			sha256_update(h, chunk, (size_t)n);
-			if (w != NULL && (rc = bundle_writer_write(w, chunk,
+			if (sink != NULL && (rc = sink->write(sink->arg, chunk,
 			    (size_t)n, err)) != 0)
 				goto out;
 		}
@@ -266,6 +265,9 @@ body_check(struct bundle_reader *r, const char *name, const struct manifest *m,
 			    name, f->path, have, want);
 			goto out;
 		}
+		if (sink != NULL && sink->end != NULL &&
+		    (rc = sink->end(sink->arg, f, err)) != 0)
+			goto out;
 	}
 	rc = 0;
 out:
@@ -355,6 +357,14 @@ int
 bundle_verify(const char *path, const struct pubkey *keys, size_t nkeys,
     const struct trust *trust, struct bundle_report *out, struct error *err)
 {
+	return bundle_verify_to(path, keys, nkeys, trust, NULL, out, err);
+}
+
+int
+bundle_verify_to(const char *path, const struct pubkey *keys, size_t nkeys,
+    const struct trust *trust, const struct bundle_sink *sink,
+    struct bundle_report *out, struct error *err)
+{
 	struct bundle_reader	*r = NULL;
 	struct bundle_report	 rep;
 	int			 rc;
@@ -367,7 +377,10 @@ bundle_verify(const char *path, const struct pubkey *keys, size_t nkeys,
 	if ((rc = head_check_signers(&rep.head, path, keys, nkeys, trust, &rep,
 	    err)) != 0)
 		goto out;
-	if ((rc = body_check(r, path, rep.head.manifest, NULL, err)) != 0)
+	if (sink != NULL && sink->head != NULL &&
+	    (rc = sink->head(sink->arg, &rep.head, err)) != 0)
+		goto out;
+	if ((rc = body_check(r, path, rep.head.manifest, sink, err)) != 0)
 		goto out;
 	*out = rep;
 	memset(&rep, 0, sizeof rep);	/* ownership moved to the caller */
@@ -398,6 +411,18 @@ head_write(struct bundle_writer *w, const char *mbuf, size_t mlen,
 
 static int	head_frame(const struct bundle_head *, char **, size_t *,
 		    struct error *);
+
+static int
+writer_sink_begin(void *arg, const struct manifest_file *f, struct error *err)
+{
+	return bundle_writer_begin(arg, f->path, f->mode, f->size, err);
+}
+
+static int
+writer_sink_write(void *arg, const void *data, size_t len, struct error *err)
+{
+	return bundle_writer_write(arg, data, len, err);
+}
 
 int
 bundle_sign(const char *path, struct privkey **keys, size_t nkeys,
@@ -459,11 +484,18 @@ bundle_sign(const char *path, struct privkey **keys, size_t nkeys,
 		if ((rc = body_check(r, path, rep.head.manifest, NULL, err)) != 0 ||
 		    (rc = file_append_from(path, (off_t)oldlen, af.fd, err)) != 0)
 			goto out;
-	} else if ((rc = bundle_writer_open(&w, af.fd, rep.head.manifest->time,
-	    err)) != 0 ||
-	    (rc = body_check(r, path, rep.head.manifest, w, err)) != 0 ||
-	    (rc = bundle_writer_finish(w, err)) != 0)
-		goto out;
+	} else {
+		struct bundle_sink	sink = { NULL, writer_sink_begin,
+					    writer_sink_write, NULL, NULL };
+
+		if ((rc = bundle_writer_open(&w, af.fd, rep.head.manifest->time,
+		    err)) != 0)
+			goto out;
+		sink.arg = w;
+		if ((rc = body_check(r, path, rep.head.manifest, &sink, err)) != 0 ||
+		    (rc = bundle_writer_finish(w, err)) != 0)
+			goto out;
+	}
 	if ((rc = atomic_file_commit(&af, err)) != 0)
 		goto out;
 	*changed = 1;
@@ -962,5 +994,71 @@ out:
 	gitrepo_files_free(&files);
 	gitrepo_free(repo);
 	bundle_report_free(&rep);
+	return rc;
+}
+
+/* Why verify on export too: an object damaged on disk must not leave the
+ * store inside an archive that claims to be signed. */
+int
+bundle_write_archive(const struct bundle_head *h, const char *path,
+    bundle_open_fn open_file, void *arg, struct error *err)
+{
+	struct atomic_file	 af = { -1, NULL, NULL };
+	struct bundle_writer	*w = NULL;
+	struct sha256_ctx	*ctx = sha256_new();
+	uint8_t			 digest[SHA256_LEN];
+	char			*frame = NULL, *chunk = xmalloc(COPY_CHUNK);
+	size_t			 flen, i;
+	int			 rc, fd = -1;
+
+	if ((rc = head_frame(h, &frame, &flen, err)) != 0 ||
+	    (rc = atomic_file_open(&af, path, 0644, err)) != 0 ||
+	    (rc = write_all(af.fd, frame, flen, path, err)) != 0 ||
+	    (rc = bundle_writer_open(&w, af.fd, h->manifest->time, err)) != 0)
+		goto out;
+	for (i = 0; i < h->manifest->nfiles; i++) {
+		const struct manifest_file	*f = &h->manifest->files[i];
+		uint64_t			 got = 0;
+		ssize_t				 n;
+
+		if ((rc = open_file(arg, f, &fd, err)) != 0 ||
+		    (rc = bundle_writer_begin(w, f->path, f->mode, f->size, err)) != 0)
+			goto out;
+		while (got < f->size && (n = read(fd, chunk, COPY_CHUNK)) != 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n == -1) {
+				rc = error_set(err, SATCHEL_ERR, "%s: read: %s",
+				    f->path, strerror(errno));
+				goto out;
+			}
+			if ((uint64_t)n > f->size - got)
+				n = (ssize_t)(f->size - got);
+			sha256_update(ctx, chunk, (size_t)n);
+			if ((rc = bundle_writer_write(w, chunk, (size_t)n, err)) != 0)
+				goto out;
+			got += (uint64_t)n;
+		}
+		close(fd);
+		fd = -1;
+		sha256_final(ctx, digest);
+		if (got != f->size || memcmp(digest, f->sha256, SHA256_LEN) != 0) {
+			rc = error_set(err, SATCHEL_EVERIFY,
+			    "%s: the stored copy of \"%s\" is damaged (run satchel fsck)",
+			    h->manifest->name, f->path);
+			goto out;
+		}
+	}
+	if ((rc = bundle_writer_finish(w, err)) != 0)
+		goto out;
+	rc = atomic_file_commit(&af, err);
+out:
+	if (fd != -1)
+		close(fd);
+	free(chunk);
+	free(frame);
+	sha256_free(ctx);
+	bundle_writer_free(w);
+	atomic_file_abort(&af);
 	return rc;
 }

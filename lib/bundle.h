@@ -51,6 +51,18 @@ struct bundle_report {
 int	bundle_build(const struct bundle_build_opts *, struct bundle_report *out,
 	    struct error *err);
 
+/* Where a verified archive's files go as they are checked (publish): head
+ * is called once the signatures have been checked, then for each file
+ * begin, write (its bytes, in pieces) and end (after its digest matched).
+ * head and end may be NULL. */
+struct bundle_sink {
+	int	(*head)(void *arg, const struct bundle_head *, struct error *);
+	int	(*begin)(void *arg, const struct manifest_file *, struct error *);
+	int	(*write)(void *arg, const void *, size_t, struct error *);
+	int	(*end)(void *arg, const struct manifest_file *, struct error *);
+	void	 *arg;
+};
+
 /* Reads only the manifest and signature entries of the archive at path. */
 int	bundle_read_head(const char *path, struct bundle_head *out,
 	    struct error *err);
@@ -62,6 +74,22 @@ int	bundle_read_head(const char *path, struct bundle_head *out,
 int	bundle_verify(const char *path, const struct pubkey *keys, size_t nkeys,
 	    const struct trust *trust, struct bundle_report *out,
 	    struct error *err);
+
+/* bundle_verify, handing every checked file to sink on the way. */
+int	bundle_verify_to(const char *path, const struct pubkey *keys,
+	    size_t nkeys, const struct trust *trust,
+	    const struct bundle_sink *sink, struct bundle_report *out,
+	    struct error *err);
+
+/* Opens the bytes of one manifest file for bundle_write_archive. */
+typedef int (*bundle_open_fn)(void *arg, const struct manifest_file *,
+    int *fd, struct error *err);
+
+/* Writes an archive at path (atomically) from a signed head and the
+ * files open_file yields, checking each against its digest: the same
+ * bytes as the build that made the head. */
+int	bundle_write_archive(const struct bundle_head *, const char *path,
+	    bundle_open_fn open_file, void *arg, struct error *err);
 
 /* Adds signatures by keys, rewriting the archive in place (atomically)
  * after checking every file; *changed is 0 when every key had already

@@ -1,0 +1,68 @@
+/* cmd-store.c: `satchel store init`, a new store. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "satchel.h"
+#include "store.h"
+
+static int
+cmd_store(const struct satchel_cmd *cmd, int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "trust",		required_argument,	NULL,	't' },
+		{ "catalog-key",	required_argument,	NULL,	'k' },
+		CMD_COMMON_OPTIONS,
+		{ NULL, 0, NULL, 0 }
+	};
+	struct error			 err;
+	const char			*policy = NULL, *key = NULL;
+	int				 opt;
+
+	while ((opt = getopt_long(argc, argv, "t:k:hV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 't':
+			policy = optarg;
+			break;
+		case 'k':
+			key = optarg;
+			break;
+		default:
+			return cmd_common_option(cmd, opt);
+		}
+	}
+	if (argc - optind != 2 || strcmp(argv[optind], "init") != 0)
+		return cmd_usage_error(cmd, "expected: store init DIR");
+	if (store_init(argv[optind + 1], policy, key, (int64_t)time(NULL), &err) != 0)
+		return cmd_fail(&err);
+	printf("%s: new %s store%s\n", argv[optind + 1],
+	    key != NULL ? "origin" : "mirror",
+	    policy == NULL ? " (no trust policy yet)" : "");
+	return 0;
+}
+
+const struct satchel_cmd cmd_store_entry = {
+	"store",
+	"create a store (an origin's, a school's, a USB drive's library)",
+	"usage: satchel store init [--trust POLICY] [--catalog-key KEYFILE] DIR\n"
+	"\n"
+	"Creates a store in DIR (which must not exist or must be empty):\n"
+	"objects/ for file contents named by SHA-256, meta/ for the trust policy,\n"
+	"the signed catalog and every retained release's signed manifest, tmp/\n"
+	"for work in progress, and a lock. protocol/SPEC.md describes the format.\n"
+	"\n"
+	"With --catalog-key the store is an origin: it accepts `satchel publish`\n"
+	"and signs its catalog with that key, which must be a catalog key of\n"
+	"the trust policy; the key's path is recorded in DIR/config (keep the\n"
+	"key itself outside the store). Without it the store only receives\n"
+	"catalogs signed elsewhere.\n"
+	"\n"
+	"Options:\n"
+	"  -t, --trust POLICY         the trust policy (see `satchel trust`)\n"
+	"  -k, --catalog-key KEYFILE  make an origin signing with this key\n"
+	"  -h, --help                 show this help\n"
+	"  -V, --version              show the version\n"
+	"\n"
+	"Exit status: 0 success, 1 failure, 2 usage error.\n",
+	cmd_store
+};

@@ -1,0 +1,1005 @@
+/*
+ * store.c owns the store on disk: its layout, its lock, landing objects
+ * and metadata so that every change becomes visible in one rename, and
+ * the checks fsck makes. Layout and reasons: protocol/SPEC.md, "Store".
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "keyfile.h"
+#include "kv.h"
+#include "store.h"
+#include "util.h"
+
+#define STORE_CONFIG_MAX	(64 * 1024)
+#define OBJECT_CHUNK		(256 * 1024)
+
+struct store {
+	char		*dir;
+	int		 lockfd;	/* -1 unless opened for writing */
+	struct trust	*trust;
+	struct catalog	*catalog;
+	char		*catalog_key;	/* path, for an origin */
+	int64_t		 expiry;
+};
+
+static char *
+store_path(const struct store *s, const char *rel)
+{
+	return xasprintf("%s/%s", s->dir, rel);
+}
+
+const char *
+store_dir(const struct store *s)
+{
+	return s->dir;
+}
+
+const struct trust *
+store_trust(const struct store *s)
+{
+	return s->trust;
+}
+
+const struct catalog *
+store_catalog(const struct store *s)
+{
+	return s->catalog;
+}
+
+int
+store_is_origin(const struct store *s)
+{
+	return s->catalog_key != NULL;
+}
+
+char *
+store_object_path(const struct store *s, const uint8_t sha[SHA256_LEN])
+{
+	char	hex[SHA256_HEX_LEN + 1];
+
+	hex_encode(hex, sha, SHA256_LEN);
+	return xasprintf("%s/objects/%.2s/%s", s->dir, hex, hex + 2);
+}
+
+static char *
+release_path(const char *dir, const char *name, uint64_t serial)
+{
+	return xasprintf("%s/meta/releases/%s/%llu.signed", dir, name,
+	    (unsigned long long)serial);
+}
+
+static int
+mkdir_checked(const char *path, struct error *err)
+{
+	if (mkdir(path, 0755) == -1 && errno != EEXIST)
+		return error_set(err, SATCHEL_ERR, "%s: %s", path, strerror(errno));
+	return 0;
+}
+
+static int
+dir_is_empty(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 empty = 1;
+
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT ? 1 : -1;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
+/* Writes the catalog c (signed with key) as meta/catalog. */
+static int
+catalog_store(const char *dir, struct catalog *c, const struct privkey *key,
+    struct error *err)
+{
+	char	*buf, *path;
+	size_t	 len;
+	int	 rc;
+
+	if ((rc = catalog_sign(c, key, err)) != 0)
+		return rc;
+	catalog_encode(c, &buf, &len);
+	path = xasprintf("%s/meta/catalog", dir);
+	rc = file_write_atomic(path, buf, len, 0644, err);
+	free(path);
+	free(buf);
+	return rc;
+}
+
+int
+store_init(const char *dir, const char *policy, const char *catalog_key,
+    int64_t now, struct error *err)
+{
+	static const char	*sub[] = { "", "/objects", "/meta", "/meta/releases",
+				    "/meta/trust.d", "/tmp" };
+	struct trust		*t = NULL;
+	struct privkey		*key = NULL;
+	struct catalog		*c = NULL;
+	struct pubkey		 pub;
+	char			*buf = NULL, *p = NULL, *abs = NULL;
+	size_t			 len, i;
+	int			 rc;
+
+	switch (dir_is_empty(dir)) {
+	case 0:
+		return error_set(err, SATCHEL_EEXISTS, "%s: exists and is not empty",
+		    dir);
+	case -1:
+		return error_set(err, SATCHEL_ERR, "%s: %s", dir, strerror(errno));
+	}
+	if (catalog_key != NULL && policy == NULL)
+		return error_set(err, SATCHEL_EINVALID,
+		    "an origin (--catalog-key) needs a trust policy (--trust) "
+		    "that lists its catalog key");
+	if (policy != NULL) {
+		if ((rc = file_read_all(&buf, &len, policy, TRUST_MAX, err)) != 0 ||
+		    (rc = trust_parse(&t, buf, len, policy, err)) != 0)
+			goto out;
+	}
+	if (catalog_key != NULL) {
+		if ((rc = keyfile_load_private(&key, catalog_key, err)) != 0)
+			goto out;
+		privkey_public(key, &pub);
+		for (i = 0; i < t->ncatalogs; i++)
+			if (memcmp(t->catalogs[i].raw, pub.raw, ED25519_PUB_LEN) == 0)
+				break;
+		if (i == t->ncatalogs) {
+			rc = error_set(err, SATCHEL_EVERIFY,
+			    "%s: key %s is not a catalog key of the trust policy %s "
+			    "(add it with `satchel trust add-catalog`)",
+			    catalog_key, pub.id, policy);
+			goto out;
+		}
+		if ((abs = realpath(catalog_key, NULL)) == NULL) {
+			rc = error_set(err, SATCHEL_ERR, "%s: %s", catalog_key,
+			    strerror(errno));
+			goto out;
+		}
+	}
+	for (i = 0; i < sizeof sub / sizeof sub[0]; i++) {
+		free(p);
+		p = xasprintf("%s%s", dir, sub[i]);
+		if ((rc = mkdir_checked(p, err)) != 0)
+			goto out;
+	}
+	if (t != NULL) {
+		free(p);
+		p = xasprintf("%s/meta/trust.d/%llu.policy", dir,
+		    (unsigned long long)t->serial);
+		if ((rc = file_write_atomic(p, buf, len, 0644, err)) != 0)
+			goto out;
+		free(p);
+		p = xasprintf("%s/meta/trust", dir);
+		if ((rc = file_write_atomic(p, buf, len, 0644, err)) != 0)
+			goto out;
+	}
+	if (abs != NULL) {
+		char	*conf = xasprintf("# Written by satchel store init.\n"
+		    "catalog-key = %s\n", abs);
+
+		free(p);
+		p = xasprintf("%s/config", dir);
+		rc = file_write_atomic(p, conf, strlen(conf), 0644, err);
+		free(conf);
+		if (rc != 0)
+			goto out;
+		c = catalog_new();
+		c->serial = 1;
+		c->issued = now;
+		c->expires = now + STORE_EXPIRY_DEFAULT;
+		if ((rc = catalog_store(dir, c, key, err)) != 0)
+			goto out;
+	}
+	/* The marker comes last: a half-made directory is not a store. */
+	free(p);
+	p = xasprintf("%s/STORE", dir);
+	rc = file_write_atomic(p, STORE_MARKER, strlen(STORE_MARKER), 0644, err);
+out:
+	catalog_free(c);
+	privkey_free(key);
+	trust_free(t);
+	free(abs);
+	free(buf);
+	free(p);
+	return rc;
+}
+
+static int
+store_load_config(struct store *s, struct error *err)
+{
+	struct kv	 kv = { NULL, 0 };
+	char		*path = store_path(s, "config"), *buf = NULL;
+	size_t		 len, i;
+	uint64_t	 v;
+	int		 rc;
+
+	s->expiry = STORE_EXPIRY_DEFAULT;
+	rc = file_read_all(&buf, &len, path, STORE_CONFIG_MAX, err);
+	if (rc == SATCHEL_ENOTFOUND) {
+		rc = 0;
+		goto out;
+	}
+	if (rc != 0 || (rc = kv_parse(&kv, buf, len, path, err)) != 0)
+		goto out;
+	for (i = 0; i < kv.n; i++) {
+		if (strcmp(kv.v[i].key, "catalog-key") == 0) {
+			free(s->catalog_key);
+			s->catalog_key = xstrdup(kv.v[i].value);
+		} else if (strcmp(kv.v[i].key, "catalog-expiry") == 0) {
+			if (parse_u64(kv.v[i].value, strlen(kv.v[i].value), 60,
+			    366ull * 24 * 3600, &v) != 0) {
+				rc = error_set(err, SATCHEL_EINVALID,
+				    "%s:%u: catalog-expiry must be seconds, from 60 to one year",
+				    path, kv.v[i].line);
+				goto out;
+			}
+			s->expiry = (int64_t)v;
+		} else {
+			rc = error_set(err, SATCHEL_EINVALID, "%s:%u: unknown key \"%s\"",
+			    path, kv.v[i].line, kv.v[i].key);
+			goto out;
+		}
+	}
+out:
+	kv_free(&kv);
+	free(buf);
+	free(path);
+	return rc;
+}
+
+int
+store_open(struct store **out, const char *dir, int mode, struct error *err)
+{
+	struct store	*s = xcalloc(1, sizeof *s);
+	char		*p = NULL, *buf = NULL;
+	size_t		 len;
+	int		 rc;
+
+	s->dir = xstrdup(dir);
+	s->lockfd = -1;
+	p = store_path(s, "STORE");
+	rc = file_read_all(&buf, &len, p, 64, err);
+	if (rc != 0 || len != strlen(STORE_MARKER) ||
+	    memcmp(buf, STORE_MARKER, len) != 0) {
+		rc = error_set(err, rc == SATCHEL_ENOTFOUND ? SATCHEL_ENOTFOUND :
+		    SATCHEL_EINVALID, "%s: not a Satchel store (%s)", dir,
+		    rc == SATCHEL_ENOTFOUND ? "no STORE file; make one with "
+		    "`satchel store init`" : "unknown STORE format");
+		goto out;
+	}
+	if (mode == STORE_WRITE) {
+		free(p);
+		p = store_path(s, "lock");
+		if ((s->lockfd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1) {
+			rc = error_set(err, SATCHEL_ERR, "%s: %s", p, strerror(errno));
+			goto out;
+		}
+		/* Writers queue here: two publishes both complete, in turn. */
+		while (flock(s->lockfd, LOCK_EX) == -1) {
+			if (errno != EINTR) {
+				rc = error_set(err, SATCHEL_ERR, "%s: lock: %s", p,
+				    strerror(errno));
+				goto out;
+			}
+		}
+	}
+	if ((rc = store_load_config(s, err)) != 0)
+		goto out;
+	free(p);
+	free(buf);
+	buf = NULL;
+	p = store_path(s, "meta/trust");
+	rc = file_read_all(&buf, &len, p, TRUST_MAX, err);
+	if (rc == 0)
+		rc = trust_parse(&s->trust, buf, len, p, err);
+	else if (rc == SATCHEL_ENOTFOUND)
+		rc = 0;
+	if (rc != 0)
+		goto out;
+	free(p);
+	free(buf);
+	buf = NULL;
+	p = store_path(s, "meta/catalog");
+	rc = file_read_all(&buf, &len, p, CATALOG_MAX, err);
+	if (rc == 0)
+		rc = catalog_parse(&s->catalog, buf, len, p, err);
+	else if (rc == SATCHEL_ENOTFOUND)
+		rc = 0;
+	if (rc != 0)
+		goto out;
+	*out = s;
+	s = NULL;		/* ownership moved to the caller */
+out:
+	free(p);
+	free(buf);
+	store_close(s);
+	return rc;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->lockfd != -1)
+		close(s->lockfd);	/* releases the flock */
+	trust_free(s->trust);
+	catalog_free(s->catalog);
+	free(s->catalog_key);
+	free(s->dir);
+	free(s);
+}
+
+/* A signed manifest file is the manifest followed by its signature block;
+ * the manifest ends at its one line "end". */
+static int
+signed_split(const char *buf, size_t len, size_t *mlen)
+{
+	const char	*p = memmem(buf, len, "\nend\n", 5);
+
+	if (p == NULL)
+		return -1;
+	*mlen = (size_t)(p - buf) + 5;
+	return 0;
+}
+
+static int
+release_parse(const char *buf, size_t len, const char *path,
+    struct bundle_head *h, struct error *err)
+{
+	size_t	mlen;
+	int	rc;
+
+	memset(h, 0, sizeof *h);
+	if (signed_split(buf, len, &mlen) != 0)
+		return error_set(err, SATCHEL_EINVALID,
+		    "%s: not a signed manifest (no \"end\" line)", path);
+	h->manifest_buf = xstrndup(buf, mlen);
+	h->manifest_len = mlen;
+	if ((rc = manifest_parse(&h->manifest, h->manifest_buf, mlen, path,
+	    err)) != 0 ||
+	    (rc = sigs_parse(&h->sigs, buf + mlen, len - mlen, path, err)) != 0)
+		bundle_head_free(h);
+	return rc;
+}
+
+int
+store_release_load(const struct store *s, const char *name, uint64_t serial,
+    struct bundle_head *out, struct error *err)
+{
+	char	*path = release_path(s->dir, name, serial), *buf = NULL;
+	size_t	 len;
+	int	 rc;
+
+	if ((rc = file_read_all(&buf, &len, path, MANIFEST_MAX + SIGS_BLOCK_MAX,
+	    err)) == 0)
+		rc = release_parse(buf, len, path, out, err);
+	if (rc == 0 && (strcmp(out->manifest->name, name) != 0 ||
+	    out->manifest->serial != serial)) {
+		rc = error_set(err, SATCHEL_EINVALID,
+		    "%s: holds %s serial %llu", path, out->manifest->name,
+		    (unsigned long long)out->manifest->serial);
+		bundle_head_free(out);
+	}
+	free(buf);
+	free(path);
+	return rc;
+}
+
+static int
+u64_desc(const void *a, const void *b)
+{
+	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+int
+store_release_list(const struct store *s, const char *name, uint64_t **v,
+    size_t *n, struct error *err)
+{
+	const struct catalog_entry	*ce;
+	struct dirent			*de;
+	DIR				*d;
+	char				*path;
+	uint64_t			*list = NULL, serial;
+	size_t				 count = 0;
+
+	*v = NULL;
+	*n = 0;
+	ce = s->catalog != NULL ? catalog_find(s->catalog, name) : NULL;
+	if (ce == NULL)
+		return error_set(err, SATCHEL_ENOTFOUND,
+		    "%s: no bundle \"%s\" in the store's catalog", s->dir, name);
+	path = xasprintf("%s/meta/releases/%s", s->dir, name);
+	if ((d = opendir(path)) == NULL) {
+		int	e = errno;
+
+		free(path);
+		return error_set(err, SATCHEL_ERR, "%s/meta/releases/%s: %s",
+		    s->dir, name, strerror(e));
+	}
+	while ((de = readdir(d)) != NULL) {
+		const char	*dot = strchr(de->d_name, '.');
+
+		if (dot == NULL || strcmp(dot, ".signed") != 0 ||
+		    parse_u64(de->d_name, (size_t)(dot - de->d_name), 1, INT64_MAX,
+		    &serial) != 0)
+			continue;
+		/* A release the catalog has not reached yet is not visible. */
+		if (serial > ce->serial)
+			continue;
+		list = xreallocarray(list, count + 1, sizeof *list);
+		list[count++] = serial;
+	}
+	closedir(d);
+	free(path);
+	if (count > 1)
+		qsort(list, count, sizeof *list, u64_desc);
+	*v = list;
+	*n = count;
+	return 0;
+}
+
+int64_t
+store_release_time(const struct store *s, const char *name, uint64_t serial)
+{
+	struct stat	 st;
+	char		*path = release_path(s->dir, name, serial);
+	int64_t		 t = 0;
+
+	if (stat(path, &st) == 0)
+		t = (int64_t)st.st_mtim.tv_sec;
+	free(path);
+	return t;
+}
+
+void
+store_publish_report_free(struct store_publish_report *r)
+{
+	if (r == NULL)
+		return;
+	free(r->name);
+	free(r->label);
+	memset(r, 0, sizeof *r);
+}
+
+/* --- publish: verified files go to a staging directory first --- */
+
+struct stage {
+	struct store			*s;
+	char				*dir;		/* tmp/publish-XXXXXX */
+	int				 fd;		/* current new object */
+	char				*cur;		/* its staging path */
+	struct store_publish_report	*rep;
+	const struct catalog_entry	*current;	/* in the catalog now */
+};
+
+static char *
+stage_object_path(const struct stage *st, const uint8_t sha[SHA256_LEN])
+{
+	char	hex[SHA256_HEX_LEN + 1];
+
+	hex_encode(hex, sha, SHA256_LEN);
+	return xasprintf("%s/%s", st->dir, hex);
+}
+
+/* Refuses before any file is read: an older serial, or a name the trust
+ * policy's publishers do not cover (checked by the verifier already). */
+static int
+stage_head_cb(void *arg, const struct bundle_head *h, struct error *err)
+{
+	struct stage		*st = arg;
+	const struct manifest	*m = h->manifest;
+	char			*tmpl;
+
+	st->current = st->s->catalog != NULL ?
+	    catalog_find(st->s->catalog, m->name) : NULL;
+	if (st->current != NULL && m->serial <= st->current->serial)
+		return error_set(err, SATCHEL_EINVALID,
+		    "%s: serial %llu is not greater than the store's current serial "
+		    "%llu (rollback refused)", m->name, (unsigned long long)m->serial,
+		    (unsigned long long)st->current->serial);
+	st->rep->name = xstrdup(m->name);
+	st->rep->label = xstrdup(m->label);
+	st->rep->serial = m->serial;
+	tmpl = xasprintf("%s/tmp/publish-XXXXXX", st->s->dir);
+	if (mkdtemp(tmpl) == NULL) {
+		int	e = errno;
+
+		free(tmpl);
+		return error_set(err, SATCHEL_ERR, "%s/tmp: %s", st->s->dir,
+		    strerror(e));
+	}
+	st->dir = tmpl;
+	return 0;
+}
+
+static int
+stage_begin_cb(void *arg, const struct manifest_file *f, struct error *err)
+{
+	struct stage	*st = arg;
+	char		*obj = store_object_path(st->s, f->sha256);
+	struct stat	 sb;
+	int		 present;
+
+	present = stat(obj, &sb) == 0;
+	free(obj);
+	free(st->cur);
+	st->cur = stage_object_path(st, f->sha256);
+	if (!present)
+		present = stat(st->cur, &sb) == 0;	/* twice in this release */
+	if (present) {
+		st->rep->files_present++;
+		st->rep->bytes_present += f->size;
+		free(st->cur);
+		st->cur = NULL;
+		return 0;
+	}
+	st->fd = open(st->cur, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	if (st->fd == -1)
+		return error_set(err, SATCHEL_ERR, "%s: %s", st->cur, strerror(errno));
+	st->rep->files_new++;
+	st->rep->bytes_new += f->size;
+	return 0;
+}
+
+static int
+stage_write_cb(void *arg, const void *data, size_t len, struct error *err)
+{
+	struct stage	*st = arg;
+
+	if (st->fd == -1)
+		return 0;
+	return write_all(st->fd, data, len, st->cur, err);
+}
+
+static int
+stage_end_cb(void *arg, const struct manifest_file *f, struct error *err)
+{
+	struct stage	*st = arg;
+	int		 rc = 0;
+
+	(void)f;
+	if (st->fd != -1 && close(st->fd) == -1)
+		rc = error_set(err, SATCHEL_ERR, "%s: %s", st->cur, strerror(errno));
+	st->fd = -1;
+	return rc;
+}
+
+static void
+stage_remove(struct stage *st)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		*p;
+
+	if (st->fd != -1)
+		close(st->fd);
+	st->fd = -1;
+	if (st->dir != NULL && (d = opendir(st->dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			p = xasprintf("%s/%s", st->dir, de->d_name);
+			unlink(p);
+			free(p);
+		}
+		closedir(d);
+		rmdir(st->dir);
+	}
+	free(st->dir);
+	free(st->cur);
+	st->dir = st->cur = NULL;
+}
+
+/* Makes the staged objects part of objects/, durably. */
+static int
+stage_commit(struct stage *st, const struct manifest *m, struct error *err)
+{
+	char	*from, *to, *sub;
+	size_t	 i;
+	int	 rc = 0, dfd;
+
+	/* Everything staged reaches the disk before any rename. */
+	if ((dfd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		syncfs(dfd);
+		close(dfd);
+	}
+	for (i = 0; i < m->nfiles && rc == 0; i++) {
+		char	hex[SHA256_HEX_LEN + 1];
+
+		from = stage_object_path(st, m->files[i].sha256);
+		if (access(from, F_OK) != 0) {
+			free(from);
+			continue;
+		}
+		hex_encode(hex, m->files[i].sha256, SHA256_LEN);
+		sub = xasprintf("%s/objects/%.2s", st->s->dir, hex);
+		to = store_object_path(st->s, m->files[i].sha256);
+		if ((rc = mkdir_checked(sub, err)) == 0 && rename(from, to) == -1)
+			rc = error_set(err, SATCHEL_ERR, "%s: %s", to, strerror(errno));
+		free(sub);
+		free(to);
+		free(from);
+	}
+	if (rc == 0 && (dfd = open(st->s->dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) != -1) {
+		syncfs(dfd);
+		close(dfd);
+	}
+	return rc;
+}
+
+int
+store_publish(struct store *s, const char *archive, int64_t now,
+    int64_t expiry, struct store_publish_report *out, struct error *err)
+{
+	struct store_publish_report	 rep;
+	struct stage			 st;
+	struct bundle_sink		 sink = { stage_head_cb, stage_begin_cb,
+					    stage_write_cb, stage_end_cb, NULL };
+	struct bundle_report		 vrep;
+	struct privkey			*key = NULL;
+	struct catalog			*c = NULL;
+	const struct manifest		*m;
+	struct timespec			 ts[2];
+	char				*sbuf = NULL, *signedbuf = NULL, *path = NULL;
+	char				*dir = NULL;
+	uint8_t				 pin[SHA256_LEN];
+	size_t				 slen, i;
+	int				 rc;
+
+	memset(&rep, 0, sizeof rep);
+	memset(&vrep, 0, sizeof vrep);
+	memset(&st, 0, sizeof st);
+	st.s = s;
+	st.fd = -1;
+	st.rep = &rep;
+	sink.arg = &st;
+	if (s->catalog_key == NULL || s->trust == NULL) {
+		rc = error_set(err, SATCHEL_EINVALID,
+		    "%s: not an origin store (no catalog key): publish to the "
+		    "origin, then pull from it", s->dir);
+		goto out;
+	}
+	/* The catalog key first: a missing key must not cost a verify. */
+	if ((rc = keyfile_load_private(&key, s->catalog_key, err)) != 0)
+		goto out;
+	if ((rc = bundle_verify_to(archive, NULL, 0, s->trust, &sink, &vrep,
+	    err)) != 0)
+		goto out;
+	m = vrep.head.manifest;
+	if ((rc = stage_commit(&st, m, err)) != 0)
+		goto out;
+	/* The signed manifest: durable before the catalog names it. */
+	sigs_encode(&vrep.head.sigs, &sbuf, &slen);
+	signedbuf = xmalloc(vrep.head.manifest_len + slen + 1);
+	memcpy(signedbuf, vrep.head.manifest_buf, vrep.head.manifest_len);
+	memcpy(signedbuf + vrep.head.manifest_len, sbuf, slen);
+	dir = xasprintf("%s/meta/releases/%s", s->dir, m->name);
+	if ((rc = mkdir_checked(dir, err)) != 0)
+		goto out;
+	path = release_path(s->dir, m->name, m->serial);
+	if ((rc = file_write_atomic(path, signedbuf, vrep.head.manifest_len + slen,
+	    0444, err)) != 0)
+		goto out;
+	ts[0].tv_sec = ts[1].tv_sec = (time_t)now;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	utimensat(AT_FDCWD, path, ts, 0);
+	/* The new catalog makes the release visible, in one rename. */
+	c = catalog_new();
+	if (s->catalog != NULL) {
+		c->serial = s->catalog->serial;
+		for (i = 0; i < s->catalog->n; i++)
+			catalog_set(c, s->catalog->v[i].name, s->catalog->v[i].serial,
+			    s->catalog->v[i].manifest_sha256, s->catalog->v[i].size);
+	}
+	c->serial++;
+	c->issued = now;
+	c->expires = now + (expiry > 0 ? expiry : s->expiry);
+	sha256(vrep.head.manifest_buf, vrep.head.manifest_len, pin);
+	catalog_set(c, m->name, m->serial, pin, m->total_size);
+	if ((rc = catalog_store(s->dir, c, key, err)) != 0)
+		goto out;
+	rep.catalog_serial = c->serial;
+	catalog_free(s->catalog);
+	s->catalog = c;
+	c = NULL;
+	*out = rep;
+	memset(&rep, 0, sizeof rep);	/* ownership moved to the caller */
+out:
+	stage_remove(&st);
+	store_publish_report_free(&rep);
+	bundle_report_free(&vrep);
+	catalog_free(c);
+	privkey_free(key);
+	free(sbuf);
+	free(signedbuf);
+	free(path);
+	free(dir);
+	return rc;
+}
+
+static int
+export_open_cb(void *arg, const struct manifest_file *f, int *fd,
+    struct error *err)
+{
+	const struct store	*s = arg;
+	char			*path = store_object_path(s, f->sha256);
+	int			 rc = 0;
+
+	if ((*fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		rc = error_set(err, errno == ENOENT ? SATCHEL_ENOTFOUND : SATCHEL_ERR,
+		    "%s: object for \"%s\": %s", path, f->path, strerror(errno));
+	free(path);
+	return rc;
+}
+
+int
+store_export(const struct store *s, const char *name, uint64_t serial,
+    const char *out, struct error *err)
+{
+	const struct catalog_entry	*ce;
+	struct bundle_head		 h;
+	int				 rc;
+
+	ce = s->catalog != NULL ? catalog_find(s->catalog, name) : NULL;
+	if (ce == NULL)
+		return error_set(err, SATCHEL_ENOTFOUND,
+		    "%s: no bundle \"%s\" in the store's catalog", s->dir, name);
+	if (serial == 0)
+		serial = ce->serial;
+	if (serial > ce->serial)
+		return error_set(err, SATCHEL_ENOTFOUND,
+		    "%s: %s has no release %llu (the current one is %llu)", s->dir,
+		    name, (unsigned long long)serial, (unsigned long long)ce->serial);
+	if ((rc = store_release_load(s, name, serial, &h, err)) != 0) {
+		if (rc == SATCHEL_ENOTFOUND)
+			error_set(err, rc, "%s: release %s@%llu is not retained here",
+			    s->dir, name, (unsigned long long)serial);
+		return rc;
+	}
+	rc = bundle_write_archive(&h, out, export_open_cb, (void *)s, err);
+	bundle_head_free(&h);
+	return rc;
+}
+
+/* --- fsck --- */
+
+struct fsck {
+	void		(*problem)(void *, const char *);
+	void		 *arg;
+	size_t		  n;
+};
+
+static void
+fsck_report(struct fsck *fk, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+fsck_report(struct fsck *fk, const char *fmt, ...)
+{
+	char	buf[2048];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	fk->n++;
+	fk->problem(fk->arg, buf);
+}
+
+/* Every object's content hashes to its name. */
+static void
+fsck_objects(const struct store *s, struct fsck *fk, bundle_progress_fn progress,
+    void *parg)
+{
+	struct sha256_ctx	*ctx = sha256_new();
+	char			*objdir = store_path(s, "objects"), *chunk;
+	struct dirent		*de, *fe;
+	DIR			*d, *sd;
+	uint64_t		 count = 0;
+
+	chunk = xmalloc(OBJECT_CHUNK);
+	if ((d = opendir(objdir)) == NULL) {
+		fsck_report(fk, "%s: %s", objdir, strerror(errno));
+		goto out;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char	*sub;
+
+		if (de->d_name[0] == '.')
+			continue;
+		sub = xasprintf("%s/%s", objdir, de->d_name);
+		if (strlen(de->d_name) != 2 || (sd = opendir(sub)) == NULL) {
+			fsck_report(fk, "%s: unexpected entry in objects/", sub);
+			free(sub);
+			continue;
+		}
+		while ((fe = readdir(sd)) != NULL) {
+			char	 want[2 * 256 + 8], have[SHA256_HEX_LEN + 1];
+			uint8_t	 digest[SHA256_LEN];
+			char	*p;
+			ssize_t	 n;
+			int	 fd;
+
+			if (fe->d_name[0] == '.')
+				continue;
+			p = xasprintf("%s/%s", sub, fe->d_name);
+			snprintf(want, sizeof want, "%s%s", de->d_name, fe->d_name);
+			if ((fd = open(p, O_RDONLY | O_CLOEXEC)) == -1) {
+				fsck_report(fk, "%s: %s", p, strerror(errno));
+				free(p);
+				continue;
+			}
+			while ((n = read(fd, chunk, OBJECT_CHUNK)) > 0)
+				sha256_update(ctx, chunk, (size_t)n);
+			close(fd);
+			sha256_final(ctx, digest);
+			hex_encode(have, digest, SHA256_LEN);
+			if (n < 0)
+				fsck_report(fk, "%s: read error", p);
+			else if (strcmp(want, have) != 0)
+				fsck_report(fk, "%s: object is damaged (its content hashes "
+				    "to %s)", p, have);
+			free(p);
+			if (progress != NULL)
+				progress(parg, "checking objects", ++count, 0);
+		}
+		closedir(sd);
+		free(sub);
+	}
+	closedir(d);
+out:
+	free(chunk);
+	free(objdir);
+	sha256_free(ctx);
+}
+
+/* Every retained release: signed by a publisher allowed its name, and
+ * every file present with its size. */
+static void
+fsck_releases(const struct store *s, struct fsck *fk)
+{
+	char		*rdir = store_path(s, "meta/releases");
+	struct dirent	*de, *fe;
+	DIR		*d, *bd;
+
+	if ((d = opendir(rdir)) == NULL) {
+		fsck_report(fk, "%s: %s", rdir, strerror(errno));
+		free(rdir);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char	*bdir;
+
+		if (de->d_name[0] == '.')
+			continue;
+		bdir = xasprintf("%s/%s", rdir, de->d_name);
+		if ((bd = opendir(bdir)) == NULL) {
+			fsck_report(fk, "%s: %s", bdir, strerror(errno));
+			free(bdir);
+			continue;
+		}
+		while ((fe = readdir(bd)) != NULL) {
+			struct bundle_head	 h;
+			struct error		 e;
+			char			*p, *buf = NULL;
+			size_t			 len, i, j;
+			int			 ok = 0;
+
+			if (fe->d_name[0] == '.')
+				continue;
+			p = xasprintf("%s/%s", bdir, fe->d_name);
+			if (file_read_all(&buf, &len, p, MANIFEST_MAX + SIGS_BLOCK_MAX,
+			    &e) != 0 || release_parse(buf, len, p, &h, &e) != 0) {
+				fsck_report(fk, "%s", e.msg);
+				free(buf);
+				free(p);
+				continue;
+			}
+			if (strcmp(h.manifest->name, de->d_name) != 0)
+				fsck_report(fk, "%s: holds bundle %s", p, h.manifest->name);
+			for (i = 0; s->trust != NULL && i < s->trust->npublishers; i++) {
+				const struct pubkey	*k = &s->trust->publishers[i].key;
+
+				if (sigs_check(&h.sigs, k, SIG_DOMAIN_MANIFEST,
+				    h.manifest_buf, h.manifest_len) == 0 &&
+				    trust_publisher_allows(s->trust, k, h.manifest->name))
+					ok = 1;
+			}
+			if (!ok)
+				fsck_report(fk, "%s: no valid signature by a publisher "
+				    "the trust policy allows for %s", p, h.manifest->name);
+			for (j = 0; j < h.manifest->nfiles; j++) {
+				const struct manifest_file	*f = &h.manifest->files[j];
+				char				*o = store_object_path(s, f->sha256);
+				struct stat			 sb;
+
+				if (stat(o, &sb) == -1)
+					fsck_report(fk, "%s: file \"%s\": object missing (%s)",
+					    p, f->path, o);
+				else if ((uint64_t)sb.st_size != f->size)
+					fsck_report(fk, "%s: file \"%s\": object is %llu bytes, "
+					    "the manifest says %llu", p, f->path,
+					    (unsigned long long)sb.st_size,
+					    (unsigned long long)f->size);
+				free(o);
+			}
+			bundle_head_free(&h);
+			free(buf);
+			free(p);
+		}
+		closedir(bd);
+		free(bdir);
+	}
+	closedir(d);
+	free(rdir);
+}
+
+/* The catalog: signed by a catalog key, and each pin matches a retained
+ * manifest. */
+static void
+fsck_catalog(const struct store *s, struct fsck *fk)
+{
+	struct error	 e;
+	size_t		 i;
+
+	if (s->catalog == NULL)
+		return;
+	if (s->trust == NULL) {
+		fsck_report(fk, "%s: a catalog but no trust policy to check it",
+		    s->dir);
+		return;
+	}
+	if (catalog_check(s->catalog, s->trust, 0, 1, "meta/catalog", &e) != 0)
+		fsck_report(fk, "%s", e.msg);
+	for (i = 0; i < s->catalog->n; i++) {
+		const struct catalog_entry	*ce = &s->catalog->v[i];
+		struct bundle_head		 h;
+		uint8_t				 pin[SHA256_LEN];
+
+		if (store_release_load(s, ce->name, ce->serial, &h, &e) != 0) {
+			fsck_report(fk, "catalog names %s@%llu: %s", ce->name,
+			    (unsigned long long)ce->serial, e.msg);
+			continue;
+		}
+		sha256(h.manifest_buf, h.manifest_len, pin);
+		if (memcmp(pin, ce->manifest_sha256, SHA256_LEN) != 0)
+			fsck_report(fk, "catalog names %s@%llu with another manifest "
+			    "than the one retained", ce->name,
+			    (unsigned long long)ce->serial);
+		bundle_head_free(&h);
+	}
+}
+
+size_t
+store_fsck(const struct store *s, void (*problem)(void *, const char *),
+    void *arg, bundle_progress_fn progress, void *progress_arg)
+{
+	struct fsck	fk = { problem, arg, 0 };
+
+	fsck_objects(s, &fk, progress, progress_arg);
+	fsck_releases(s, &fk);
+	fsck_catalog(s, &fk);
+	return fk.n;
+}

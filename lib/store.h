@@ -1,0 +1,88 @@
+/*
+ * store.h: a node's library on disk (protocol/SPEC.md, "Store"): objects
+ * named by SHA-256, signed metadata, a lock, and the operations that
+ * change them atomically.
+ */
+#ifndef SATCHEL_STORE_H
+#define SATCHEL_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bundle.h"
+#include "catalog.h"
+#include "crypto.h"
+#include "error.h"
+#include "trust.h"
+
+#define STORE_MARKER		"satchel-store 1\n"
+#define STORE_EXPIRY_DEFAULT	(7 * 24 * 3600)
+
+struct store;
+
+/* Creates a store in dir (which must not exist or be empty). policy (may
+ * be NULL) is a trust policy file, checked and copied in; catalog_key
+ * (may be NULL) makes the store an origin: its public key must be a
+ * catalog key of the policy, and its path is recorded in the store's
+ * config. An origin starts with an empty signed catalog. */
+int	store_init(const char *dir, const char *policy, const char *catalog_key,
+	    int64_t now, struct error *err);
+
+#define STORE_READ	0
+#define STORE_WRITE	1	/* takes the lock: one writer at a time */
+
+/* Opens the store at dir, loading its trust policy and catalog. */
+int	store_open(struct store **out, const char *dir, int mode,
+	    struct error *err);
+void	store_close(struct store *);	/* NULL-safe; releases the lock */
+
+const char		*store_dir(const struct store *);
+const struct trust	*store_trust(const struct store *);	/* or NULL */
+const struct catalog	*store_catalog(const struct store *);	/* or NULL */
+int			 store_is_origin(const struct store *);
+
+/* objects/ab/cdef...: malloc'd path of the object with this digest. */
+char	*store_object_path(const struct store *, const uint8_t sha[SHA256_LEN]);
+
+/* A retained release's signed manifest. */
+int	store_release_load(const struct store *, const char *name,
+	    uint64_t serial, struct bundle_head *out, struct error *err);
+/* Serials of name's retained releases that the catalog has reached
+ * (newest first); *v is malloc'd. */
+int	store_release_list(const struct store *, const char *name,
+	    uint64_t **v, size_t *n, struct error *err);
+/* Publication time of a retained release (seconds since 1970). */
+int64_t	store_release_time(const struct store *, const char *name,
+	    uint64_t serial);
+
+struct store_publish_report {
+	char		*name;
+	char		*label;
+	uint64_t	 serial;
+	size_t		 files_new;
+	size_t		 files_present;
+	uint64_t	 bytes_new;
+	uint64_t	 bytes_present;
+	uint64_t	 catalog_serial;
+};
+
+/* Verifies the archive against the store's trust policy, refuses a
+ * serial not greater than the current one, then lands the objects, the
+ * signed manifest and a new catalog (serial + 1, expiring expiry seconds
+ * after now), each durable before the next becomes visible. Refused or
+ * failed: the store is as it was. */
+int	store_publish(struct store *, const char *archive, int64_t now,
+	    int64_t expiry, struct store_publish_report *out, struct error *err);
+void	store_publish_report_free(struct store_publish_report *);
+
+/* Writes release name@serial (serial 0: the current one) as a bundle
+ * archive at out: the bytes Satchel's build wrote for it. */
+int	store_export(const struct store *, const char *name, uint64_t serial,
+	    const char *out, struct error *err);
+
+/* Checks everything; calls problem() once per problem found and returns
+ * how many there were (0: clean). */
+size_t	store_fsck(const struct store *, void (*problem)(void *, const char *),
+	    void *arg, bundle_progress_fn progress, void *progress_arg);
+
+#endif
