@@ -62,30 +62,35 @@ cmd_ls(const struct satchel_cmd *cmd, int argc, char **argv)
 	for (i = 0; c != NULL && i < c->n; i++) {
 		const struct catalog_entry	*ce = &c->v[i];
 		struct bundle_head		 h;
+		uint64_t			 cur;
 		int64_t				 t;
 
-		if (store_release_load(s, ce->name, ce->serial, &h, &err) != 0) {
+		/* A mirror lists what it holds, which may lag the catalog. */
+		if ((cur = store_current(s, ce->name)) == 0)
+			continue;
+		if (store_release_load(s, ce->name, cur, &h, &err) != 0) {
 			rc = cmd_fail(&err);
 			break;
 		}
-		t = store_release_time(s, ce->name, ce->serial);
+		t = store_release_time(s, ce->name, cur);
 		if (json) {
 			json_t	*o = json_object();
 
 			json_object_set_new(o, "name", json_string(ce->name));
 			json_object_set_new(o, "label", json_string(h.manifest->label));
-			json_object_set_new(o, "serial", json_integer((json_int_t)ce->serial));
+			json_object_set_new(o, "serial", json_integer((json_int_t)cur));
 			json_object_set_new(o, "title", json_string(
 			    meta_get(&h.manifest->meta, "title")));
-			json_object_set_new(o, "bytes", json_integer((json_int_t)ce->size));
+			json_object_set_new(o, "bytes", json_integer((json_int_t)h.manifest->total_size));
 			json_object_set_new(o, "files", json_integer((json_int_t)h.manifest->nfiles));
 			json_object_set_new(o, "lessons", json_integer((json_int_t)h.manifest->nlessons));
 			json_object_set_new(o, "published", json_integer((json_int_t)t));
 			json_array_append_new(arr, o);
 		} else
 			printf("%-32s %-10s %7llu %10s %7zu  %s\n", ce->name,
-			    h.manifest->label, (unsigned long long)ce->serial,
-			    cmd_size(ce->size), h.manifest->nlessons, ls_time(t));
+			    h.manifest->label, (unsigned long long)cur,
+			    cmd_size(h.manifest->total_size), h.manifest->nlessons,
+			    ls_time(t));
 		bundle_head_free(&h);
 	}
 	if (json && rc == 0) {

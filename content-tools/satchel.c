@@ -28,6 +28,8 @@ static const struct satchel_cmd *commands[] = {
 	&cmd_log_entry,
 	&cmd_archive_entry,
 	&cmd_fsck_entry,
+	&cmd_pull_entry,
+	&cmd_gc_entry,
 	NULL
 };
 

@@ -32,6 +32,8 @@ extern const struct satchel_cmd cmd_ls_entry;
 extern const struct satchel_cmd cmd_log_entry;
 extern const struct satchel_cmd cmd_archive_entry;
 extern const struct satchel_cmd cmd_fsck_entry;
+extern const struct satchel_cmd cmd_pull_entry;
+extern const struct satchel_cmd cmd_gc_entry;
 
 /* Options every subcommand accepts; add them to each option table. */
 #define CMD_COMMON_OPTIONS \

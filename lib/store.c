@@ -766,8 +766,9 @@ store_export(const struct store *s, const char *name, uint64_t serial,
 	if (ce == NULL)
 		return error_set(err, SATCHEL_ENOTFOUND,
 		    "%s: no bundle \"%s\" in the store's catalog", s->dir, name);
-	if (serial == 0)
-		serial = ce->serial;
+	if (serial == 0 && (serial = store_current(s, name)) == 0)
+		return error_set(err, SATCHEL_ENOTFOUND,
+		    "%s: no release of %s is retained here", s->dir, name);
 	if (serial > ce->serial)
 		return error_set(err, SATCHEL_ENOTFOUND,
 		    "%s: %s has no release %llu (the current one is %llu)", s->dir,
@@ -979,8 +980,11 @@ fsck_catalog(const struct store *s, struct fsck *fk)
 		uint8_t				 pin[SHA256_LEN];
 
 		if (store_release_load(s, ce->name, ce->serial, &h, &e) != 0) {
-			fsck_report(fk, "catalog names %s@%llu: %s", ce->name,
-			    (unsigned long long)ce->serial, e.msg);
+			/* A mirror may follow only some bundles, or keep an
+			 * older release of one; an origin has them all. */
+			if (store_is_origin(s) || e.code != SATCHEL_ENOTFOUND)
+				fsck_report(fk, "catalog names %s@%llu: %s", ce->name,
+				    (unsigned long long)ce->serial, e.msg);
 			continue;
 		}
 		sha256(h.manifest_buf, h.manifest_len, pin);
@@ -1002,4 +1006,580 @@ store_fsck(const struct store *s, void (*problem)(void *, const char *),
 	fsck_releases(s, &fk);
 	fsck_catalog(s, &fk);
 	return fk.n;
+}
+
+uint64_t
+store_current(const struct store *s, const char *name)
+{
+	struct error	 err;
+	uint64_t	*v = NULL, cur = 0;
+	size_t		 n = 0;
+
+	if (store_release_list(s, name, &v, &n, &err) == 0 && n > 0)
+		cur = v[0];
+	free(v);
+	return cur;
+}
+
+/* --- pull --- */
+
+/* Copies src to dst (a new file), hashing on the way; 0 only when the
+ * bytes hash to want and there are exactly size of them. */
+static int
+copy_checked(const char *src, const char *dst, uint64_t size,
+    const uint8_t want[SHA256_LEN], uint64_t *copied,
+    const struct store_pull_opts *o, uint64_t *done, uint64_t total,
+    struct error *err)
+{
+	struct sha256_ctx	*ctx = sha256_new();
+	uint8_t			 digest[SHA256_LEN];
+	char			*chunk = xmalloc(OBJECT_CHUNK);
+	uint64_t		 got = 0;
+	ssize_t			 n;
+	int			 in = -1, out = -1, rc = 0;
+
+	if ((in = open(src, O_RDONLY | O_CLOEXEC)) == -1) {
+		rc = error_set(err, errno == ENOENT ? SATCHEL_ENOTFOUND : SATCHEL_ERR,
+		    "%s: %s", src, strerror(errno));
+		goto out;
+	}
+	if ((out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0444)) == -1) {
+		rc = error_set(err, SATCHEL_ERR, "%s: %s", dst, strerror(errno));
+		goto out;
+	}
+	/* Never more than the signed size: an endless object is cut off. */
+	while (got <= size && (n = read(in, chunk, OBJECT_CHUNK)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			rc = error_set(err, SATCHEL_ERR, "%s: read: %s", src,
+			    strerror(errno));
+			goto out;
+		}
+		got += (uint64_t)n;
+		if (got > size)
+			break;
+		sha256_update(ctx, chunk, (size_t)n);
+		if ((rc = write_all(out, chunk, (size_t)n, dst, err)) != 0)
+			goto out;
+		*done += (uint64_t)n;
+		if (o->progress != NULL)
+			o->progress(o->progress_arg, "copying", *done, total);
+	}
+	sha256_final(ctx, digest);
+	if (got != size || memcmp(digest, want, SHA256_LEN) != 0) {
+		rc = error_set(err, SATCHEL_EVERIFY, got > size ?
+		    "%s: larger than the %llu bytes its manifest says" :
+		    "%s: damaged (its bytes do not match the signed manifest)",
+		    src, (unsigned long long)size);
+		goto out;
+	}
+	if (close(out) == -1) {
+		out = -1;
+		rc = error_set(err, SATCHEL_ERR, "%s: %s", dst, strerror(errno));
+		goto out;
+	}
+	out = -1;
+	*copied += got;
+out:
+	if (in != -1)
+		close(in);
+	if (out != -1)
+		close(out);
+	free(chunk);
+	sha256_free(ctx);
+	return rc;
+}
+
+static int
+name_wanted(const struct store_pull_opts *o, const char *name)
+{
+	size_t	i;
+
+	if (o->nnames == 0)
+		return 1;
+	for (i = 0; i < o->nnames; i++)
+		if (strcmp(o->names[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* A pulled release waiting for the catalog that makes it visible. */
+struct pulled {
+	struct bundle_head	 h;
+	char			*signed_buf;
+	size_t			 signed_len;
+	int64_t			 mtime;
+};
+
+/* Why the staging directory is named by the catalog serial: an
+ * interrupted pull of the same catalog finds what it already copied and
+ * checked there, and copies only the rest. */
+static int
+pull_stage(struct store *src, struct store *dst, const struct store_pull_opts *o,
+    struct pulled **outv, size_t *outn, char **stagedir,
+    struct store_pull_report *rep, struct error *err)
+{
+	const struct catalog	*c = src->catalog;
+	struct pulled		*v = NULL;
+	size_t			 n = 0, i, j;
+	uint64_t		 total = 0, done = 0;
+	int			 rc = 0;
+
+	*stagedir = xasprintf("%s/tmp/pull-%llu", dst->dir,
+	    (unsigned long long)c->serial);
+	if ((rc = mkdir_checked(*stagedir, err)) != 0)
+		goto out;
+	for (i = 0; i < c->n; i++) {
+		const struct catalog_entry	*ce = &c->v[i];
+		struct pulled			 p;
+		char				*path = NULL;
+		uint8_t				 pin[SHA256_LEN];
+		struct stat			 sb;
+		int				 ok = 0;
+
+		if (!name_wanted(o, ce->name))
+			continue;
+		if (store_current(dst, ce->name) == ce->serial) {
+			rep->bundles_current++;
+			continue;
+		}
+		memset(&p, 0, sizeof p);
+		path = release_path(src->dir, ce->name, ce->serial);
+		rc = file_read_all(&p.signed_buf, &p.signed_len, path,
+		    MANIFEST_MAX + SIGS_BLOCK_MAX, err);
+		if (rc == 0)
+			rc = release_parse(p.signed_buf, p.signed_len, path, &p.h, err);
+		if (rc == 0 && stat(path, &sb) == 0)
+			p.mtime = (int64_t)sb.st_mtim.tv_sec;
+		free(path);
+		if (rc != 0) {
+			free(p.signed_buf);
+			goto out;
+		}
+		/* Mix-and-match: the catalog pins these exact bytes. */
+		sha256(p.h.manifest_buf, p.h.manifest_len, pin);
+		if (memcmp(pin, ce->manifest_sha256, SHA256_LEN) != 0 ||
+		    strcmp(p.h.manifest->name, ce->name) != 0 ||
+		    p.h.manifest->serial != ce->serial) {
+			rc = error_set(err, SATCHEL_EVERIFY,
+			    "%s: the manifest of %s@%llu is not the one its catalog pins",
+			    src->dir, ce->name, (unsigned long long)ce->serial);
+		}
+		for (j = 0; rc == 0 && j < dst->trust->npublishers; j++) {
+			const struct pubkey	*k = &dst->trust->publishers[j].key;
+
+			if (sigs_check(&p.h.sigs, k, SIG_DOMAIN_MANIFEST,
+			    p.h.manifest_buf, p.h.manifest_len) == 0 &&
+			    trust_publisher_allows(dst->trust, k, ce->name))
+				ok = 1;
+		}
+		if (rc == 0 && !ok)
+			rc = error_set(err, SATCHEL_EVERIFY,
+			    "%s: %s@%llu is not signed by a publisher that the trust "
+			    "policy of %s allows for it", src->dir, ce->name,
+			    (unsigned long long)ce->serial, dst->dir);
+		v = xreallocarray(v, n + 1, sizeof *v);
+		v[n++] = p;
+		if (rc != 0)
+			goto out;
+		total += p.h.manifest->total_size;
+	}
+	for (i = 0; i < n; i++) {
+		const struct manifest	*m = v[i].h.manifest;
+
+		for (j = 0; j < m->nfiles; j++) {
+			const struct manifest_file	*f = &m->files[j];
+			char				*have = store_object_path(dst, f->sha256);
+			char				*from, *to, *part, hex[SHA256_HEX_LEN + 1];
+			struct stat			 sb;
+
+			hex_encode(hex, f->sha256, SHA256_LEN);
+			to = xasprintf("%s/%s", *stagedir, hex);
+			if (stat(have, &sb) == 0 || stat(to, &sb) == 0) {
+				rep->files_present++;
+				done += f->size;
+				if (o->progress != NULL)
+					o->progress(o->progress_arg, "copying", done, total);
+				free(have);
+				free(to);
+				continue;
+			}
+			from = store_object_path(src, f->sha256);
+			part = xasprintf("%s.part", to);
+			rc = copy_checked(from, part, f->size, f->sha256,
+			    &rep->bytes_copied, o, &done, total, err);
+			if (rc != 0)
+				error_prefix(err, "%s@%llu, file \"%s\"", m->name,
+				    (unsigned long long)m->serial, f->path);
+			else if (rename(part, to) == -1)
+				rc = error_set(err, SATCHEL_ERR, "%s: %s", to,
+				    strerror(errno));
+			else
+				rep->files_copied++;
+			if (rc != 0)
+				unlink(part);
+			free(part);
+			free(from);
+			free(have);
+			free(to);
+			if (rc != 0)
+				goto out;
+		}
+	}
+	*outv = v;
+	*outn = n;
+	v = NULL;
+	n = 0;
+out:
+	for (i = 0; i < n; i++) {
+		bundle_head_free(&v[i].h);
+		free(v[i].signed_buf);
+	}
+	free(v);
+	return rc;
+}
+
+static void
+rmdir_flat(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		*p;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		p = xasprintf("%s/%s", dir, de->d_name);
+		unlink(p);
+		free(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+/* A new store at dst takes src's trust policy: that is how a USB drive
+ * is prepared; the school's own store checks it against its own. */
+static int
+pull_create(const char *dst, const struct store *src, int64_t now,
+    struct error *err)
+{
+	char	*policy = store_path(src, "meta/trust");
+	int	 rc;
+
+	rc = store_init(dst, src->trust != NULL ? policy : NULL, NULL, now, err);
+	free(policy);
+	return rc;
+}
+
+int
+store_pull(const char *srcdir, const char *dstdir,
+    const struct store_pull_opts *o, struct store_pull_report *out,
+    struct error *err)
+{
+	struct store_pull_report	 rep;
+	struct store			*src = NULL, *dst = NULL;
+	struct pulled			*v = NULL;
+	struct stat			 sb;
+	struct timespec			 ts[2];
+	char				*stagedir = NULL, *path = NULL, *dir = NULL;
+	char				*cbuf = NULL;
+	size_t				 n = 0, i, j, clen;
+	int				 rc, dfd;
+
+	memset(&rep, 0, sizeof rep);
+	if ((rc = store_open(&src, srcdir, STORE_READ, err)) != 0)
+		goto out;
+	if (src->catalog == NULL) {
+		rc = error_set(err, SATCHEL_ENOTFOUND,
+		    "%s: the source store has no catalog (nothing published)", srcdir);
+		goto out;
+	}
+	path = xasprintf("%s/STORE", dstdir);
+	if (stat(path, &sb) == -1 && errno == ENOENT) {
+		if ((rc = pull_create(dstdir, src, o->now, err)) != 0)
+			goto out;
+		rep.created = 1;
+	}
+	if ((rc = store_open(&dst, dstdir, STORE_WRITE, err)) != 0)
+		goto out;
+	if (dst->trust == NULL) {
+		rc = error_set(err, SATCHEL_EINVALID,
+		    "%s: the store has no trust policy to check %s against",
+		    dstdir, srcdir);
+		goto out;
+	}
+	/* The catalog: right key, not older than ours, not expired. */
+	if ((rc = catalog_check(src->catalog, dst->trust, o->now,
+	    o->allow_expired, srcdir, err)) != 0)
+		goto out;
+	rep.expired = o->now >= src->catalog->expires;
+	if (dst->catalog != NULL && src->catalog->serial < dst->catalog->serial) {
+		rc = error_set(err, SATCHEL_EINVALID,
+		    "%s: catalog serial %llu is older than the serial %llu that %s "
+		    "already has (rollback refused)", srcdir,
+		    (unsigned long long)src->catalog->serial,
+		    (unsigned long long)dst->catalog->serial, dstdir);
+		goto out;
+	}
+	for (i = 0; i < o->nnames; i++)
+		if (catalog_find(src->catalog, o->names[i]) == NULL) {
+			rc = error_set(err, SATCHEL_ENOTFOUND,
+			    "%s: no bundle \"%s\" in the source's catalog", srcdir,
+			    o->names[i]);
+			goto out;
+		}
+	for (i = 0; dst->catalog != NULL && i < dst->catalog->n; i++) {
+		const struct catalog_entry *old = &dst->catalog->v[i];
+		const struct catalog_entry *nw = catalog_find(src->catalog, old->name);
+
+		if (nw != NULL && nw->serial < old->serial) {
+			rc = error_set(err, SATCHEL_EINVALID,
+			    "%s: %s serial %llu is older than the serial %llu of %s "
+			    "(rollback refused)", srcdir, old->name,
+			    (unsigned long long)nw->serial,
+			    (unsigned long long)old->serial, dstdir);
+			goto out;
+		}
+	}
+	if ((rc = pull_stage(src, dst, o, &v, &n, &stagedir, &rep, err)) != 0) {
+		/* Refused: leave no trace. (An interruption, by contrast,
+		 * leaves the checked copies for the next run.) */
+		rmdir_flat(stagedir);
+		goto out;
+	}
+	/* Land: staged objects, then signed manifests, then the catalog. */
+	if ((dfd = open(stagedir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		syncfs(dfd);
+		close(dfd);
+	}
+	for (i = 0; i < n; i++) {
+		const struct manifest	*m = v[i].h.manifest;
+
+		for (j = 0; j < m->nfiles; j++) {
+			char	 hex[SHA256_HEX_LEN + 1], *from, *to, *sub;
+
+			hex_encode(hex, m->files[j].sha256, SHA256_LEN);
+			from = xasprintf("%s/%s", stagedir, hex);
+			if (access(from, F_OK) == 0) {
+				sub = xasprintf("%s/objects/%.2s", dst->dir, hex);
+				to = store_object_path(dst, m->files[j].sha256);
+				if ((rc = mkdir_checked(sub, err)) == 0 &&
+				    rename(from, to) == -1)
+					rc = error_set(err, SATCHEL_ERR, "%s: %s", to,
+					    strerror(errno));
+				free(sub);
+				free(to);
+			}
+			free(from);
+			if (rc != 0)
+				goto out;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		const struct manifest	*m = v[i].h.manifest;
+
+		free(dir);
+		dir = xasprintf("%s/meta/releases/%s", dst->dir, m->name);
+		free(path);
+		path = release_path(dst->dir, m->name, m->serial);
+		if ((rc = mkdir_checked(dir, err)) != 0 ||
+		    (rc = file_write_atomic(path, v[i].signed_buf, v[i].signed_len,
+		    0444, err)) != 0)
+			goto out;
+		ts[0].tv_sec = ts[1].tv_sec = (time_t)v[i].mtime;
+		ts[0].tv_nsec = ts[1].tv_nsec = 0;
+		utimensat(AT_FDCWD, path, ts, 0);
+		rep.bundles_new++;
+	}
+	/* The source's catalog, byte for byte: mirrors pass it on. */
+	catalog_encode(src->catalog, &cbuf, &clen);
+	free(path);
+	path = store_path(dst, "meta/catalog");
+	if ((rc = file_write_atomic(path, cbuf, clen, 0644, err)) != 0)
+		goto out;
+	rep.catalog_serial = src->catalog->serial;
+	rmdir_flat(stagedir);
+	*out = rep;
+out:
+	for (i = 0; i < n; i++) {
+		bundle_head_free(&v[i].h);
+		free(v[i].signed_buf);
+	}
+	free(v);
+	free(cbuf);
+	free(stagedir);
+	free(path);
+	free(dir);
+	store_close(dst);
+	store_close(src);
+	return rc;
+}
+
+/* --- gc --- */
+
+static int
+sha_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, SHA256_LEN);
+}
+
+int
+store_gc(struct store *s, unsigned keep, struct store_gc_report *out,
+    struct error *err)
+{
+	struct store_gc_report	 rep;
+	uint8_t			(*live)[SHA256_LEN] = NULL;
+	size_t			 nlive = 0, i, j, k;
+	char			*rdir = store_path(s, "meta/releases"), *p;
+	struct dirent		*de;
+	DIR			*d;
+	int			 rc = 0, dfd;
+
+	memset(&rep, 0, sizeof rep);
+	if (keep < 1)
+		keep = 1;
+	/* 1. Releases: keep the newest `keep` visible ones of each bundle in
+	 * the catalog; drop older ones, invisible leftovers, and bundles the
+	 * catalog no longer names. */
+	if ((d = opendir(rdir)) == NULL) {
+		rc = error_set(err, SATCHEL_ERR, "%s: %s", rdir, strerror(errno));
+		goto out;
+	}
+	while ((de = readdir(d)) != NULL) {
+		const struct catalog_entry	*ce;
+		struct dirent			*fe;
+		DIR				*bd;
+		uint64_t			*vis = NULL, serial;
+		size_t				 nvis = 0;
+		char				*bdir;
+
+		if (de->d_name[0] == '.')
+			continue;
+		ce = s->catalog != NULL ? catalog_find(s->catalog, de->d_name) : NULL;
+		if (ce != NULL)
+			(void)store_release_list(s, de->d_name, &vis, &nvis, err);
+		bdir = xasprintf("%s/%s", rdir, de->d_name);
+		if ((bd = opendir(bdir)) != NULL) {
+			while ((fe = readdir(bd)) != NULL) {
+				const char	*dot = strchr(fe->d_name, '.');
+				int		 kept = 0;
+
+				if (fe->d_name[0] == '.')
+					continue;
+				if (dot != NULL && parse_u64(fe->d_name,
+				    (size_t)(dot - fe->d_name), 1, INT64_MAX, &serial) == 0)
+					for (k = 0; k < nvis && k < keep; k++)
+						kept |= vis[k] == serial;
+				if (kept)
+					continue;
+				p = xasprintf("%s/%s", bdir, fe->d_name);
+				if (unlink(p) == 0)
+					rep.releases_removed++;
+				free(p);
+			}
+			closedir(bd);
+			rmdir(bdir);	/* only when it emptied */
+		}
+		free(bdir);
+		free(vis);
+	}
+	closedir(d);
+	if ((dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		syncfs(dfd);
+		close(dfd);
+	}
+	/* 2. Objects: what the kept releases name stays. */
+	for (i = 0; s->catalog != NULL && i < s->catalog->n; i++) {
+		uint64_t	*vis = NULL;
+		size_t		 nvis = 0;
+
+		if (store_release_list(s, s->catalog->v[i].name, &vis, &nvis, err) != 0)
+			continue;
+		for (k = 0; k < nvis; k++) {
+			struct bundle_head	h;
+
+			if (store_release_load(s, s->catalog->v[i].name, vis[k], &h,
+			    err) != 0) {
+				error_prefix(err, "gc stopped before removing objects");
+				rc = SATCHEL_ERR;
+				free(vis);
+				free(live);
+				goto out;
+			}
+			live = xreallocarray(live, nlive + h.manifest->nfiles,
+			    sizeof *live);
+			for (j = 0; j < h.manifest->nfiles; j++)
+				memcpy(live[nlive++], h.manifest->files[j].sha256,
+				    SHA256_LEN);
+			bundle_head_free(&h);
+		}
+		free(vis);
+	}
+	if (nlive > 1)
+		qsort(live, nlive, SHA256_LEN, sha_cmp);
+	free(rdir);
+	rdir = store_path(s, "objects");
+	if ((d = opendir(rdir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			struct dirent	*fe;
+			DIR		*sd;
+			char		*sub;
+
+			if (de->d_name[0] == '.' || strlen(de->d_name) != 2)
+				continue;
+			sub = xasprintf("%s/%s", rdir, de->d_name);
+			if ((sd = opendir(sub)) == NULL) {
+				free(sub);
+				continue;
+			}
+			while ((fe = readdir(sd)) != NULL) {
+				char		 hex[2 * 256 + 8];
+				uint8_t		 sha[SHA256_LEN];
+				struct stat	 sb;
+
+				if (fe->d_name[0] == '.')
+					continue;
+				snprintf(hex, sizeof hex, "%s%s", de->d_name, fe->d_name);
+				if (hex_decode(sha, SHA256_LEN, hex, strlen(hex)) != 0)
+					continue;	/* not ours: fsck reports it */
+				if (nlive > 0 && bsearch(sha, live, nlive, SHA256_LEN,
+				    sha_cmp) != NULL)
+					continue;
+				p = xasprintf("%s/%s", sub, fe->d_name);
+				if (stat(p, &sb) == 0 && unlink(p) == 0) {
+					rep.objects_removed++;
+					rep.bytes_freed += (uint64_t)sb.st_size;
+				}
+				free(p);
+			}
+			closedir(sd);
+			rmdir(sub);
+			free(sub);
+		}
+		closedir(d);
+	}
+	free(live);
+	/* 3. Leftovers of interrupted work. */
+	p = store_path(s, "tmp");
+	if ((d = opendir(p)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			char	*t;
+
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+				continue;
+			t = xasprintf("%s/%s", p, de->d_name);
+			rmdir_flat(t);
+			unlink(t);
+			free(t);
+		}
+		closedir(d);
+	}
+	free(p);
+	*out = rep;
+out:
+	free(rdir);
+	return rc;
 }

@@ -80,6 +80,53 @@ void	store_publish_report_free(struct store_publish_report *);
 int	store_export(const struct store *, const char *name, uint64_t serial,
 	    const char *out, struct error *err);
 
+/* The newest retained release of name that the catalog has reached
+ * (a mirror that skips a bundle keeps serving what it has); 0 if none. */
+uint64_t store_current(const struct store *, const char *name);
+
+struct store_pull_opts {
+	char		**names;	/* bundles to take; NULL/0: all */
+	size_t		  nnames;
+	int		  allow_expired;
+	int64_t		  now;
+	bundle_progress_fn progress;
+	void		 *progress_arg;
+};
+
+struct store_pull_report {
+	size_t		 bundles_new;	/* releases made visible */
+	size_t		 bundles_current;	/* already up to date */
+	size_t		 files_copied;
+	size_t		 files_present;
+	uint64_t	 bytes_copied;
+	uint64_t	 catalog_serial;
+	int		 expired;	/* accepted with allow_expired */
+	int		 created;	/* dst was made a store */
+};
+
+/* Brings the store at dst up to date from the store at src (a USB
+ * drive, another disk): checks src's catalog against dst's trust policy
+ * (key, signature, serial not lower, expiry), then each wanted release
+ * (pinned manifest, publisher signature), copies only the objects dst
+ * lacks, checking each, into tmp/ (kept there if interrupted, so a second
+ * run resumes), and only then makes the releases visible with src's
+ * catalog. Refused: dst as it was. dst that is not a store yet becomes
+ * one, taking src's trust policy. */
+int	store_pull(const char *src, const char *dst,
+	    const struct store_pull_opts *, struct store_pull_report *out,
+	    struct error *err);
+
+/* Keeps the keep newest retained releases of each bundle (at least 1,
+ * always the current one), removes the rest, then every object no kept
+ * release needs, and leftovers in tmp/. */
+struct store_gc_report {
+	size_t		 releases_removed;
+	size_t		 objects_removed;
+	uint64_t	 bytes_freed;
+};
+int	store_gc(struct store *, unsigned keep, struct store_gc_report *out,
+	    struct error *err);
+
 /* Checks everything; calls problem() once per problem found and returns
  * how many there were (0: clean). */
 size_t	store_fsck(const struct store *, void (*problem)(void *, const char *),
