@@ -15,7 +15,7 @@ K1_ID=$OUT
 
 is "$(stat -c %a "$TMP/k1" 2>&1)" 600 "keygen: the private key has mode 0600"
 like "$(head -n 1 "$TMP/k1")" "-----BEGIN PRIVATE KEY-----" \
-    "keygen: the private key is PKCS#8 PEM"
+    "keygen: the private key is a PKCS 8 PEM file"
 like "$(cat "$TMP/k1.pub")" '/^ed25519 [A-Za-z0-9+/]{43}= author one$/' \
     "keygen: KEYFILE.pub is one line 'ed25519 BASE64 COMMENT'"
 is "$(wc -l <"$TMP/k1.pub" | tr -d ' ')" 1 "keygen: KEYFILE.pub holds exactly one line"
@@ -45,7 +45,6 @@ isnt "$OUT" "$K1_ID" "keygen --force: the new key has a new id"
 K1_ID=$OUT
 mv "$TMP/k1.saved" "$TMP/old"
 mv "$TMP/k1.pub.saved" "$TMP/old.pub"
-OLD_ID=$(key_id "$TMP/old.pub")
 
 run_satchel keygen "$TMP/k2"
 expect_success "keygen makes a second key" '/^[0-9a-f]{16}$/'
@@ -210,7 +209,7 @@ run_satchel build -C "$REPO" --key "$TMP/k1" --tag
 expect_success "build --tag reports the tag" "tagged satchel/1"
 is "$(git -C "$REPO" tag -l 'satchel/*')" "satchel/1" "build --tag creates the tag satchel/1"
 is "$(git -C "$REPO" cat-file -t satchel/1 2>&1)" tag "satchel/1 is an annotated tag"
-is "$(git -C "$REPO" rev-parse satchel/1^{commit} 2>&1)" \
+is "$(git -C "$REPO" rev-parse "satchel/1^{commit}" 2>&1)" \
     "$(git -C "$REPO" rev-parse HEAD)" "satchel/1 points at the built commit"
 git -C "$REPO" cat-file tag satchel/1 | sed '1,/^$/d' >"$TMP/tagmsg"
 like "$(cat "$TMP/tagmsg")" "satchel-manifest 1" "the tag message holds the manifest"
@@ -338,7 +337,7 @@ make_repo long-subject calligraphy-basics
 echo "/* x */" >>"$REPO/style.css"
 git_commit "$REPO" "$(python3 -c 'print("Long " + "subject " * 1500)')"
 run_satchel build -C "$REPO" -o "$TMP/long-subject.satchel"
-expect_success "a commit subject of 10 KiB (over the manifest's line limit) builds"
+expect_success "a commit subject of 12 KB (over the manifest's 8 KiB line limit) builds"
 run_satchel verify "$TMP/long-subject.satchel"
 expect_success "and the bundle verifies" "OK calligraphy-basics"
 

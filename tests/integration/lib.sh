@@ -416,10 +416,6 @@ reload_run()
 	if grep -Eq "$SANITIZER_RE" "$_LIB/run.err"; then
 		SANITIZED=1
 	fi
-	if [ "$RC" -eq 124 ] || [ "$RC" -eq 137 ]; then
-		ERR="$ERR
-(timed out after $TEST_TIMEOUT s)"
-	fi
 	return 0
 }
 
@@ -444,6 +440,10 @@ _expect_rc()
 	_why=
 	if [ "$RC" -ne "$_want" ]; then
 		_why="${_why}exit status $RC, expected $_want
+"
+	fi
+	if [ "$RC" -eq 124 ] || [ "$RC" -eq 137 ]; then
+		_why="${_why}timed out: killed after $TEST_TIMEOUT s
 "
 	fi
 	if [ "$SANITIZED" -ne 0 ]; then

@@ -129,4 +129,49 @@ like "$(archive_entry "$A" .satchel/MANIFEST)" \
 like "$(archive_entry "$A" .satchel/MANIFEST)" "source-time $COMMIT_TIME" \
     "the manifest's source-time is the commit time"
 
+# --- a bundle that stresses the build --------------------------------------------
+# A file larger than the build's 16 MiB read-ahead window, an empty file,
+# a path over the 100 bytes a plain tar header holds, and many files.
+
+make_repo big calligraphy-basics
+python3 -c '
+import random, sys
+random.seed(7)
+sys.stdout.buffer.write(random.randbytes(17 * 1024 * 1024 + 3))' \
+    >"$REPO/lessons/01-four-treasures/lecture.bin"
+: >"$REPO/lessons/01-four-treasures/empty.txt"
+long=lessons/02-holding-the-brush/$(printf 'a%.0s' $(seq 1 90))/$(printf 'b%.0s' $(seq 1 90)).txt
+mkdir -p "$REPO/${long%/*}"
+echo "deep" >"$REPO/$long"
+mkdir "$REPO/lessons/04-many-files"
+echo "<p>many</p>" >"$REPO/lessons/04-many-files/index.html"
+i=0
+while [ "$i" -lt 600 ]; do
+	echo "file $i" >"$REPO/lessons/04-many-files/part-$i.txt"
+	i=$((i + 1))
+done
+git_commit "$REPO" "A big lesson, an empty file, a long path and many files"
+NFILES=$(git -C "$REPO" ls-tree -r --name-only HEAD | wc -l | tr -d ' ')
+
+build_as big1 "$REPO" "$TMP/out-a" 002 UTC alice C.UTF-8 --key "$TMP/key" -o big.satchel
+expect_success "build the big bundle" "$NFILES files" "signed by"
+git clone -q "$REPO" "$TMP/big-clone" 2>/dev/null
+build_as big2 "$TMP/big-clone" "$TMP/out-b" 077 Asia/Tokyo bob C -o big.satchel
+expect_success "build the big bundle unsigned in a clone" "$NFILES files" "unsigned"
+run_satchel sign --key "$TMP/key" "$TMP/out-b/big.satchel"
+expect_success "sign the big bundle" "signed by"
+same_bytes "$TMP/out-a/big.satchel" "$TMP/out-b/big.satchel" \
+    "the big bundle: build --key in one clone equals build + sign in another"
+run_satchel verify --pubkey "$TMP/key.pub" "$TMP/out-a/big.satchel"
+expect_success "the big bundle verifies" "$NFILES files"
+X=$(fresh_dir big-x)
+zstd -dc "$TMP/out-a/big.satchel" | tar xf - -C "$X"
+ok $? "GNU tar extracts the big bundle"
+same_bytes "$REPO/lessons/01-four-treasures/lecture.bin" \
+    "$X/lessons/01-four-treasures/lecture.bin" \
+    "the 17 MiB file comes out of the archive unchanged"
+same_bytes "$REPO/$long" "$X/$long" "the long path comes out of the archive unchanged"
+is "$(stat -c %s "$X/lessons/01-four-treasures/empty.txt" 2>&1)" 0 \
+    "the empty file is in the archive, empty"
+
 done_testing
