@@ -739,8 +739,10 @@ prefetch_main(void *arg)
 		if (strcmp(pf->files->v[i].path, f->path) != 0)
 			fatal("build: file order differs at %s", f->path);
 		if ((rc = gitrepo_blob_open(pf->repo, pf->files->v[i].oid, &blob,
-		    &err)) != 0)
+		    &err)) != 0) {
+			error_prefix(&err, "%s", f->path);
 			break;
+		}
 		len = gitrepo_blob_size(blob);
 		if (len != f->size) {
 			gitrepo_blob_free(blob);

@@ -7,13 +7,16 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <git2.h>
+#include <zlib.h>
 
 #include "error.h"
 #include "git.h"
@@ -379,80 +382,193 @@ int
 gitrepo_read_blob(struct gitrepo *r, const char *oid_hex, void **data,
     size_t *len, struct error *err)
 {
-	git_oid		 id;
-	git_blob	*blob = NULL;
-	git_object_size_t size;
-	void		*p;
-	int		 gitrc, rc = 0;
+	struct gitrepo_blob	*b;
+	int			 rc;
 
-	if (gitrepo_parse_oid(&id, oid_hex) != 0) {
-		rc = error_set(err, SATCHEL_EINVALID, "%s: bad blob id '%s'",
-		    r->path, oid_hex == NULL ? "(null)" : oid_hex);
+	if ((rc = gitrepo_blob_open(r, oid_hex, &b, err)) != 0)
+		return rc;
+	*len = gitrepo_blob_size(b);
+	*data = xmalloc(*len + 1);
+	if (*len != 0)
+		memcpy(*data, gitrepo_blob_data(b), *len);
+	gitrepo_blob_free(b);
+	return 0;
+}
+
+struct gitrepo_blob {
+	git_blob	*blob;		/* packed: libgit2's object */
+	unsigned char	*data;		/* loose: inflated here */
+	size_t		 size;
+};
+
+/*
+ * Why loose objects are inflated here: libgit2 1.5 (Debian 12) loops
+ * forever on a truncated loose object (libgit2 issue #7342, fixed
+ * upstream after 1.5.1), while zlib reports the truncation. A loose object
+ * is zlib("blob SIZE\0" CONTENT); it is streamed from the file, so only
+ * the content is held. *found is 0 when the object is not loose.
+ */
+static int
+gitrepo_loose_read(struct gitrepo *r, const char *oid_hex,
+    struct gitrepo_blob *b, int *found, struct error *err)
+{
+	z_stream	 zs;
+	unsigned char	 in[65536], hdr[64], scratch[1];
+	char		*path;
+	size_t		 hlen = 0, i;
+	uint64_t	 size;
+	ssize_t		 n;
+	int		 fd, zrc = Z_OK, rc = 0, eof = 0, stage = 0;
+
+	*found = 0;
+	path = xasprintf("%sobjects/%.2s/%s", git_repository_path(r->repo),
+	    oid_hex, oid_hex + 2);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		free(path);
+		return 0;		/* packed (or absent): libgit2 reads it */
+	}
+	*found = 1;
+	memset(&zs, 0, sizeof zs);
+	if (inflateInit(&zs) != Z_OK)
+		fatal("zlib: inflateInit failed");
+	zs.next_out = hdr;
+	zs.avail_out = sizeof hdr;
+	/* stage 0: the header; 1: the content; 2: the end of the stream */
+	while (zrc != Z_STREAM_END) {
+		if (zs.avail_in == 0 && !eof) {
+			if ((n = read(fd, in, sizeof in)) == -1) {
+				if (errno == EINTR)
+					continue;
+				rc = error_set(err, SATCHEL_ERR, "%s: %s", path,
+				    strerror(errno));
+				goto out;
+			}
+			eof = n == 0;
+			zs.next_in = in;
+			zs.avail_in = (uInt)n;
+		}
+		zrc = inflate(&zs, Z_NO_FLUSH);
+		if (zrc == Z_BUF_ERROR && zs.avail_in == 0 && eof)
+			zrc = Z_DATA_ERROR;	/* truncated */
+		if (zrc != Z_OK && zrc != Z_STREAM_END && zrc != Z_BUF_ERROR) {
+			rc = error_set(err, SATCHEL_EINVALID,
+			    "%s: damaged loose object for blob %s (%s)", path, oid_hex,
+			    zs.msg != NULL ? zs.msg : "truncated or corrupt");
+			goto out;
+		}
+		if (stage == 0) {
+			unsigned char	*nul;
+
+			hlen = sizeof hdr - zs.avail_out;
+			if ((nul = memchr(hdr, '\0', hlen)) == NULL) {
+				if (zs.avail_out == 0 || zrc == Z_STREAM_END) {
+					rc = error_set(err, SATCHEL_EINVALID,
+					    "%s: not a loose object header", path);
+					goto out;
+				}
+				continue;
+			}
+			if ((size_t)(nul - hdr) < 6 || memcmp(hdr, "blob ", 5) != 0 ||
+			    parse_u64((char *)hdr + 5, (size_t)(nul - hdr) - 5, 0,
+			    SIZE_MAX - 1, &size) != 0) {
+				rc = error_set(err, SATCHEL_EINVALID,
+				    "%s: not a loose blob", path);
+				goto out;
+			}
+			b->size = (size_t)size;
+			b->data = xmalloc(b->size + 1);
+			i = hlen - (size_t)(nul + 1 - hdr);
+			if (i > b->size) {
+				rc = error_set(err, SATCHEL_EINVALID,
+				    "%s: loose object longer than its header says", path);
+				goto out;
+			}
+			memcpy(b->data, nul + 1, i);
+			zs.next_out = b->data + i;
+			zs.avail_out = (uInt)(b->size - i);
+			stage = 1;
+		}
+		if (stage == 1 && zs.avail_out == 0) {
+			/* All the content: now only the end may follow. */
+			zs.next_out = scratch;
+			zs.avail_out = sizeof scratch;
+			stage = 2;
+		} else if (stage == 2 && zs.avail_out == 0) {
+			rc = error_set(err, SATCHEL_EINVALID,
+			    "%s: loose object longer than its header says", path);
+			goto out;
+		}
+	}
+	if (stage != 2 && !(stage == 1 && zs.avail_out == 0)) {
+		rc = error_set(err, SATCHEL_EINVALID,
+		    "%s: loose object shorter than its header says", path);
 		goto out;
 	}
-	gitrc = git_blob_lookup(&blob, r->repo, &id);
-	if (gitrc != 0) {
-		rc = gitrepo_error(err, gitrepo_code(gitrc, SATCHEL_ERR),
-		    "%s: cannot read blob %s", r->path, oid_hex);
-		goto out;
-	}
-	size = git_blob_rawsize(blob);
-	if (size > SIZE_MAX) {
-		rc = error_set(err, SATCHEL_ELIMIT, "%s: blob %s is too large",
-		    r->path, oid_hex);
-		goto out;
-	}
-	p = xmalloc((size_t)size);
-	if (size != 0)
-		memcpy(p, git_blob_rawcontent(blob), (size_t)size);
-	*data = p;
-	*len = (size_t)size;
 out:
-	git_blob_free(blob);		/* NULL-safe; not cached */
+	inflateEnd(&zs);
+	close(fd);
+	free(path);
 	return rc;
 }
 
-/* The blob stays owned by libgit2's object until gitrepo_blob_free, so
- * large files are read without a second copy. */
+/* The blob stays owned by libgit2's object (or ours) until
+ * gitrepo_blob_free, so large files are read without a second copy. */
 int
 gitrepo_blob_open(struct gitrepo *r, const char *oid_hex,
     struct gitrepo_blob **out, struct error *err)
 {
-	git_oid		 id;
-	git_blob	*blob = NULL;
-	int		 gitrc;
+	struct gitrepo_blob	*b = xcalloc(1, sizeof *b);
+	git_oid			 id;
+	int			 gitrc, found, rc;
 
-	if (gitrepo_parse_oid(&id, oid_hex) != 0)
+	if (gitrepo_parse_oid(&id, oid_hex) != 0) {
+		free(b);
 		return error_set(err, SATCHEL_EINVALID, "%s: bad blob id '%s'",
 		    r->path, oid_hex == NULL ? "(null)" : oid_hex);
-	if ((gitrc = git_blob_lookup(&blob, r->repo, &id)) != 0)
+	}
+	if ((rc = gitrepo_loose_read(r, oid_hex, b, &found, err)) != 0) {
+		gitrepo_blob_free(b);
+		return rc;
+	}
+	if (found) {
+		*out = b;
+		return 0;
+	}
+	if ((gitrc = git_blob_lookup(&b->blob, r->repo, &id)) != 0) {
+		free(b);
 		return gitrepo_error(err, gitrepo_code(gitrc, SATCHEL_ERR),
 		    "%s: cannot read blob %s", r->path, oid_hex);
-	if (git_blob_rawsize(blob) > SIZE_MAX) {
-		git_blob_free(blob);
+	}
+	if (git_blob_rawsize(b->blob) > SIZE_MAX) {
+		gitrepo_blob_free(b);
 		return error_set(err, SATCHEL_ELIMIT, "%s: blob %s is too large",
 		    r->path, oid_hex);
 	}
-	*out = (struct gitrepo_blob *)blob;
+	b->size = (size_t)git_blob_rawsize(b->blob);
+	*out = b;
 	return 0;
 }
 
 const void *
 gitrepo_blob_data(const struct gitrepo_blob *b)
 {
-	return git_blob_rawcontent((const git_blob *)b);
+	return b->blob != NULL ? git_blob_rawcontent(b->blob) : b->data;
 }
 
 size_t
 gitrepo_blob_size(const struct gitrepo_blob *b)
 {
-	return (size_t)git_blob_rawsize((const git_blob *)b);
+	return b->size;
 }
 
 void
 gitrepo_blob_free(struct gitrepo_blob *b)
 {
-	git_blob_free((git_blob *)b);	/* NULL-safe; not cached */
+	if (b == NULL)
+		return;
+	git_blob_free(b->blob);		/* NULL-safe; not cached */
+	free(b->data);
+	free(b);
 }
 
 /* Why: only refs/tags/satchel/N with N in canonical decimal count as

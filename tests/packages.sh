@@ -1,7 +1,8 @@
 # Sourced by examples/demo.sh and tests/run.sh: the Debian 12 packages
 # Satchel needs, and one function that installs whichever are missing.
 SATCHEL_BUILD_PACKAGES="gcc make autoconf automake libtool pkg-config git zstd
-	libevent-dev libarchive-dev libgit2-dev libssl-dev libzstd-dev libjansson-dev"
+	libevent-dev libarchive-dev libgit2-dev libssl-dev libzstd-dev libjansson-dev
+	zlib1g-dev"
 SATCHEL_TEST_PACKAGES="libcmocka-dev python3 openssl tar"
 
 install_packages() {

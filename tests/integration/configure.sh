@@ -32,7 +32,7 @@ only_without()
 
 for pair in libevent:libevent-dev libarchive:libarchive-dev \
     libgit2:libgit2-dev libcrypto:libssl-dev libzstd:libzstd-dev \
-    jansson:libjansson-dev; do
+    jansson:libjansson-dev zlib:zlib1g-dev; do
 	pc=${pair%%:*}
 	deb=${pair#*:}
 	dir=$(only_without "$pc")

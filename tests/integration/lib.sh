@@ -232,6 +232,21 @@ bg_start()
 	eval "$_var=\$_pid"
 }
 
+# bg_wait PID: waits for a program bg_start started to end by itself, sets
+# BG_RC to its exit status and forgets its PID (so that kill_recorded
+# never signals a reaped, possibly reused, PID).
+bg_wait()
+{
+	wait "$1"
+	BG_RC=$?
+	_left=
+	for _p in $_BG_PIDS; do
+		[ "$_p" = "$1" ] || _left="$_left $_p"
+	done
+	_BG_PIDS=$_left
+	return 0
+}
+
 # kill_recorded [PID...]: stops the given recorded PIDs, or every one
 # bg_start recorded, and waits for them. Never kills anything else.
 kill_recorded()
@@ -382,6 +397,7 @@ del_conf()
 run()
 {
 	printf '%s\n' "$*" >"$_LIB/run.cmd"
+	echo "$TEST_TIMEOUT" >"$_LIB/run.limit"
 	timeout -k 5 "$TEST_TIMEOUT" "$@" >"$_LIB/run.out" 2>"$_LIB/run.err"
 	echo $? >"$_LIB/run.rc"
 	reload_run
@@ -412,6 +428,7 @@ reload_run()
 	OUT=$(cat "$_LIB/run.out")
 	ERR=$(cat "$_LIB/run.err")
 	LAST_CMD=$(cat "$_LIB/run.cmd")
+	RUN_LIMIT=$(cat "$_LIB/run.limit" 2>/dev/null || echo "$TEST_TIMEOUT")
 	SANITIZED=0
 	if grep -Eq "$SANITIZER_RE" "$_LIB/run.err"; then
 		SANITIZED=1
@@ -443,7 +460,7 @@ _expect_rc()
 "
 	fi
 	if [ "$RC" -eq 124 ] || [ "$RC" -eq 137 ]; then
-		_why="${_why}timed out: killed after $TEST_TIMEOUT s
+		_why="${_why}timed out: killed after $RUN_LIMIT s
 "
 	fi
 	if [ "$SANITIZED" -ne 0 ]; then
