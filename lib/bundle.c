@@ -344,10 +344,20 @@ head_check_signers(const struct bundle_head *h, const char *name,
 						    "%s: signed by publisher key %s, which the trust "
 						    "policy does not allow to publish \"%s\"",
 						    name, h->sigs.v[i].keyid, m->name);
-			return error_set(err, SATCHEL_EVERIFY,
-			    "%s: no signature by a publisher key of the trust policy "
-			    "(%zu signature%s by unknown keys)", name, h->sigs.n,
-			    h->sigs.n == 1 ? "" : "s");
+			{
+				struct buf	b;
+
+				buf_init(&b);
+				for (i = 0; i < h->sigs.n; i++)
+					buf_printf(&b, "%s%s", i ? ", " : "",
+					    h->sigs.v[i].keyid);
+				rc = error_set(err, SATCHEL_EVERIFY,
+				    "%s: no signature by a publisher key of the trust "
+				    "policy (%s)", name, h->sigs.n == 0 ?
+				    "the bundle is unsigned" : b.data);
+				buf_free(&b);
+				return rc;
+			}
 		}
 	}
 	return 0;

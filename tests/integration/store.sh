@@ -12,10 +12,11 @@ cd "$TMP" || bail_out "cannot enter $TMP"
 
 # --- helpers -----------------------------------------------------------------
 
-# fingerprint DIR: the SHA-256 of every file of the store DIR and a long
-# listing (modes, sizes, times to the nanosecond), without the lock (a
-# writer creates it) and without tmp/ and its contents (a publish makes
-# and removes its staging directory there; tmp/ is checked to be empty).
+# fingerprint DIR: the SHA-256 of every file of the store DIR but the lock
+# (a writer creates it), and a long listing (modes, sizes, times to the
+# nanosecond) without the lock, tmp/ and tmp/'s contents (a publish makes
+# and removes its staging directory there, which changes tmp/'s time;
+# unchanged checks that tmp/ is empty).
 fingerprint()
 {
 	(
@@ -31,7 +32,7 @@ fingerprint()
 	)
 }
 
-# snapshot DIR: remembers DIR's fingerprint for unchanged_since.
+# snapshot DIR: remembers DIR's fingerprint for unchanged.
 snapshot()
 {
 	fingerprint "$1" >"$TMP/fp.before"
