@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <locale.h>
+#include <malloc.h>
 
 #include "config.h"
 #include "keyfile.h"
@@ -156,6 +157,12 @@ main(int argc, char **argv)
 	const struct satchel_cmd	**c;
 
 	setlocale(LC_CTYPE, "C.UTF-8");
+	/*
+	 * Blobs of many megabytes come and go: a fixed mmap threshold gives
+	 * each one back to the system when freed, instead of glibc raising
+	 * the threshold and keeping freed blobs in its arenas.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
 	if (argc < 2) {
 		satchel_help(stderr);
 		return EXIT_USAGE;

@@ -57,15 +57,15 @@ gitrepo_lib_init(void)
 	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_BLOB,
 	    (size_t)0);
 	/*
-	 * Pack windows are mapped 4 MiB at a time and at most 8 MiB in all,
+	 * Pack windows are mapped 1 MiB at a time and at most 2 MiB in all,
 	 * so resident memory does not grow with the repository. Objects'
 	 * SHA-1s are not recomputed on every read (libgit2's collision-
 	 * detecting SHA-1 would double the cost of a build); like `git
 	 * archive`, we trust the object database, whose zlib checksums catch
 	 * corruption, and `git fsck` checks it in full.
 	 */
-	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)4 << 20);
-	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)8 << 20);
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)1 << 20);
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)2 << 20);
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
 }
 
