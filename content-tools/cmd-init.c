@@ -1,6 +1,5 @@
 /* cmd-init.c: `satchel init`, a new bundle repository with one lesson. */
 #include <errno.h>
-#include <dirent.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,22 +29,6 @@ static const char init_lesson_html[] =
     "</main>\n"
     "</body>\n"
     "</html>\n";
-
-static int
-init_dir_empty(const char *dir)
-{
-	DIR		*d;
-	struct dirent	*de;
-	int		 empty = 1;
-
-	if ((d = opendir(dir)) == NULL)
-		return errno == ENOENT ? 1 : -1;
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-			empty = 0;
-	closedir(d);
-	return empty;
-}
 
 static int
 init_write(const char *dir, const char *rel, const char *text, struct error *err)
@@ -99,7 +82,7 @@ cmd_init(const struct satchel_cmd *cmd, int argc, char **argv)
 	}
 	if (title == NULL)
 		title = name;
-	switch (init_dir_empty(dir)) {
+	switch (dir_is_empty(dir)) {
 	case 0:
 		error_set(&err, SATCHEL_EEXISTS, "%s: exists and is not empty", dir);
 		rc = cmd_fail(&err);

@@ -1,6 +1,7 @@
 /*
  * fsutil.c owns whole-file reads with limits and atomic writes.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -252,4 +253,20 @@ out:
 	free(buf);
 	close(in);
 	return rc;
+}
+
+int
+dir_is_empty(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 empty = 1;
+
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT ? 1 : -1;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			empty = 0;
+	closedir(d);
+	return empty;
 }

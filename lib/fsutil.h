@@ -39,6 +39,9 @@ int	file_has_prefix(const char *path, const void *prefix, size_t len,
  * offset); the kernel copies where it can (copy_file_range). */
 int	file_append_from(const char *path, off_t from, int out,
 	    struct error *err);
+/* 1 if dir is missing or has no entries, 0 if it has some, -1 with errno
+ * set if it cannot be read. */
+int	dir_is_empty(const char *dir);
 /* Writes data to path atomically with mode. */
 int	file_write_atomic(const char *path, const void *data, size_t len,
 	    mode_t mode, struct error *err);

@@ -89,22 +89,6 @@ mkdir_checked(const char *path, struct error *err)
 	return 0;
 }
 
-static int
-dir_is_empty(const char *dir)
-{
-	DIR		*d;
-	struct dirent	*de;
-	int		 empty = 1;
-
-	if ((d = opendir(dir)) == NULL)
-		return errno == ENOENT ? 1 : -1;
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-			empty = 0;
-	closedir(d);
-	return empty;
-}
-
 /* Writes the catalog c (signed with key) as meta/catalog. */
 static int
 catalog_store(const char *dir, struct catalog *c, const struct privkey *key,

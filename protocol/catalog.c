@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "catalog.h"
+#include "fields.h"
 #include "manifest.h"
 #include "util.h"
 
@@ -29,18 +30,13 @@ enum catalog_section {
 	CATALOG_S_END
 };
 
-struct catalog_field {
-	const char	*p;
-	size_t		 len;
-};
-
 struct catalog_parser {
 	struct catalog		*c;
 	const char		*name;
 	unsigned		 line;
 	enum catalog_section	 section;
 	size_t			 cap;	/* entries allocated in c->v */
-	struct catalog_field	 f[CATALOG_FIELDS_MAX + 1];
+	struct field		 f[CATALOG_FIELDS_MAX + 1];
 	size_t			 nf;	/* CATALOG_FIELDS_MAX + 1: too many */
 };
 
@@ -289,48 +285,11 @@ out:
 }
 
 static int
-catalog_field_is(const struct catalog_field *f, const char *s)
-{
-	return f->len == strlen(s) && memcmp(f->p, s, f->len) == 0;
-}
-
-/* Why: fields are separated by exactly one space and hold printable ASCII
- * only, so a tab, a CR from a Windows editor or a trailing space is named
- * on its line rather than surfacing later as a bad name or digest. */
-static int
 catalog_split(struct catalog_parser *cp, const char *p, size_t len,
     struct error *err)
 {
-	size_t	i, start = 0;
-
-	cp->nf = 0;
-	if (len == 0)
-		return error_set(err, SATCHEL_EINVALID, "%s:%u: blank line",
-		    cp->name, cp->line);
-	for (i = 0; i <= len; i++) {
-		if (i < len && p[i] != ' ') {
-			if ((unsigned char)p[i] < 0x21 ||
-			    (unsigned char)p[i] > 0x7e)
-				return error_set(err, SATCHEL_EINVALID,
-				    "%s:%u: control character or non-ASCII byte "
-				    "in column %zu", cp->name, cp->line, i + 1);
-			continue;
-		}
-		if (i == start)
-			return error_set(err, SATCHEL_EINVALID,
-			    "%s:%u: stray space in column %zu (fields are "
-			    "separated by one space, with none at the end)",
-			    cp->name, cp->line, i == len ? i : i + 1);
-		if (cp->nf == CATALOG_FIELDS_MAX) {
-			cp->nf++;	/* too many; the caller says which */
-			return 0;
-		}
-		cp->f[cp->nf].p = p + start;
-		cp->f[cp->nf].len = i - start;
-		cp->nf++;
-		start = i + 1;
-	}
-	return 0;
+	return fields_split(cp->f, CATALOG_FIELDS_MAX, &cp->nf, p, len, cp->name,
+	    cp->line, err);
 }
 
 /* Why: serial orders successive catalogs, so it has one spelling and can
@@ -338,7 +297,7 @@ catalog_split(struct catalog_parser *cp, const char *p, size_t len,
 static int
 catalog_parse_serial(struct catalog_parser *cp, struct error *err)
 {
-	if (cp->nf != 2 || !catalog_field_is(&cp->f[0], "serial"))
+	if (cp->nf != 2 || !field_is(&cp->f[0], "serial"))
 		return error_set(err, SATCHEL_EINVALID,
 		    "%s:%u: expected \"serial N\"", cp->name, cp->line);
 	if (parse_u64(cp->f[1].p, cp->f[1].len, 1, UINT64_MAX,
@@ -358,7 +317,7 @@ catalog_parse_time(struct catalog_parser *cp, const char *what,
 {
 	uint64_t	v;
 
-	if (cp->nf != 2 || !catalog_field_is(&cp->f[0], what))
+	if (cp->nf != 2 || !field_is(&cp->f[0], what))
 		return error_set(err, SATCHEL_EINVALID,
 		    "%s:%u: expected \"%s T\"", cp->name, cp->line, what);
 	if (parse_u64(cp->f[1].p, cp->f[1].len, 0, INT64_MAX, &v) != 0)
@@ -470,9 +429,9 @@ catalog_parse_line(struct catalog_parser *cp, const char *p, size_t len,
 	case CATALOG_S_EXPIRES:
 		return catalog_parse_time(cp, "expires", &cp->c->expires, err);
 	case CATALOG_S_BUNDLE:
-		if (catalog_field_is(&cp->f[0], "bundle"))
+		if (field_is(&cp->f[0], "bundle"))
 			return catalog_parse_bundle(cp, err);
-		if (!catalog_field_is(&cp->f[0], "end"))
+		if (!field_is(&cp->f[0], "end"))
 			return error_set(err, SATCHEL_EINVALID,
 			    "%s:%u: unknown line (expected bundle or end)",
 			    cp->name, cp->line);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fields.h"
 #include "trust.h"
 #include "util.h"
 
@@ -31,18 +32,13 @@ enum trust_section {
 	TRUST_S_END
 };
 
-struct trust_field {
-	const char	*p;
-	size_t		 len;
-};
-
 struct trust_parser {
 	struct trust		*t;
 	const char		*name;
 	unsigned		 line;
 	unsigned		 threshold_line;
 	enum trust_section	 section;
-	struct trust_field	 f[TRUST_FIELDS_MAX + 1];
+	struct field		 f[TRUST_FIELDS_MAX + 1];
 	size_t			 nf;	/* TRUST_FIELDS_MAX + 1: too many */
 };
 
@@ -365,48 +361,11 @@ out:
 }
 
 static int
-trust_field_is(const struct trust_field *f, const char *s)
-{
-	return f->len == strlen(s) && memcmp(f->p, s, f->len) == 0;
-}
-
-/* Why: fields are separated by exactly one space and hold printable ASCII
- * only, so a tab, a CR from a Windows editor or a trailing space is named
- * on its line rather than surfacing later as a bad key or signature. */
-static int
 trust_split(struct trust_parser *tp, const char *p, size_t len,
     struct error *err)
 {
-	size_t	i, start = 0;
-
-	tp->nf = 0;
-	if (len == 0)
-		return error_set(err, SATCHEL_EINVALID, "%s:%u: blank line",
-		    tp->name, tp->line);
-	for (i = 0; i <= len; i++) {
-		if (i < len && p[i] != ' ') {
-			if ((unsigned char)p[i] < 0x21 ||
-			    (unsigned char)p[i] > 0x7e)
-				return error_set(err, SATCHEL_EINVALID,
-				    "%s:%u: control character or non-ASCII byte "
-				    "in column %zu", tp->name, tp->line, i + 1);
-			continue;
-		}
-		if (i == start)
-			return error_set(err, SATCHEL_EINVALID,
-			    "%s:%u: stray space in column %zu (fields are "
-			    "separated by one space, with none at the end)",
-			    tp->name, tp->line, i == len ? i : i + 1);
-		if (tp->nf == TRUST_FIELDS_MAX) {
-			tp->nf++;	/* too many; the caller says which */
-			return 0;
-		}
-		tp->f[tp->nf].p = p + start;
-		tp->f[tp->nf].len = i - start;
-		tp->nf++;
-		start = i + 1;
-	}
-	return 0;
+	return fields_split(tp->f, TRUST_FIELDS_MAX, &tp->nf, p, len, tp->name,
+	    tp->line, err);
 }
 
 /* Why: serial orders successive policies, so it has one spelling and can
@@ -414,7 +373,7 @@ trust_split(struct trust_parser *tp, const char *p, size_t len,
 static int
 trust_parse_serial(struct trust_parser *tp, struct error *err)
 {
-	if (tp->nf != 2 || !trust_field_is(&tp->f[0], "serial"))
+	if (tp->nf != 2 || !field_is(&tp->f[0], "serial"))
 		return error_set(err, SATCHEL_EINVALID,
 		    "%s:%u: expected \"serial N\"", tp->name, tp->line);
 	if (parse_u64(tp->f[1].p, tp->f[1].len, 1, UINT64_MAX,
@@ -433,7 +392,7 @@ trust_parse_threshold(struct trust_parser *tp, struct error *err)
 {
 	uint64_t	v;
 
-	if (tp->nf != 2 || !trust_field_is(&tp->f[0], "threshold"))
+	if (tp->nf != 2 || !field_is(&tp->f[0], "threshold"))
 		return error_set(err, SATCHEL_EINVALID,
 		    "%s:%u: expected \"threshold T\"", tp->name, tp->line);
 	if (parse_u64(tp->f[1].p, tp->f[1].len, 1, TRUST_KEYS_MAX, &v) != 0)
@@ -555,7 +514,7 @@ trust_parse_entry(struct trust_parser *tp, struct error *err)
 	size_t			 i;
 
 	for (i = 0; i < sizeof words / sizeof words[0]; i++) {
-		if (trust_field_is(&tp->f[0], words[i].word))
+		if (field_is(&tp->f[0], words[i].word))
 			break;
 	}
 	if (i == sizeof words / sizeof words[0])
