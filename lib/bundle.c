@@ -713,6 +713,13 @@ out:
  * so memory stays bounded by the largest file, not the bundle.
  */
 #define PREFETCH_MAX	(16u << 20)
+/* Files above this are streamed by the compressing thread instead. */
+#define STREAM_MIN	(4u << 20)
+
+struct prefetched {
+	struct gitrepo_blob	*blob;		/* whole, hashed by the reader */
+	struct gitrepo_stream	*stream;	/* or read and hashed later */
+};
 
 struct prefetch {
 	pthread_mutex_t		  mu;
@@ -720,7 +727,7 @@ struct prefetch {
 	struct gitrepo		 *repo;
 	const struct gitrepo_files *files;
 	struct manifest		 *m;
-	struct gitrepo_blob	**ready;	/* by file index; NULL: not yet */
+	struct prefetched	 *ready;	/* by file index; empty: not yet */
 	uint64_t		  held;		/* bytes read and not released */
 	int			  stop;		/* the consumer gave up */
 	int			  rc;		/* the reader's failure */
@@ -731,16 +738,18 @@ static void *
 prefetch_main(void *arg)
 {
 	struct prefetch		*pf = arg;
-	struct gitrepo_blob	*blob;
+	struct prefetched	 item;
 	struct error		 err;
 	size_t			 i, len;
+	uint64_t		 ssize;
 	int			 rc = 0;
 
 	for (i = 0; i < pf->m->nfiles; i++) {
 		struct manifest_file	*f = &pf->m->files[i];
+		uint64_t		 cost = f->size > STREAM_MIN ? 0 : f->size;
 
 		pthread_mutex_lock(&pf->mu);
-		while (!pf->stop && pf->held > 0 && pf->held + f->size > PREFETCH_MAX)
+		while (!pf->stop && pf->held > 0 && pf->held + cost > PREFETCH_MAX)
 			pthread_cond_wait(&pf->cv, &pf->mu);
 		rc = pf->stop;
 		pthread_mutex_unlock(&pf->mu);
@@ -748,26 +757,34 @@ prefetch_main(void *arg)
 			return NULL;
 		if (strcmp(pf->files->v[i].path, f->path) != 0)
 			fatal("build: file order differs at %s", f->path);
-		if ((rc = gitrepo_blob_open(pf->repo, pf->files->v[i].oid, &blob,
-		    &err)) != 0) {
+		memset(&item, 0, sizeof item);
+		if (cost == 0 && f->size > 0) {
+			rc = gitrepo_stream_open(pf->repo, pf->files->v[i].oid,
+			    &ssize, &item.stream, &err);
+			len = (size_t)ssize;
+		} else if ((rc = gitrepo_blob_open(pf->repo, pf->files->v[i].oid,
+		    &item.blob, &err)) == 0)
+			len = gitrepo_blob_size(item.blob);
+		if (rc != 0) {
 			error_prefix(&err, "%s", f->path);
 			break;
 		}
-		len = gitrepo_blob_size(blob);
 		if (len != f->size) {
-			gitrepo_blob_free(blob);
+			gitrepo_blob_free(item.blob);
+			gitrepo_stream_free(item.stream);
 			rc = error_set(&err, SATCHEL_ERR,
 			    "%s: blob %s is %zu bytes, its tree entry said %llu",
 			    f->path, pf->files->v[i].oid, len,
 			    (unsigned long long)f->size);
 			break;
 		}
-		/* Only this thread writes the digests; the caller reads them
-		 * after joining it. */
-		sha256(gitrepo_blob_data(blob), len, f->sha256);
+		/* Only this thread writes the digests of whole blobs; the
+		 * caller reads them after joining it. */
+		if (item.blob != NULL)
+			sha256(gitrepo_blob_data(item.blob), len, f->sha256);
 		pthread_mutex_lock(&pf->mu);
-		pf->ready[i] = blob;
-		pf->held += len;
+		pf->ready[i] = item;
+		pf->held += cost;
 		pthread_cond_broadcast(&pf->cv);
 		pthread_mutex_unlock(&pf->mu);
 	}
@@ -779,6 +796,33 @@ prefetch_main(void *arg)
 		pthread_mutex_unlock(&pf->mu);
 	}
 	return NULL;
+}
+
+/* A large file: read, hashed and written a piece at a time. */
+static int
+stream_file(struct bundle_writer *w, struct gitrepo_stream *st,
+    struct manifest_file *f, char *chunk, struct error *err)
+{
+	struct sha256_ctx	*h = sha256_new();
+	ssize_t			 n;
+	int			 rc;
+
+	if ((rc = bundle_writer_begin(w, f->path, f->mode, f->size, err)) != 0)
+		goto out;
+	while ((n = gitrepo_stream_read(st, chunk, COPY_CHUNK, err)) > 0) {
+		sha256_update(h, chunk, (size_t)n);
+		if ((rc = bundle_writer_write(w, chunk, (size_t)n, err)) != 0)
+			goto out;
+	}
+	if (n < 0) {
+		rc = (int)n;
+		error_prefix(err, "%s", f->path);
+		goto out;
+	}
+	sha256_final(h, f->sha256);
+out:
+	sha256_free(h);
+	return rc;
 }
 
 /* Why the body goes first, to a temporary file: the manifest (with every
@@ -793,8 +837,8 @@ build_body(struct gitrepo *repo, const struct gitrepo_files *files,
 {
 	struct prefetch		 pf;
 	struct bundle_writer	*w = NULL;
-	struct gitrepo_blob	*blob;
 	pthread_t		 reader;
+	char			*chunk = xmalloc(COPY_CHUNK);
 	size_t			 i;
 	uint64_t		 done = 0;
 	int			 rc, started = 0;
@@ -812,29 +856,36 @@ build_body(struct gitrepo *repo, const struct gitrepo_files *files,
 		fatal("cannot start a thread");
 	started = 1;
 	for (i = 0; i < m->nfiles; i++) {
-		const struct manifest_file	*f = &m->files[i];
+		struct manifest_file	*f = &m->files[i];
+		struct prefetched	 item;
 
 		pthread_mutex_lock(&pf.mu);
-		while (pf.ready[i] == NULL && pf.rc == 0)
+		while (pf.ready[i].blob == NULL && pf.ready[i].stream == NULL &&
+		    pf.rc == 0)
 			pthread_cond_wait(&pf.cv, &pf.mu);
-		blob = pf.ready[i];
-		pf.ready[i] = NULL;
-		if (blob == NULL) {
+		item = pf.ready[i];
+		memset(&pf.ready[i], 0, sizeof pf.ready[i]);
+		if (item.blob == NULL && item.stream == NULL) {
 			rc = pf.rc;
 			*err = pf.err;
 		}
 		pthread_mutex_unlock(&pf.mu);
-		if (blob == NULL)
+		if (item.blob == NULL && item.stream == NULL)
 			goto out;
-		rc = bundle_writer_begin(w, f->path, f->mode, f->size, err);
-		if (rc == 0)
-			rc = bundle_writer_write(w, gitrepo_blob_data(blob),
-			    gitrepo_blob_size(blob), err);
-		gitrepo_blob_free(blob);
-		pthread_mutex_lock(&pf.mu);
-		pf.held -= f->size;
-		pthread_cond_broadcast(&pf.cv);
-		pthread_mutex_unlock(&pf.mu);
+		if (item.stream != NULL) {
+			rc = stream_file(w, item.stream, f, chunk, err);
+			gitrepo_stream_free(item.stream);
+		} else {
+			rc = bundle_writer_begin(w, f->path, f->mode, f->size, err);
+			if (rc == 0)
+				rc = bundle_writer_write(w, gitrepo_blob_data(item.blob),
+				    gitrepo_blob_size(item.blob), err);
+			gitrepo_blob_free(item.blob);
+			pthread_mutex_lock(&pf.mu);
+			pf.held -= f->size;
+			pthread_cond_broadcast(&pf.cv);
+			pthread_mutex_unlock(&pf.mu);
+		}
 		if (rc != 0) {
 			error_prefix(err, "%s", name);
 			goto out;
@@ -852,9 +903,12 @@ out:
 		pthread_mutex_unlock(&pf.mu);
 		pthread_join(reader, NULL);
 	}
-	for (i = 0; i < m->nfiles; i++)
-		gitrepo_blob_free(pf.ready[i]);
+	for (i = 0; i < m->nfiles; i++) {
+		gitrepo_blob_free(pf.ready[i].blob);
+		gitrepo_stream_free(pf.ready[i].stream);
+	}
 	free(pf.ready);
+	free(chunk);
 	pthread_cond_destroy(&pf.cv);
 	pthread_mutex_destroy(&pf.mu);
 	bundle_writer_free(w);

@@ -4,8 +4,10 @@
  * release tags, changelogs between them, and turning a plain directory
  * into a one-commit repository. Nothing outside this file sees a git2 type.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -20,6 +22,7 @@
 
 #include "error.h"
 #include "git.h"
+#include "crypto.h"
 #include "util.h"
 
 #define GITREPO_TAG_PREFIX	"refs/tags/satchel/"
@@ -27,9 +30,20 @@
 #define GITREPO_SIG_NAME	"Satchel"
 #define GITREPO_SIG_EMAIL	"satchel@localhost"
 
+/* A pack index (version 2), mapped, for streaming packed blobs. */
+struct gitrepo_pack {
+	char		*pack;		/* path of the .pack */
+	unsigned char	*map;		/* the .idx */
+	size_t		 len;
+	uint32_t	 n;		/* objects */
+};
+
 struct gitrepo {
-	git_repository	*repo;
-	char		*path;
+	git_repository		*repo;
+	char			*path;
+	struct gitrepo_pack	*packs;
+	size_t			 npacks;
+	int			 packs_loaded;
 };
 
 /* A directory still to be listed by gitrepo_list_files. */
@@ -160,6 +174,12 @@ gitrepo_free(struct gitrepo *r)
 {
 	if (r == NULL)
 		return;
+	while (r->npacks > 0) {
+		r->npacks--;
+		munmap(r->packs[r->npacks].map, r->packs[r->npacks].len);
+		free(r->packs[r->npacks].pack);
+	}
+	free(r->packs);
 	git_repository_free(r->repo);
 	free(r->path);
 	free(r);
@@ -882,4 +902,371 @@ out:
 	git_repository_free(repo);
 	gitrepo_lib_shutdown();
 	return rc;
+}
+
+/* --- streaming blobs ----------------------------------------------------- */
+
+#define GITREPO_IDX_HEAD	(8 + 256 * 4)
+
+static uint32_t
+be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Maps every index objects/pack/NAME.idx (version 2) that is well formed; others
+ * are skipped, and their objects are then read through libgit2. */
+static void
+gitrepo_packs_load(struct gitrepo *r)
+{
+	char		*dir;
+	DIR		*d;
+	struct dirent	*de;
+
+	r->packs_loaded = 1;
+	dir = xasprintf("%sobjects/pack", git_repository_path(r->repo));
+	if ((d = opendir(dir)) == NULL) {
+		free(dir);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t		 nl = strlen(de->d_name), need;
+		struct stat	 st;
+		unsigned char	*map;
+		char		*idx;
+		uint32_t	 n;
+		int		 fd;
+
+		if (nl < 5 || strcmp(de->d_name + nl - 4, ".idx") != 0)
+			continue;
+		idx = xasprintf("%s/%s", dir, de->d_name);
+		fd = open(idx, O_RDONLY | O_CLOEXEC);
+		if (fd == -1 || fstat(fd, &st) == -1 ||
+		    (size_t)st.st_size < GITREPO_IDX_HEAD + 40 ||
+		    (map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE,
+		    fd, 0)) == MAP_FAILED) {
+			if (fd != -1)
+				close(fd);
+			free(idx);
+			continue;
+		}
+		close(fd);
+		n = be32(map + GITREPO_IDX_HEAD - 4);
+		need = GITREPO_IDX_HEAD + (size_t)n * (20 + 4 + 4) + 40;
+		if (memcmp(map, "\377tOc", 4) != 0 || be32(map + 4) != 2 ||
+		    (size_t)st.st_size < need) {
+			munmap(map, (size_t)st.st_size);
+			free(idx);
+			continue;
+		}
+		r->packs = xreallocarray(r->packs, r->npacks + 1, sizeof *r->packs);
+		r->packs[r->npacks].map = map;
+		r->packs[r->npacks].len = (size_t)st.st_size;
+		r->packs[r->npacks].n = n;
+		idx[strlen(idx) - 4] = '\0';
+		r->packs[r->npacks].pack = xasprintf("%s.pack", idx);
+		r->npacks++;
+		free(idx);
+	}
+	closedir(d);
+	free(dir);
+}
+
+/* Looks oid up in the mapped indexes: 1 with the pack and the offset of
+ * its entry, 0 if no index has it (or an index is inconsistent). */
+static int
+gitrepo_pack_find(struct gitrepo *r, const uint8_t oid[20], const char **pack,
+    uint64_t *offset)
+{
+	size_t	i;
+
+	if (!r->packs_loaded)
+		gitrepo_packs_load(r);
+	for (i = 0; i < r->npacks; i++) {
+		const struct gitrepo_pack	*p = &r->packs[i];
+		const unsigned char		*sha = p->map + GITREPO_IDX_HEAD;
+		uint32_t			 lo, hi, mid, off;
+		int				 c;
+
+		lo = oid[0] == 0 ? 0 : be32(p->map + 8 + 4 * (oid[0] - 1));
+		hi = be32(p->map + 8 + 4 * oid[0]);
+		if (hi > p->n || lo > hi)
+			continue;
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if ((c = memcmp(sha + (size_t)mid * 20, oid, 20)) == 0)
+				break;
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo >= hi)
+			continue;
+		off = be32(sha + (size_t)p->n * 24 + (size_t)mid * 4);
+		if (off & 0x80000000u) {
+			size_t	at = GITREPO_IDX_HEAD + (size_t)p->n * 28 +
+			    (size_t)(off & 0x7fffffffu) * 8;
+
+			if (at + 8 > p->len - 40)
+				return 0;
+			*offset = (uint64_t)be32(p->map + at) << 32 | be32(p->map + at + 4);
+		} else
+			*offset = off;
+		*pack = p->pack;
+		return 1;
+	}
+	return 0;
+}
+
+struct gitrepo_stream {
+	struct gitrepo_blob	*whole;		/* fallback: libgit2's whole blob */
+	size_t			 off;
+	int			 fd;
+	z_stream		 zs;
+	int			 zinit;
+	int			 eof;
+	unsigned char		 in[65536];
+	unsigned char		 pend[64];	/* loose: content after the header */
+	size_t			 npend;
+	uint64_t		 size, done;
+	struct sha1_ctx		*sha1;
+	uint8_t			 want[20];
+	char			*path;
+};
+
+void
+gitrepo_stream_free(struct gitrepo_stream *st)
+{
+	if (st == NULL)
+		return;
+	gitrepo_blob_free(st->whole);
+	if (st->zinit)
+		inflateEnd(&st->zs);
+	if (st->fd != -1)
+		close(st->fd);
+	sha1_free(st->sha1);
+	free(st->path);
+	free(st);
+}
+
+/* One inflate step into out; reads more input when needed. Returns the
+ * zlib code; Z_DATA_ERROR for a stream cut short. */
+static int
+gitrepo_stream_inflate(struct gitrepo_stream *st, struct error *err)
+{
+	ssize_t	n;
+	int	zrc;
+
+	for (;;) {
+		if (st->zs.avail_in == 0 && !st->eof) {
+			n = read(st->fd, st->in, sizeof st->in);
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n == -1)
+				return error_set(err, SATCHEL_ERR, "%s: %s", st->path,
+				    strerror(errno)), Z_ERRNO;
+			st->eof = n == 0;
+			st->zs.next_in = st->in;
+			st->zs.avail_in = (uInt)n;
+		}
+		zrc = inflate(&st->zs, Z_NO_FLUSH);
+		if (zrc == Z_BUF_ERROR && st->zs.avail_in == 0 && st->eof)
+			zrc = Z_DATA_ERROR;
+		if (zrc == Z_BUF_ERROR && st->zs.avail_in == 0)
+			continue;	/* needs input, and there is more */
+		if (zrc == Z_BUF_ERROR)
+			zrc = Z_DATA_ERROR;	/* no progress possible */
+		if (zrc != Z_OK && zrc != Z_STREAM_END)
+			error_set(err, SATCHEL_EINVALID, "%s: damaged object data (%s)",
+			    st->path, st->zs.msg != NULL ? st->zs.msg :
+			    "truncated or corrupt");
+		return zrc;
+	}
+}
+
+/* Why stream: a packed blob from libgit2 comes whole, so a 2 GB file
+ * would need 2 GB of memory. A blob stored whole (not as a delta) in a
+ * pack, or loose, is inflated here a piece at a time instead, and its
+ * git object id is checked at the end, so a mistake in reading the pack
+ * can never pass unnoticed. Deltas come whole from libgit2. */
+int
+gitrepo_stream_open(struct gitrepo *r, const char *oid_hex, uint64_t *size,
+    struct gitrepo_stream **out, struct error *err)
+{
+	struct gitrepo_stream	*st = xcalloc(1, sizeof *st);
+	const char		*pack;
+	unsigned char		 hb[32];
+	char			 hdr[40];
+	uint64_t		 off, sz = 0;
+	ssize_t			 n;
+	size_t			 i;
+	int			 rc = 0, shift, type, hlen;
+
+	st->fd = -1;
+	if (hex_decode(st->want, sizeof st->want, oid_hex, strlen(oid_hex)) != 0) {
+		free(st);
+		return error_set(err, SATCHEL_EINVALID, "%s: bad blob id '%s'",
+		    r->path, oid_hex);
+	}
+	st->path = xasprintf("%sobjects/%.2s/%s", git_repository_path(r->repo),
+	    oid_hex, oid_hex + 2);
+	if ((st->fd = open(st->path, O_RDONLY | O_CLOEXEC)) != -1) {
+		/* Loose: the header is inside the zlib stream. */
+		unsigned char	 h[64], *nul;
+
+		if (inflateInit(&st->zs) != Z_OK)
+			fatal("zlib: inflateInit failed");
+		st->zinit = 1;
+		st->zs.next_out = h;
+		st->zs.avail_out = sizeof h;
+		while ((nul = memchr(h, '\0', sizeof h - st->zs.avail_out)) == NULL) {
+			int	zrc;
+
+			if (st->zs.avail_out == 0) {
+				rc = error_set(err, SATCHEL_EINVALID,
+				    "%s: not a loose object header", st->path);
+				goto out;
+			}
+			zrc = gitrepo_stream_inflate(st, err);
+			if (zrc != Z_OK && zrc != Z_STREAM_END) {
+				rc = SATCHEL_EINVALID;
+				goto out;
+			}
+			if (zrc == Z_STREAM_END &&
+			    memchr(h, '\0', sizeof h - st->zs.avail_out) == NULL) {
+				rc = error_set(err, SATCHEL_EINVALID,
+				    "%s: not a loose object header", st->path);
+				goto out;
+			}
+		}
+		if (nul - h < 6 || memcmp(h, "blob ", 5) != 0 ||
+		    parse_u64((char *)h + 5, (size_t)(nul - h) - 5, 0,
+		    UINT64_MAX, &sz) != 0) {
+			rc = error_set(err, SATCHEL_EINVALID, "%s: not a loose blob",
+			    st->path);
+			goto out;
+		}
+		st->npend = sizeof h - st->zs.avail_out - (size_t)(nul + 1 - h);
+		memcpy(st->pend, nul + 1, st->npend);
+		if (st->npend > sz) {
+			rc = error_set(err, SATCHEL_EINVALID,
+			    "%s: loose object longer than its header says", st->path);
+			goto out;
+		}
+	} else if (gitrepo_pack_find(r, st->want, &pack, &off)) {
+		free(st->path);
+		st->path = xstrdup(pack);
+		if ((st->fd = open(pack, O_RDONLY | O_CLOEXEC)) == -1 ||
+		    (n = pread(st->fd, hb, sizeof hb, (off_t)off)) < 1) {
+			rc = error_set(err, SATCHEL_ERR, "%s: %s", pack, strerror(errno));
+			goto out;
+		}
+		/* type and size: 3 bits and a little-endian base-128 number */
+		type = (hb[0] >> 4) & 7;
+		sz = hb[0] & 15;
+		shift = 4;
+		for (i = 0; hb[i] & 0x80; ) {
+			if (++i >= (size_t)n || shift > 57) {
+				rc = error_set(err, SATCHEL_EINVALID,
+				    "%s: bad entry header at offset %llu", pack,
+				    (unsigned long long)off);
+				goto out;
+			}
+			sz |= (uint64_t)(hb[i] & 0x7f) << shift;
+			shift += 7;
+		}
+		if (type != 3) {		/* a delta (or not a blob) */
+			close(st->fd);
+			st->fd = -1;
+			goto whole;
+		}
+		if (lseek(st->fd, (off_t)(off + i + 1), SEEK_SET) == -1) {
+			rc = error_set(err, SATCHEL_ERR, "%s: %s", pack, strerror(errno));
+			goto out;
+		}
+		if (inflateInit(&st->zs) != Z_OK)
+			fatal("zlib: inflateInit failed");
+		st->zinit = 1;
+	} else
+		goto whole;
+	st->size = sz;
+	st->sha1 = sha1_new();
+	hlen = snprintf(hdr, sizeof hdr, "blob %llu", (unsigned long long)sz);
+	sha1_update(st->sha1, hdr, (size_t)hlen + 1);	/* with its NUL */
+	*size = sz;
+	*out = st;
+	return 0;
+whole:
+	if ((rc = gitrepo_blob_open(r, oid_hex, &st->whole, err)) != 0)
+		goto out;
+	*size = st->size = gitrepo_blob_size(st->whole);
+	*out = st;
+	return 0;
+out:
+	gitrepo_stream_free(st);
+	return rc;
+}
+
+ssize_t
+gitrepo_stream_read(struct gitrepo_stream *st, void *buf, size_t len,
+    struct error *err)
+{
+	unsigned char	scratch[1], got[20];
+	size_t		n;
+	int		zrc;
+
+	if (len > st->size - st->done)
+		len = (size_t)(st->size - st->done);
+	if (st->whole != NULL) {
+		memcpy(buf, (const char *)gitrepo_blob_data(st->whole) + st->done, len);
+		st->done += len;
+		return (ssize_t)len;
+	}
+	if (len > 0 && st->npend > 0) {
+		n = len < st->npend ? len : st->npend;
+		memcpy(buf, st->pend, n);
+		memmove(st->pend, st->pend + n, st->npend - n);
+		st->npend -= n;
+		sha1_update(st->sha1, buf, n);
+		st->done += n;
+		return (ssize_t)n;
+	}
+	if (len > 0) {
+		st->zs.next_out = buf;
+		st->zs.avail_out = (uInt)(len > (1u << 30) ? (1u << 30) : len);
+		n = st->zs.avail_out;
+		zrc = gitrepo_stream_inflate(st, err);
+		if (zrc != Z_OK && zrc != Z_STREAM_END)
+			return SATCHEL_EINVALID;
+		n -= st->zs.avail_out;
+		if (n == 0 && zrc == Z_STREAM_END)
+			return error_set(err, SATCHEL_EINVALID,
+			    "%s: object shorter than its header says", st->path);
+		sha1_update(st->sha1, buf, n);
+		st->done += n;
+		return (ssize_t)n;
+	}
+	if (st->sha1 == NULL)
+		return 0;		/* already checked */
+	/* The end: nothing more may come out, and the id must match. */
+	st->zs.next_out = scratch;
+	st->zs.avail_out = sizeof scratch;
+	zrc = gitrepo_stream_inflate(st, err);
+	if (zrc != Z_STREAM_END || st->zs.avail_out == 0)
+		return zrc != Z_OK && zrc != Z_STREAM_END ? SATCHEL_EINVALID :
+		    error_set(err, SATCHEL_EINVALID,
+		    "%s: object longer than its header says", st->path);
+	sha1_final(st->sha1, got);
+	sha1_free(st->sha1);
+	st->sha1 = NULL;
+	if (memcmp(got, st->want, sizeof got) != 0) {
+		char	hex[41];
+
+		hex_encode(hex, st->want, 20);
+		return error_set(err, SATCHEL_EVERIFY,
+		    "%s: the data read for blob %s does not hash to its id", st->path,
+		    hex);
+	}
+	return 0;
 }

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "error.h"
 
@@ -60,6 +61,18 @@ int		 gitrepo_blob_open(struct gitrepo *, const char *oid_hex,
 const void	*gitrepo_blob_data(const struct gitrepo_blob *);
 size_t		 gitrepo_blob_size(const struct gitrepo_blob *);
 void		 gitrepo_blob_free(struct gitrepo_blob *);	/* NULL-safe */
+
+/* A blob read a piece at a time, in bounded memory when it is stored
+ * whole (loose, or in a pack but not as a delta); deltas come whole from
+ * libgit2 behind the same calls. *size is the blob's size. */
+struct gitrepo_stream;
+int	gitrepo_stream_open(struct gitrepo *, const char *oid_hex,
+	    uint64_t *size, struct gitrepo_stream **out, struct error *err);
+/* Bytes read; 0 at the end, once the data has been checked against the
+ * blob's id; negative on error. */
+ssize_t	gitrepo_stream_read(struct gitrepo_stream *, void *buf, size_t len,
+	    struct error *err);
+void	gitrepo_stream_free(struct gitrepo_stream *);	/* NULL-safe */
 
 /* Highest N among tags named satchel/N (N a decimal integer >= 1);
  * 0 when there is none. */

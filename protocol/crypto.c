@@ -18,40 +18,96 @@ struct sha256_ctx {
 	EVP_MD_CTX	*md;
 };
 
+struct sha1_ctx {
+	EVP_MD_CTX	*md;
+};
+
 struct privkey {
 	EVP_PKEY	*pkey;
 };
+
+/* Both digests are OpenSSL message digests; these four do the work. */
+static EVP_MD_CTX *
+md_new(const EVP_MD *type)
+{
+	EVP_MD_CTX	*md;
+
+	if ((md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(md, type, NULL) != 1)
+		fatal("cannot initialise a message digest");
+	return md;
+}
+
+static void
+md_update(EVP_MD_CTX *md, const void *p, size_t n)
+{
+	if (EVP_DigestUpdate(md, p, n) != 1)
+		fatal("message digest update failed");
+}
+
+static void
+md_final(EVP_MD_CTX *md, uint8_t *out, unsigned int len)
+{
+	unsigned int	n = len;
+
+	if (EVP_DigestFinal_ex(md, out, &n) != 1 || n != len ||
+	    EVP_DigestInit_ex(md, EVP_MD_CTX_get0_md(md), NULL) != 1)
+		fatal("message digest final failed");
+}
 
 struct sha256_ctx *
 sha256_new(void)
 {
 	struct sha256_ctx	*c = xcalloc(1, sizeof *c);
 
-	if ((c->md = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(c->md, EVP_sha256(), NULL) != 1)
-		fatal("cannot initialise SHA-256");
+	c->md = md_new(EVP_sha256());
 	return c;
 }
 
 void
 sha256_update(struct sha256_ctx *c, const void *p, size_t n)
 {
-	if (EVP_DigestUpdate(c->md, p, n) != 1)
-		fatal("SHA-256 update failed");
+	md_update(c->md, p, n);
 }
 
 void
 sha256_final(struct sha256_ctx *c, uint8_t out[SHA256_LEN])
 {
-	unsigned int	n = SHA256_LEN;
-
-	if (EVP_DigestFinal_ex(c->md, out, &n) != 1 ||
-	    EVP_DigestInit_ex(c->md, EVP_sha256(), NULL) != 1)
-		fatal("SHA-256 final failed");
+	md_final(c->md, out, SHA256_LEN);
 }
 
 void
 sha256_free(struct sha256_ctx *c)
+{
+	if (c == NULL)
+		return;
+	EVP_MD_CTX_free(c->md);
+	free(c);
+}
+
+struct sha1_ctx *
+sha1_new(void)
+{
+	struct sha1_ctx	*c = xcalloc(1, sizeof *c);
+
+	c->md = md_new(EVP_sha1());
+	return c;
+}
+
+void
+sha1_update(struct sha1_ctx *c, const void *p, size_t n)
+{
+	md_update(c->md, p, n);
+}
+
+void
+sha1_final(struct sha1_ctx *c, uint8_t out[SHA1_LEN])
+{
+	md_final(c->md, out, SHA1_LEN);
+}
+
+void
+sha1_free(struct sha1_ctx *c)
 {
 	if (c == NULL)
 		return;

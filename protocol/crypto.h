@@ -30,6 +30,14 @@ void	sha256_final(struct sha256_ctx *, uint8_t out[SHA256_LEN]);
 void	sha256_free(struct sha256_ctx *);	/* NULL-safe */
 void	sha256(const void *, size_t, uint8_t out[SHA256_LEN]);
 
+/* SHA-1, only to check git object ids of data Satchel parses itself. */
+#define SHA1_LEN		20
+struct sha1_ctx;
+struct sha1_ctx *sha1_new(void);
+void	sha1_update(struct sha1_ctx *, const void *, size_t);
+void	sha1_final(struct sha1_ctx *, uint8_t out[SHA1_LEN]);
+void	sha1_free(struct sha1_ctx *);	/* NULL-safe */
+
 struct pubkey {
 	uint8_t	raw[ED25519_PUB_LEN];
 	char	id[KEYID_LEN + 1];	/* first 16 hex digits of SHA-256(raw) */
