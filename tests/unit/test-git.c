@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "error.h"
+#include "fsutil.h"
 #include "git.h"
 #include "util.h"
 
@@ -492,6 +493,108 @@ test_read_blob(void **state)
 	free(dir);
 }
 
+/* Reads a whole stream; returns the last read's result (0 at a checked
+ * end) and the data in *out. */
+static ssize_t
+stream_all(struct gitrepo *r, const char *oid, struct buf *out,
+    struct error *err)
+{
+	struct gitrepo_stream	*st = NULL;
+	char			 chunk[7919];	/* odd, to cross boundaries */
+	uint64_t		 size = 0;
+	ssize_t			 n;
+
+	buf_init(out);
+	if ((n = gitrepo_stream_open(r, oid, &size, &st, err)) != 0)
+		return n;
+	while ((n = gitrepo_stream_read(st, chunk, sizeof chunk, err)) > 0)
+		buf_add(out, chunk, (size_t)n);
+	if (n == 0)
+		assert_int_equal(out->len, size);
+	gitrepo_stream_free(st);
+	return n;
+}
+
+/* Streams loose objects, then the same blobs packed whole and as deltas:
+ * the bytes always equal git's own. */
+static void
+test_stream_loose_packed_delta(void **state)
+{
+	struct gitrepo	*r;
+	struct error	 err = { 0, "" };
+	struct buf	 b;
+	char		*dir, *oid1, *oid2, *want;
+	size_t		 wlen;
+	int		 pass;
+
+	dir = fixture_repo("stream");
+	sh("cd '%s' && head -c 3000000 /dev/urandom > big && "
+	    "(cat big; printf tail) > big2 && printf small > small", dir);
+	fixture_commit(dir, "blobs", 1700000000);
+	oid1 = sh_out("git -C '%s' rev-parse HEAD:big", dir);
+	oid2 = sh_out("git -C '%s' rev-parse HEAD:big2", dir);
+	for (pass = 0; pass < 2; pass++) {
+		const char	*oids[] = { oid1, oid2 };
+		int		 k;
+
+		if (pass == 1)		/* packed; big2 becomes a delta */
+			sh("git -C '%s' gc -q --aggressive", dir);
+		r = open_ok(dir);
+		for (k = 0; k < 2; k++) {
+			char	*path = xasprintf("%s/%s", dir, k == 0 ? "big" : "big2");
+
+			assert_int_equal(stream_all(r, oids[k], &b, &err), 0);
+			assert_int_equal(file_read_all(&want, &wlen, path, 1 << 24,
+			    &err), 0);
+			assert_int_equal(b.len, wlen);
+			assert_memory_equal(b.data, want, wlen);
+			free(want);
+			free(path);
+			buf_free(&b);
+		}
+		gitrepo_free(r);
+	}
+	/* A pack whose blob data is damaged: an error, never wrong bytes. */
+	sh("cd '%s' && p=$(ls .git/objects/pack/*.pack) && chmod u+w $p && "
+	    "printf 'U' | dd of=$p bs=1 seek=1500000 conv=notrunc 2>/dev/null", dir);
+	r = open_ok(dir);
+	assert_true(stream_all(r, oid1, &b, &err) < 0);
+	assert_non_null(strstr(err.msg, ".pack"));
+	buf_free(&b);
+	gitrepo_free(r);
+	free(oid1);
+	free(oid2);
+	free(dir);
+}
+
+/* A truncated loose object fails (libgit2 1.5 would loop forever). */
+static void
+test_stream_truncated_loose(void **state)
+{
+	struct gitrepo	*r;
+	struct error	 err = { 0, "" };
+	struct buf	 b;
+	void		*data = NULL;
+	size_t		 len;
+	char		*dir, *oid;
+
+	dir = fixture_repo("truncated");
+	sh("cd '%s' && head -c 200000 /dev/urandom > f", dir);
+	fixture_commit(dir, "f", 1700000000);
+	oid = sh_out("git -C '%s' rev-parse HEAD:f", dir);
+	sh("cd '%s' && o=.git/objects/$(echo %s | cut -c1-2)/$(echo %s | cut -c3-) && "
+	    "chmod u+w $o && truncate -s 1000 $o", dir, oid, oid);
+	r = open_ok(dir);
+	assert_true(stream_all(r, oid, &b, &err) < 0);
+	buf_free(&b);
+	assert_int_equal(gitrepo_read_blob(r, oid, &data, &len, &err),
+	    SATCHEL_EINVALID);
+	assert_non_null(strstr(err.msg, oid));
+	gitrepo_free(r);
+	free(oid);
+	free(dir);
+}
+
 static void
 test_list_files_refuses_symlink(void **state)
 {
@@ -905,6 +1008,8 @@ main(void)
 {
 	const struct CMUnitTest	tests[] = {
 		cmocka_unit_test(test_open_missing_path),
+		cmocka_unit_test(test_stream_loose_packed_delta),
+		cmocka_unit_test(test_stream_truncated_loose),
 		cmocka_unit_test(test_open_does_not_search_parents),
 		cmocka_unit_test(test_open_bare_repository),
 		cmocka_unit_test(test_resolve_head_and_branch),
