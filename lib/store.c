@@ -228,10 +228,10 @@ store_load_config(struct store *s, struct error *err)
 			free(s->catalog_key);
 			s->catalog_key = xstrdup(kv.v[i].value);
 		} else if (strcmp(kv.v[i].key, "catalog-expiry") == 0) {
-			if (parse_u64(kv.v[i].value, strlen(kv.v[i].value), 60,
+			if (parse_u64(kv.v[i].value, strlen(kv.v[i].value), 1,
 			    366ull * 24 * 3600, &v) != 0) {
 				rc = error_set(err, SATCHEL_EINVALID,
-				    "%s:%u: catalog-expiry must be seconds, from 60 to one year",
+				    "%s:%u: catalog-expiry must be seconds, from 1 to one year",
 				    path, kv.v[i].line);
 				goto out;
 			}

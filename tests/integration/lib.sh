@@ -390,6 +390,23 @@ del_conf()
 	mv "$_f.new" "$_f"
 }
 
+# store_fingerprint DIR: every file's digest and every entry's metadata, but for the lock file
+# and the inside of tmp/ (a writer creates the one and works in the other).
+store_fingerprint()
+{
+	(
+		cd "$1" || exit 1
+		find . -path ./lock -prune -o -type f -print | LC_ALL=C sort |
+		    xargs -r sha256sum
+		ls -lR --time-style=full-iso . | awk '
+			/^\.\/tmp(\/.*)?:$/ { skip = 1; next }
+			/^\..*:$/ { skip = 0 }
+			skip { next }
+			/ lock$/ || / tmp$/ { next }
+			{ print }'
+	)
+}
+
 # --- running the programs -----------------------------------------------------
 
 # run PROGRAM ARGS...: runs PROGRAM under timeout; sets RC, OUT, ERR,
