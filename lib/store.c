@@ -108,6 +108,46 @@ catalog_store(const char *dir, struct catalog *c, const struct privkey *key,
 	return rc;
 }
 
+/* Why: store_init writes STORE last, so a directory without it that
+ * holds nothing but init's own layout (no object, no release, nothing in
+ * tmp/) is an init that was interrupted, and may be finished. */
+static int
+store_half_made(const char *dir)
+{
+	static const char	*allowed[] = { "objects", "meta", "tmp", "config",
+				    "meta/releases", "meta/trust.d", NULL };
+	static const char	*empty[] = { "objects", "meta/releases", "tmp", NULL };
+	struct dirent		*de;
+	struct stat		 sb;
+	DIR			*d;
+	char			*p;
+	size_t			 i;
+	int			 ok = 1;
+
+	p = xasprintf("%s/STORE", dir);
+	if (stat(p, &sb) == 0)
+		ok = 0;
+	free(p);
+	if (!ok || (d = opendir(dir)) == NULL)
+		return 0;
+	while (ok && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    de->d_name[0] == '.')
+			continue;
+		for (i = 0; allowed[i] != NULL; i++)
+			if (strcmp(allowed[i], de->d_name) == 0)
+				break;
+		ok = allowed[i] != NULL;
+	}
+	closedir(d);
+	for (i = 0; ok && empty[i] != NULL; i++) {
+		p = xasprintf("%s/%s", dir, empty[i]);
+		ok = dir_is_empty(p) == 1;
+		free(p);
+	}
+	return ok;
+}
+
 int
 store_init(const char *dir, const char *policy, const char *catalog_key,
     int64_t now, struct error *err)
@@ -124,6 +164,8 @@ store_init(const char *dir, const char *policy, const char *catalog_key,
 
 	switch (dir_is_empty(dir)) {
 	case 0:
+		if (store_half_made(dir))
+			break;		/* an interrupted init: finish it */
 		return error_set(err, SATCHEL_EEXISTS, "%s: exists and is not empty",
 		    dir);
 	case -1:
@@ -1027,7 +1069,9 @@ copy_checked(const char *src, const char *dst, uint64_t size,
 		    "%s: %s", src, strerror(errno));
 		goto out;
 	}
-	if ((out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0444)) == -1) {
+	/* A .part left by an interrupted run is read-only: start it anew. */
+	(void)unlink(dst);
+	if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444)) == -1) {
 		rc = error_set(err, SATCHEL_ERR, "%s: %s", dst, strerror(errno));
 		goto out;
 	}
@@ -1410,6 +1454,25 @@ sha_cmp(const void *a, const void *b)
 	return memcmp(a, b, SHA256_LEN);
 }
 
+static void
+stale_tmp_remove(const char *dir)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		*p;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] != '.' || strstr(de->d_name, ".tmp-") == NULL)
+			continue;
+		p = xasprintf("%s/%s", dir, de->d_name);
+		unlink(p);
+		free(p);
+	}
+	closedir(d);
+}
+
 int
 store_gc(struct store *s, unsigned keep, struct store_gc_report *out,
     struct error *err)
@@ -1546,7 +1609,29 @@ store_gc(struct store *s, unsigned keep, struct store_gc_report *out,
 		closedir(d);
 	}
 	free(live);
-	/* 3. Leftovers of interrupted work. */
+	/* 3. Leftovers of interrupted work: tmp/, and the hidden temporary
+	 * files of atomic writes cut short (".NAME.tmp-XXXXXX"). */
+	stale_tmp_remove(s->dir);
+	p = store_path(s, "meta");
+	stale_tmp_remove(p);
+	free(p);
+	p = store_path(s, "meta/trust.d");
+	stale_tmp_remove(p);
+	free(p);
+	p = store_path(s, "meta/releases");
+	if ((d = opendir(p)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			char	*t;
+
+			if (de->d_name[0] == '.')
+				continue;
+			t = xasprintf("%s/%s", p, de->d_name);
+			stale_tmp_remove(t);
+			free(t);
+		}
+		closedir(d);
+	}
+	free(p);
 	p = store_path(s, "tmp");
 	if ((d = opendir(p)) != NULL) {
 		while ((de = readdir(d)) != NULL) {

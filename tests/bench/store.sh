@@ -71,7 +71,6 @@ conf 2
 git -C "$repo" add -A
 git -C "$repo" commit -q -m v2
 
-"$S" keygen root.key >/dev/null 2>&1 || true
 for k in root cat pub; do "$S" keygen --force "$w/$k.key" >/dev/null 2>&1; done
 "$S" trust new --root-key "$w/root.key" -o "$w/policy" >/dev/null
 "$S" trust add-catalog --root-key "$w/root.key" "$w/policy" "$w/cat.key.pub" >/dev/null
