@@ -1327,9 +1327,14 @@ store_pull(const char *srcdir, const char *dstdir,
 	}
 	path = xasprintf("%s/STORE", dstdir);
 	if (stat(path, &sb) == -1 && errno == ENOENT) {
-		if ((rc = pull_create(dstdir, src, o->now, err)) != 0)
+		rc = pull_create(dstdir, src, o->now, err);
+		/* Another pull may have made it in the meantime. */
+		if (rc == SATCHEL_EEXISTS && stat(path, &sb) == 0)
+			rc = 0;
+		else if (rc == 0)
+			rep.created = 1;
+		if (rc != 0)
 			goto out;
-		rep.created = 1;
 	}
 	if ((rc = store_open(&dst, dstdir, STORE_WRITE, err)) != 0)
 		goto out;

@@ -1,5 +1,6 @@
 #!/bin/sh
-# crash.sh: crash safety of `satchel publish` and `satchel pull`. Each
+# crash.sh: crash safety of `satchel publish`, `satchel pull` and
+# `satchel gc`. Each
 # is started on a store in the background and SIGKILLed after a random
 # delay between 0 and the time a whole run takes here; then `fsck` must
 # find the store clean, `ls` must show either the old state or the new one
@@ -10,13 +11,13 @@
 # CRASH_SEED=N replays a run's delays (its seed is printed first), as
 # fractions of the measured run time; CRASH_PUBLISH_TIME and
 # CRASH_PULL_TIME (seconds, printed too) replace the measured times;
-# CRASH_ITERATIONS=N sets the kills per command (default 20).
+# CRASH_ITERATIONS=N sets the kills per command (default 50).
 . "$(dirname "$0")/lib.sh"
 need zstd tar awk date sleep cp ps
 
 cd "$TMP" || bail_out "cannot enter $TMP"
 
-ITER=${CRASH_ITERATIONS:-20}
+ITER=${CRASH_ITERATIONS:-50}
 SEED=${CRASH_SEED:-$(date +%s)}
 NAME=new-citizen-orientation
 
@@ -285,5 +286,59 @@ while [ "$i" -le "$ITER" ]; do
 done
 diag "pull: $LANDED of $ITER kills landed before it ended;" \
     "$OLD left the old state, $NEW the new one"
+
+# --- gc ----------------------------------------------------------------------------------
+# An origin holding v1, v2 (with the 30 MB file) and v3 (without it): gc
+# --keep 1 removes two releases and the big object. Killed at any moment,
+# the current release stays whole and a re-run finishes the job.
+
+git -C "$REPO" rm -q big.bin
+set_conf "$REPO" serial 3
+set_conf "$REPO" label 1.2
+git_commit "$REPO" "Drop the big file"
+run_satchel build -C "$REPO" --key "$TMP/author.key" -o "$TMP/v3.satchel"
+also "publish v3" "$SATCHEL" publish --store "$O" "$TMP/v3.satchel"
+expect_success "build $NAME v3 and publish it after v1 and v2" "serial 3"
+rm -rf "$TMP/gc"
+cp -a "$O" "$TMP/gc-base"
+cp -a "$TMP/gc-base" "$TMP/gc"
+T0=$(now_ns)
+run_satchel gc --keep 1 "$TMP/gc"
+T1=$(now_ns)
+DUR=$(elapsed "$T0" "$T1")
+expect_success "an uninterrupted gc --keep 1 takes $DUR s" "removed 2 releases"
+DUR=${CRASH_GC_TIME:-$DUR}
+
+i=1
+while [ "$i" -le "$ITER" ]; do
+	S=$TMP/gc
+	rm -rf "$S"
+	cp -a "$TMP/gc-base" "$S"
+	DL=$(delay "$((SEED + 2000 + i))" "$DUR")
+	bg_start PID "$SATCHEL" gc --keep 1 "$S"
+	sleep "$DL"
+	sigkill "$PID"
+	[ "$BG_RC" = 137 ] || [ "$BG_RC" = 0 ] ||
+		why "the killed gc exited $BG_RC by itself: $(head -n 3 "$BG_ERR")"
+	fsck_clean "$S" "after the kill"
+	ls_serial "$S"
+	[ "$SV" = 3 ] || why "after the kill, ls shows serial '$SV', not 3"
+	run_satchel archive --store "$S" -o "$TMP/gc.satchel" "$NAME"
+	cmp -s "$TMP/gc.satchel" "$TMP/v3.satchel" ||
+		why "after the kill, the archive differs from v3: $(last_run)"
+	rm -f "$TMP/gc.satchel"
+	run_satchel gc --keep 1 "$S"
+	if [ "$RC" -ne 0 ] || [ "$SANITIZED" -ne 0 ]; then
+		why "gc again: $(last_run)"
+	fi
+	fsck_clean "$S" "after gc again"
+	run_satchel log "$S" "$NAME"
+	n=$(printf '%s\n' "$OUT" | grep -c '(serial ')
+	[ "$n" = 1 ] || why "after gc again, log shows $n releases, not 1"
+	[ -z "$(find "$S/objects" -type f -size +20M)" ] ||
+		why "after gc again, the 30 MB object is still there"
+	report "gc $i, killed after $DL s (seed $((SEED + 2000 + i))): fsck clean, v3 whole, re-run finishes"
+	i=$((i + 1))
+done
 
 done_testing

@@ -852,6 +852,28 @@ fi
 [ -z "$FAILS" ] && [ "$KILLS" -gt 0 ]
 ok $? "a pull into a new directory, killed at each of $KILLS points: the next pull completes, fsck clean"
 
+# --- two pulls at once -------------------------------------------------------------------------
+# Both into one new store from the same source: the lock serialises them
+# and both complete; the second finds everything current.
+
+rm -rf "$TMP/conc" "$TMP/conc-src"
+cp -a "$O" "$TMP/conc-src"
+bg_start P1 "$SATCHEL" pull "$TMP/conc-src" --store "$TMP/conc"
+E1=$BG_ERR
+bg_start P2 "$SATCHEL" pull "$TMP/conc-src" --store "$TMP/conc"
+E2=$BG_ERR
+bg_wait "$P1"
+R1=$BG_RC
+bg_wait "$P2"
+R2=$BG_RC
+[ "$R1" = 0 ] && [ "$R2" = 0 ]
+ok $? "two pulls into one store at once both exit 0 ($R1, $R2)" ||
+	{ head -n 5 "$E1" | diag; head -n 5 "$E2" | diag; }
+run_satchel fsck "$TMP/conc"
+expect_success "and the store is clean" "clean"
+run_satchel ls "$TMP/conc"
+expect_success "and lists what the source holds" "calligraphy-basics" "family-health-care"
+
 # --- --help and usage errors ------------------------------------------------------------------
 
 run_satchel pull --help
