@@ -1022,12 +1022,86 @@ fsck_catalog(const struct store *s, struct fsck *fk)
 	}
 }
 
+/* The trust chain: every policy the store accepted is valid on its own,
+ * each was signed by a threshold of its predecessor's root keys, and
+ * meta/trust is the newest of them. */
+static void
+fsck_trust(const struct store *s, struct fsck *fk)
+{
+	struct trust	**v = NULL;
+	char		 *dir = store_path(s, "meta/trust.d"), *cur = NULL, *buf;
+	struct dirent	 *de;
+	struct error	  e;
+	size_t		  n = 0, i, j, len, curlen = 0, good;
+	DIR		 *d;
+
+	if ((d = opendir(dir)) == NULL) {
+		if (s->trust != NULL)
+			fsck_report(fk, "%s: %s", dir, strerror(errno));
+		free(dir);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct trust	*t;
+		char		*p;
+
+		if (de->d_name[0] == '.')
+			continue;
+		p = xasprintf("%s/%s", dir, de->d_name);
+		buf = NULL;
+		if (file_read_all(&buf, &len, p, TRUST_MAX, &e) != 0 ||
+		    trust_parse(&t, buf, len, p, &e) != 0) {
+			fsck_report(fk, "%s", e.msg);
+			free(buf);
+			free(p);
+			continue;
+		}
+		free(buf);
+		free(p);
+		v = xreallocarray(v, n + 1, sizeof *v);
+		v[n++] = t;
+	}
+	closedir(d);
+	/* Oldest first. */
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && v[j - 1]->serial > v[j]->serial; j--) {
+			struct trust *t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	for (i = 1; i < n; i++) {
+		trust_encode_body(v[i], &cur, &curlen);
+		good = 0;
+		for (j = 0; j < v[i - 1]->nroots; j++)
+			if (sigs_check(&v[i]->sigs, &v[i - 1]->roots[j],
+			    SIG_DOMAIN_TRUST, cur, curlen) == 0)
+				good++;
+		if (good < v[i - 1]->threshold)
+			fsck_report(fk, "%s: policy serial %llu is signed by %zu of the "
+			    "%zu root keys of serial %llu, which needs %u", dir,
+			    (unsigned long long)v[i]->serial, good, v[i - 1]->nroots,
+			    (unsigned long long)v[i - 1]->serial, v[i - 1]->threshold);
+		free(cur);
+		cur = NULL;
+	}
+	if (s->trust != NULL && (n == 0 || v[n - 1]->serial != s->trust->serial))
+		fsck_report(fk, "%s/meta/trust: serial %llu is not the newest "
+		    "policy in meta/trust.d", s->dir,
+		    (unsigned long long)s->trust->serial);
+	for (i = 0; i < n; i++)
+		trust_free(v[i]);
+	free(v);
+	free(dir);
+}
+
 size_t
 store_fsck(const struct store *s, void (*problem)(void *, const char *),
     void *arg, bundle_progress_fn progress, void *progress_arg)
 {
 	struct fsck	fk = { problem, arg, 0 };
 
+	fsck_trust(s, &fk);
 	fsck_objects(s, &fk, progress, progress_arg);
 	fsck_releases(s, &fk);
 	fsck_catalog(s, &fk);

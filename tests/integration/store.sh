@@ -527,6 +527,15 @@ also "names the release" out_has "$D/meta/releases/calligraphy-basics/1.signed"
 also "says no valid signature" out_has "no valid signature"
 expect_fail "fsck: a retained manifest changed after signing: exit 1, names it"
 
+damaged fsck-trust
+# A second policy in the history that its predecessor's root did not sign.
+run_satchel keygen "$TMP/root2.key"
+run_satchel trust new --root-key "$TMP/root2.key" -o "$D/meta/trust.d/9.policy"
+sed -i 's/^serial 1$/serial 9/' "$D/meta/trust.d/9.policy"
+run_satchel fsck "$D"
+also "names the history file or its serial" out_has "trust.d"
+expect_fail "fsck: a trust history policy that is not valid: exit 1, names it"
+
 # --- --help and usage errors ------------------------------------------------------------------------
 
 for c in store publish ls log archive fsck; do
