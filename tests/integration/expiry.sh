@@ -32,10 +32,10 @@ S=$TMP/school
 run_satchel store init --trust "$TMP/policy" "$S"
 expect_success "store init (school)"
 sleep 2
-before=$(store_fingerprint "$S")
+before=$(fingerprint "$S")
 run_satchel pull "$O" --store "$S"
 expect_fail "pull of an expired catalog is refused" "expired" "catalog serial 2"
-is "$(store_fingerprint "$S")" "$before" "the school store is unchanged"
+is "$(fingerprint "$S")" "$before" "the school store is unchanged"
 is "$(ls -A "$S/tmp")" "" "and its tmp/ is empty"
 
 run_satchel pull --allow-expired "$O" --store "$S"

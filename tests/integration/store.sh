@@ -12,81 +12,6 @@ cd "$TMP" || bail_out "cannot enter $TMP"
 
 # --- helpers -----------------------------------------------------------------
 
-# fingerprint DIR: the SHA-256 of every file of the store DIR but the lock
-# (a writer creates it), and a long listing (modes, sizes, times to the
-# nanosecond) without the lock, tmp/ and tmp/'s contents (a publish makes
-# and removes its staging directory there, which changes tmp/'s time;
-# unchanged checks that tmp/ is empty).
-fingerprint()
-{
-	(
-		cd "$1" || exit 1
-		find . -path ./lock -prune -o -type f -print | LC_ALL=C sort |
-		    xargs -r sha256sum
-		ls -lR --time-style=full-iso . | awk '
-			/^\.\/tmp(\/.*)?:$/ { skip = 1; next }
-			/^\..*:$/ { skip = 0 }
-			skip { next }
-			/ lock$/ || / tmp$/ { next }
-			{ print }'
-	)
-}
-
-# snapshot DIR: remembers DIR's fingerprint for unchanged.
-snapshot()
-{
-	fingerprint "$1" >"$TMP/fp.before"
-}
-
-# unchanged DIR: extra conditions of the next case: DIR has the
-# fingerprint snapshot took, and its tmp/ is empty.
-unchanged()
-{
-	fingerprint "$1" >"$TMP/fp.after"
-	if ! cmp -s "$TMP/fp.before" "$TMP/fp.after"; then
-		diag "the store changed:"
-		diff "$TMP/fp.before" "$TMP/fp.after" | head -n 20 | diag
-	fi
-	also "the store is unchanged" cmp -s "$TMP/fp.before" "$TMP/fp.after"
-	also "tmp/ is empty" dir_empty "$1/tmp"
-}
-
-# out_has TEXT: the last run's stdout holds the fixed string TEXT.
-out_has()
-{
-	printf '%s\n' "$OUT" | grep -Fq -- "$1"
-}
-
-# objects DIR: the names of the store's objects (the 64 hex digits their
-# path spells), sorted, one a line.
-objects()
-{
-	find "$1/objects" -type f | sed 's|.*/objects/\(..\)/|\1|' | LC_ALL=C sort
-}
-
-# archive_hashes FILE: the distinct SHA-256s of the bundle files in the
-# archive FILE (not .satchel/), sorted, one a line.
-archive_hashes()
-{
-	python3 - "$1" <<'PYEOF'
-import hashlib, io, subprocess, sys, tarfile
-raw = subprocess.run(["zstd", "-dc", sys.argv[1]], check=True,
-                     stdout=subprocess.PIPE).stdout
-t = tarfile.open(fileobj=io.BytesIO(raw), mode="r:")
-s = set()
-for ti in t:
-    if ti.isfile() and not ti.name.startswith(".satchel/"):
-        s.add(hashlib.sha256(t.extractfile(ti).read()).hexdigest())
-print("\n".join(sorted(s)))
-PYEOF
-}
-
-# catalog_serial DIR: the serial of the store's catalog.
-catalog_serial()
-{
-	sed -n 's/^serial //p' "$1/meta/catalog"
-}
-
 # bad_objects DIR: every object whose content does not hash to its name,
 # and every object that is not mode 0444.
 bad_objects()
@@ -96,20 +21,6 @@ bad_objects()
 		[ "$(file_sum "$f")" = "$n" ] || echo "content: $f"
 		[ "$(stat -c %a "$f")" = 444 ] || echo "mode $(stat -c %a "$f"): $f"
 	done
-}
-
-# flip_byte FILE OFFSET: changes one byte of FILE in place.
-flip_byte()
-{
-	python3 - "$1" "$2" <<'PYEOF'
-import sys
-path, off = sys.argv[1], int(sys.argv[2])
-with open(path, "r+b") as f:
-    f.seek(off)
-    b = f.read(1)
-    f.seek(off)
-    f.write(bytes([b[0] ^ 0x01]))
-PYEOF
 }
 
 # --- keys and a trust policy ----------------------------------------------------
