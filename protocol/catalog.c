@@ -473,6 +473,18 @@ catalog_parse_sigs(struct catalog *c, const char *p, size_t len,
 	return error_set(err, rc, "%s", e.msg);
 }
 
+static int
+catalog_line_cb(void *arg, const char *p, size_t n, struct error *err)
+{
+	return catalog_parse_line(arg, p, n, err);
+}
+
+static int
+catalog_ended_cb(void *arg)
+{
+	return ((struct catalog_parser *)arg)->section == CATALOG_S_END;
+}
+
 /* Why strict: the catalog pins which manifest is current for each bundle,
  * so it has exactly one spelling; anything else is refused naming the
  * line and the field. No key is checked here (see catalog_check). */
@@ -481,7 +493,7 @@ catalog_parse(struct catalog **out, const char *buf, size_t len,
     const char *name, struct error *err)
 {
 	struct catalog_parser	 cp;
-	const char		*p = buf, *end = buf + len, *nl;
+	const char		*p, *end = buf + len;
 	char			*body = NULL;
 	size_t			 bodylen, n;
 	int			 rc = 0;
@@ -494,23 +506,10 @@ catalog_parse(struct catalog **out, const char *buf, size_t len,
 		goto out;
 	}
 	cp.c = catalog_new();
-	while (cp.section != CATALOG_S_END) {
-		cp.line++;
-		if (p == end) {
-			rc = error_set(err, SATCHEL_EINVALID,
-			    "%s:%u: missing the \"end\" line", name, cp.line);
-			goto out;
-		}
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL) {
-			rc = error_set(err, SATCHEL_EINVALID,
-			    "%s:%u: line without a final newline", name, cp.line);
-			goto out;
-		}
-		if ((rc = catalog_parse_line(&cp, p, (size_t)(nl - p), err)) != 0)
-			goto out;
-		p = nl + 1;
-	}
-	bodylen = (size_t)(p - buf);
+	if ((rc = lines_parse(buf, len, name, &cp.line, catalog_line_cb, catalog_ended_cb,
+	    &cp, &bodylen, err)) != 0)
+		goto out;
+	p = buf + bodylen;
 	if ((rc = catalog_parse_sigs(cp.c, p, (size_t)(end - p), name, cp.line,
 	    err)) != 0)
 		goto out;

@@ -47,3 +47,27 @@ fields_split(struct field *f, size_t max, size_t *nf, const char *p,
 	}
 	return 0;
 }
+
+int
+lines_parse(const char *buf, size_t len, const char *name, unsigned *lineno,
+    int (*line)(void *, const char *, size_t, struct error *),
+    int (*ended)(void *), void *arg, size_t *bodylen, struct error *err)
+{
+	const char	*p = buf, *end = buf + len, *nl;
+	int		 rc;
+
+	while (!ended(arg)) {
+		(*lineno)++;
+		if (p == end)
+			return error_set(err, SATCHEL_EINVALID,
+			    "%s:%u: missing the \"end\" line", name, *lineno);
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			return error_set(err, SATCHEL_EINVALID,
+			    "%s:%u: line without a final newline", name, *lineno);
+		if ((rc = line(arg, p, (size_t)(nl - p), err)) != 0)
+			return rc;
+		p = nl + 1;
+	}
+	*bodylen = (size_t)(p - buf);
+	return 0;
+}

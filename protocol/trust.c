@@ -612,6 +612,18 @@ trust_parse_sigs(struct trust *t, const char *p, size_t len, const char *name,
 	return error_set(err, rc, "%s", e.msg);
 }
 
+static int
+trust_line_cb(void *arg, const char *p, size_t n, struct error *err)
+{
+	return trust_parse_line(arg, p, n, err);
+}
+
+static int
+trust_ended_cb(void *arg)
+{
+	return ((struct trust_parser *)arg)->section == TRUST_S_END;
+}
+
 /* Why strict: the policy decides whose signatures count, so it has exactly
  * one spelling; anything else is refused naming the line and the field.
  * Only a body that threshold of its own root keys signed is returned. */
@@ -620,7 +632,7 @@ trust_parse(struct trust **out, const char *buf, size_t len, const char *name,
     struct error *err)
 {
 	struct trust_parser	 tp;
-	const char		*p = buf, *end = buf + len, *nl;
+	const char		*p, *end = buf + len;
 	char			*body = NULL;
 	size_t			 bodylen, n;
 	int			 rc = 0;
@@ -633,23 +645,10 @@ trust_parse(struct trust **out, const char *buf, size_t len, const char *name,
 		goto out;
 	}
 	tp.t = trust_new();
-	while (tp.section != TRUST_S_END) {
-		tp.line++;
-		if (p == end) {
-			rc = error_set(err, SATCHEL_EINVALID,
-			    "%s:%u: missing the \"end\" line", name, tp.line);
-			goto out;
-		}
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL) {
-			rc = error_set(err, SATCHEL_EINVALID,
-			    "%s:%u: line without a final newline", name, tp.line);
-			goto out;
-		}
-		if ((rc = trust_parse_line(&tp, p, (size_t)(nl - p), err)) != 0)
-			goto out;
-		p = nl + 1;
-	}
-	bodylen = (size_t)(p - buf);
+	if ((rc = lines_parse(buf, len, name, &tp.line, trust_line_cb, trust_ended_cb,
+	    &tp, &bodylen, err)) != 0)
+		goto out;
+	p = buf + bodylen;
 	if ((rc = trust_parse_sigs(tp.t, p, (size_t)(end - p), name, tp.line,
 	    err)) != 0)
 		goto out;
