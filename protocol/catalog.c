@@ -446,33 +446,6 @@ catalog_parse_line(struct catalog_parser *cp, const char *p, size_t len,
 	}
 }
 
-/* Why: sigs_parse numbers lines from the start of the block it is given,
- * but whoever fixes the file needs its line in the file: shift the number
- * it reports by the lines of the body before the block. */
-static int
-catalog_parse_sigs(struct catalog *c, const char *p, size_t len,
-    const char *name, unsigned before, struct error *err)
-{
-	struct error	 e;
-	size_t		 nlen = strlen(name);
-	unsigned long	 line;
-	char		*rest;
-	int		 rc;
-
-	error_clear(&e);
-	if ((rc = sigs_parse(&c->sigs, p, len, name, &e)) == 0)
-		return 0;
-	if (nlen + 2 < sizeof e.msg && strncmp(e.msg, name, nlen) == 0 &&
-	    e.msg[nlen] == ':' && e.msg[nlen + 1] >= '0' &&
-	    e.msg[nlen + 1] <= '9') {
-		line = strtoul(e.msg + nlen + 1, &rest, 10);
-		if (*rest == ':')
-			return error_set(err, rc, "%s:%lu%s", name,
-			    line + before, rest);
-	}
-	return error_set(err, rc, "%s", e.msg);
-}
-
 static int
 catalog_line_cb(void *arg, const char *p, size_t n, struct error *err)
 {
@@ -510,7 +483,7 @@ catalog_parse(struct catalog **out, const char *buf, size_t len,
 	    &cp, &bodylen, err)) != 0)
 		goto out;
 	p = buf + bodylen;
-	if ((rc = catalog_parse_sigs(cp.c, p, (size_t)(end - p), name, cp.line,
+	if ((rc = sigs_parse_after(&cp.c->sigs, p, (size_t)(end - p), name, cp.line,
 	    err)) != 0)
 		goto out;
 

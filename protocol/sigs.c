@@ -21,9 +21,16 @@ int
 sigs_parse(struct sigs *out, const char *buf, size_t len, const char *name,
     struct error *err)
 {
+	return sigs_parse_after(out, buf, len, name, 0, err);
+}
+
+int
+sigs_parse_after(struct sigs *out, const char *buf, size_t len,
+    const char *name, unsigned before, struct error *err)
+{
 	struct sigs	 s = { NULL, 0 };
 	const char	*p = buf, *end = buf + len, *nl, *f;
-	unsigned	 line = 0;
+	unsigned	 line = before;
 	int		 rc = 0;
 
 	if (len > SIGS_BLOCK_MAX) {

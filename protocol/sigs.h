@@ -29,6 +29,10 @@ struct sigs {
 /* Strict: sorted by key id, one per key, at most SIGS_MAX. */
 int	sigs_parse(struct sigs *out, const char *buf, size_t len,
 	    const char *name, struct error *err);
+/* The same for a block that follows `before` lines of a file (a policy
+ * or catalog body): messages give the line in the file. */
+int	sigs_parse_after(struct sigs *out, const char *buf, size_t len,
+	    const char *name, unsigned before, struct error *err);
 /* Canonical text (empty when n = 0); caller frees *out. */
 void	sigs_encode(const struct sigs *, char **out, size_t *len);
 /* Signs DOMAIN || 0 || msg with key and inserts (or replaces) its line;

@@ -585,33 +585,6 @@ trust_parse_line(struct trust_parser *tp, const char *p, size_t len,
 	return trust_parse_entry(tp, err);
 }
 
-/* Why: sigs_parse numbers lines from the start of the block it is given,
- * but whoever fixes the file needs its line in the file: shift the number
- * it reports by the lines of the body before the block. */
-static int
-trust_parse_sigs(struct trust *t, const char *p, size_t len, const char *name,
-    unsigned before, struct error *err)
-{
-	struct error	 e;
-	size_t		 nlen = strlen(name);
-	unsigned long	 line;
-	char		*rest;
-	int		 rc;
-
-	error_clear(&e);
-	if ((rc = sigs_parse(&t->sigs, p, len, name, &e)) == 0)
-		return 0;
-	if (nlen + 2 < sizeof e.msg && strncmp(e.msg, name, nlen) == 0 &&
-	    e.msg[nlen] == ':' && e.msg[nlen + 1] >= '0' &&
-	    e.msg[nlen + 1] <= '9') {
-		line = strtoul(e.msg + nlen + 1, &rest, 10);
-		if (*rest == ':')
-			return error_set(err, rc, "%s:%lu%s", name,
-			    line + before, rest);
-	}
-	return error_set(err, rc, "%s", e.msg);
-}
-
 static int
 trust_line_cb(void *arg, const char *p, size_t n, struct error *err)
 {
@@ -649,7 +622,7 @@ trust_parse(struct trust **out, const char *buf, size_t len, const char *name,
 	    &tp, &bodylen, err)) != 0)
 		goto out;
 	p = buf + bodylen;
-	if ((rc = trust_parse_sigs(tp.t, p, (size_t)(end - p), name, tp.line,
+	if ((rc = sigs_parse_after(&tp.t->sigs, p, (size_t)(end - p), name, tp.line,
 	    err)) != 0)
 		goto out;
 
