@@ -785,6 +785,29 @@ expect_success "and the store is clean" "clean"
 run_satchel ls "$TMP/conc"
 expect_success "and lists what the source holds" "calligraphy-basics" "family-health-care"
 
+# --- progress ------------------------------------------------------------------------------------
+# On a terminal, a bar with bytes, rate and ETA; otherwise plain lines.
+
+if command -v script >/dev/null 2>&1; then
+	rm -rf "$TMP/prog-tty"
+	script -qec "'$SATCHEL' pull '$O' --store '$TMP/prog-tty'" "$TMP/typescript" \
+	    >/dev/null 2>&1 </dev/null
+	also "the pull on a terminal succeeds" test -f "$TMP/prog-tty/STORE"
+	grep -q 'ETA [0-9]*:[0-9][0-9]' "$TMP/typescript"
+	ok $? "on a terminal, progress is a bar with an ETA" ||
+		tail -c 400 "$TMP/typescript" | diag
+	grep -q '/s, ETA' "$TMP/typescript" && grep -q '\[#' "$TMP/typescript"
+	ok $? "with a rate and a bar"
+else
+	skip "on a terminal, progress is a bar with an ETA" "no script(1)"
+	skip "with a rate and a bar" "no script(1)"
+fi
+rm -rf "$TMP/prog-plain"
+run_satchel pull "$O" --store "$TMP/prog-plain"
+expect_success "a pull to a pipe succeeds"
+like "$ERR" '/^copying: [0-9]+% \(/' "and prints plain progress lines"
+unlike "$ERR" 'ETA' "without the terminal bar"
+
 # --- --help and usage errors ------------------------------------------------------------------
 
 run_satchel pull --help
