@@ -2,7 +2,9 @@
 # The Satchel demo: installs what is missing (Debian 12), builds Satchel,
 # then for every example bundle makes a git repository, builds a signed,
 # reproducible bundle archive from it with a freshly generated demo key,
-# and verifies it. Everything it makes lands in _demo/ (rerun at will).
+# and verifies it; publishes them into an origin store, carries them to a
+# school store through a "USB drive" store, and checks the school's copy.
+# Everything it makes lands in _demo/ (rerun at will).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -60,10 +62,29 @@ for src in "$top"/examples/bundles/*/; do
 	rm -f "$demo/$name-rebuild.satchel"
 done
 
+say "an origin store: a trust policy, a catalog key, and the bundles published"
+"$satchel" keygen "$demo/root.key" >/dev/null 2>&1
+"$satchel" keygen "$demo/catalog.key" >/dev/null 2>&1
+"$satchel" trust new --root-key "$demo/root.key" -o "$demo/policy"
+"$satchel" trust add-catalog --root-key "$demo/root.key" "$demo/policy" "$demo/catalog.key.pub"
+"$satchel" trust add-publisher --root-key "$demo/root.key" "$demo/policy" "$demo/demo.key.pub" '*'
+"$satchel" store init --trust "$demo/policy" --catalog-key "$demo/catalog.key" "$demo/origin"
+for f in "$demo"/bundles/*.satchel; do
+	"$satchel" publish --store "$demo/origin" "$f"
+done
+"$satchel" ls "$demo/origin"
+
+say "a USB drive prepared from the origin, then a school store updated from the drive"
+"$satchel" pull "$demo/origin" --store "$demo/usb"
+"$satchel" store init --trust "$demo/policy" "$demo/school"
+"$satchel" pull "$demo/usb" --store "$demo/school"
+"$satchel" fsck "$demo/school"
+"$satchel" ls "$demo/school"
+
 say "what was built (satchel inspect on each)"
 for f in "$demo"/bundles/*.satchel; do
 	"$satchel" inspect "$f" | sed -n '1,/^lessons/p' | grep -E '^(name|label|serial|title|title.zh|size|signers):'
 	echo
 done
-say "done: bundles in $demo/bundles, repositories in $demo/repos"
+say "done: bundles in $demo/bundles, repositories in $demo/repos, stores in $demo/{origin,usb,school}"
 echo "Try: $satchel inspect $demo/bundles/calligraphy-basics-1.0.satchel"
