@@ -1,0 +1,264 @@
+/*
+ * msg.h: the sync protocol's messages (protocol/SPEC.md §11): type codes,
+ * one struct per message, a strict decoder from a frame and an encoder to
+ * a whole frame, plus the cursor reader and writer helpers they use.
+ *
+ * Bump MSG_VERSION (and the SPEC's protocol version) if any code or
+ * encoding here changes. Codes live in ranges; a retired code stays
+ * reserved forever and is never reused.
+ *
+ * Decisions where SPEC §11 is silent or loose (keep in step with SPEC):
+ * - Header order is the SPEC's (u32 length, then u16 type); `max_frame`
+ *   and every frame limit count payload bytes, not the 6 header bytes.
+ * - Wire `text` may be empty (the SPEC requires an empty name for roles 1
+ *   and 2), unlike §2's ABNF `text`; otherwise it is §2 text: UTF-8, no
+ *   control characters, so no NUL either, at most MSG_TEXT_MAX bytes
+ *   (names MSG_NAME_MAX).
+ * - Names: empty for roles 1 and 2; for role 3 exactly NAME@SERIAL, NAME a
+ *   bundle name ([a-z0-9][a-z0-9-]{0,62}) and SERIAL a decimal in
+ *   1..INT64_MAX without leading zeros (the manifest's rules).
+ * - HELLO: any version >= 1 is accepted (the peers then use the lower);
+ *   repeated capabilities are accepted (they are a set and unknown ones
+ *   are ignored anyway).
+ * - ERROR: the code must be one of the eight the SPEC lists; a peer that
+ *   knows more must not send them to a version 1 peer.
+ * - Bytes that are never empty in a valid exchange are refused when
+ *   empty: META data (status 0), OBJECT_DATA and PUBLISH_OBJECT chunks (a
+ *   zstd frame is never empty), PUBLISH's signed_manifest. The chunks are
+ *   otherwise opaque here: no zstd in the codec.
+ * - PUBLISH_RESULT `ok` is 0 or 1; catalog_serial is not constrained.
+ * - PUBLISH_NEED: the decoder does not know the agreed max_frame, so it
+ *   bounds n by the frame it was given (n * 32 must be exactly what
+ *   follows the count), which frame_peek already bounded by max_frame:
+ *   that is the SPEC's (max_frame - 4) / 32.
+ * - signed_manifest is bounded by MANIFEST_MAX + 8192 as the SPEC says,
+ *   but a frame payload is at most 16 MiB, so in version 1 a signed
+ *   manifest larger than max_frame - 4 bytes cannot be published at all.
+ * - Every refusal by msg_decode is SATCHEL_EINVALID (answer ERROR
+ *   `protocol`); only frame_peek's length check is SATCHEL_ELIMIT (answer
+ *   `too-large`). Types 0x0500 and up (no range yet) are refused as well.
+ *
+ * Lifetime of decoded fields: text (names, messages, capabilities) and
+ * the PUBLISH_NEED hash list are copied and owned by the struct msg
+ * (release with msg_free); hashes are copied into fixed arrays; large
+ * byte fields (META data, chunks, signed_manifest) are NOT copied: they
+ * point into the frame's payload and are valid only as long as the buffer
+ * frame_peek looked at (drain it after use, or copy them).
+ */
+#ifndef SATCHEL_MSG_H
+#define SATCHEL_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "frame.h"
+#include "util.h"
+
+#define MSG_VERSION		1
+#define MSG_MAGIC		"SATCHEL\0"	/* 8 octets, NUL included */
+#define MSG_MAGIC_LEN		8
+#define MSG_HASH_LEN		32		/* SHA-256 */
+#define MSG_TEXT_MAX		4096		/* bytes of any text */
+#define MSG_NAME_MAX		128		/* bytes of a META name */
+#define MSG_CAP_MAX		64		/* capabilities in a HELLO */
+#define MSG_CAP_LEN_MAX		32		/* bytes of one capability */
+#define MSG_SIGNED_MANIFEST_MAX	((16u << 20) + 8192)	/* MANIFEST_MAX + 8192 */
+/* OBJECT_DATA bytes around the chunk: request, offset, chunk length. */
+#define MSG_OBJECT_DATA_OVERHEAD	(4 + 8 + 4)
+
+/* Message types, by range. */
+enum msg_type {
+	/* 0x0000-0x00ff: connection */
+	MSG_HELLO		= 0x0001,
+	MSG_ERROR		= 0x0002,
+	MSG_KEEPALIVE		= 0x0003,
+	MSG_BYE			= 0x0004,
+	/* 0x0100-0x01ff: metadata */
+	MSG_GET_META		= 0x0100,
+	MSG_META		= 0x0101,
+	/* 0x0200-0x02ff: objects */
+	MSG_GET_OBJECT		= 0x0200,
+	MSG_OBJECT_DATA		= 0x0201,
+	MSG_OBJECT_END		= 0x0202,
+	MSG_CANCEL		= 0x0203,
+	/* 0x0300-0x03ff: publish */
+	MSG_PUBLISH		= 0x0300,
+	MSG_PUBLISH_NEED	= 0x0301,
+	MSG_PUBLISH_OBJECT	= 0x0302,
+	MSG_PUBLISH_DONE	= 0x0303,
+	MSG_PUBLISH_RESULT	= 0x0304,
+	/* 0x0400-0x04ff: reserved for deltas (a later version) */
+};
+#define MSG_RANGE_LAST		0x04ff	/* above this: no range yet */
+
+/* ERROR codes. */
+enum msg_error_code {
+	MSG_ERR_PROTOCOL	= 1,	/* malformed or unexpected message */
+	MSG_ERR_TOO_LARGE	= 2,
+	MSG_ERR_VERSION		= 3,
+	MSG_ERR_NOT_FOUND	= 4,
+	MSG_ERR_REFUSED		= 5,	/* publish: scope or serial */
+	MSG_ERR_BUSY		= 6,	/* connection limit */
+	MSG_ERR_TIMEOUT		= 7,
+	MSG_ERR_INTERNAL	= 8,
+};
+
+/* GET_META and META roles. */
+enum msg_role {
+	MSG_ROLE_TRUST		= 1,	/* trust policy; name empty */
+	MSG_ROLE_CATALOG	= 2,	/* catalog; name empty */
+	MSG_ROLE_RELEASE	= 3,	/* signed manifest; name NAME@SERIAL */
+};
+
+/* META status. */
+enum msg_status {
+	MSG_STATUS_OK		= 0,	/* data follows */
+	MSG_STATUS_NOT_MODIFIED	= 1,	/* no data */
+	MSG_STATUS_NOT_FOUND	= 2,	/* no data */
+};
+
+struct msg_hello {
+	uint16_t	  version;
+	uint32_t	  max_frame;
+	uint16_t	  ncaps;
+	char		**caps;		/* owned, ncaps strings */
+};
+
+struct msg_error {
+	uint16_t	 code;		/* enum msg_error_code */
+	char		*message;	/* owned */
+};
+
+struct msg_get_meta {
+	uint8_t		 role;		/* enum msg_role */
+	char		*name;		/* owned */
+	uint8_t		 have_flag;	/* 1: have is set */
+	uint8_t		 have[MSG_HASH_LEN];
+};
+
+struct msg_meta {
+	uint8_t		 role;
+	char		*name;		/* owned */
+	uint8_t		 status;	/* enum msg_status */
+	const uint8_t	*data;		/* status 0 only; into the payload */
+	uint32_t	 datalen;
+};
+
+struct msg_get_object {
+	uint32_t	 request;
+	uint8_t		 object[MSG_HASH_LEN];
+	uint64_t	 offset;
+};
+
+struct msg_object_data {
+	uint32_t	 request;
+	uint64_t	 offset;
+	const uint8_t	*chunk;		/* into the payload */
+	uint32_t	 chunklen;
+};
+
+struct msg_object_end {
+	uint32_t	 request;
+	uint64_t	 size;
+};
+
+struct msg_cancel {
+	uint32_t	 request;
+};
+
+struct msg_publish {
+	const uint8_t	*manifest;	/* signed_manifest, into the payload */
+	uint32_t	 manifestlen;
+};
+
+struct msg_publish_need {
+	uint32_t	 n;
+	uint8_t		(*hashes)[MSG_HASH_LEN];	/* owned, n of them */
+};
+
+struct msg_publish_object {
+	uint8_t		 object[MSG_HASH_LEN];
+	uint64_t	 offset;
+	const uint8_t	*chunk;		/* into the payload */
+	uint32_t	 chunklen;
+};
+
+struct msg_publish_result {
+	uint8_t		 ok;		/* 0 or 1 */
+	uint64_t	 catalog_serial;
+	char		*message;	/* owned */
+};
+
+/* KEEPALIVE, BYE and PUBLISH_DONE carry nothing but their type. */
+struct msg {
+	uint16_t	type;		/* enum msg_type */
+	union {
+		struct msg_hello		hello;
+		struct msg_error		error;
+		struct msg_get_meta		get_meta;
+		struct msg_meta			meta;
+		struct msg_get_object		get_object;
+		struct msg_object_data		object_data;
+		struct msg_object_end		object_end;
+		struct msg_cancel		cancel;
+		struct msg_publish		publish;
+		struct msg_publish_need		publish_need;
+		struct msg_publish_object	publish_object;
+		struct msg_publish_result	publish_result;
+	} u;
+};
+
+/*
+ * Decodes and checks f's payload as a message of type f->type. On success
+ * *out holds the message (release with msg_free; see the lifetime note
+ * above); on failure *out is zeroed and err names the message and field.
+ */
+int		 msg_decode(struct msg *out, const struct frame *f,
+		     struct error *err);
+/* Appends the whole frame, header and payload. m must be valid: the
+ * encoder asserts the shapes (flags, counts, lengths) but does not check
+ * text, so tests can build refusals with the writer helpers instead. */
+void		 msg_encode(const struct msg *m, struct buf *out);
+/* Frees what m owns and zeroes it; NULL-safe. */
+void		 msg_free(struct msg *m);
+/* "HELLO", "GET_META", ...; "unknown" for any other code. */
+const char	*msg_type_name(uint16_t type);
+
+/* A cursor over a payload; errors name the message and the field. */
+struct msg_reader {
+	const uint8_t	*p;
+	size_t		 len;
+	size_t		 off;
+	const char	*what;		/* message name, for errors */
+};
+void	msg_reader_init(struct msg_reader *, const uint8_t *, size_t,
+	    const char *what);
+int	msg_get_u8(struct msg_reader *, uint8_t *, const char *field,
+	    struct error *);
+int	msg_get_u16(struct msg_reader *, uint16_t *, const char *field,
+	    struct error *);
+int	msg_get_u32(struct msg_reader *, uint32_t *, const char *field,
+	    struct error *);
+int	msg_get_u64(struct msg_reader *, uint64_t *, const char *field,
+	    struct error *);
+/* A u32 length and at most max bytes; *out points into the payload. */
+int	msg_get_bytes(struct msg_reader *, const uint8_t **out, uint32_t *lenp,
+	    uint32_t max, const char *field, struct error *);
+/* Text (possibly empty) of at most max bytes, copied NUL-terminated. */
+int	msg_get_text(struct msg_reader *, char **out, uint32_t max,
+	    const char *field, struct error *);
+int	msg_get_hash(struct msg_reader *, uint8_t out[MSG_HASH_LEN],
+	    const char *field, struct error *);
+/* Fails if any byte is left: a payload is consumed exactly. */
+int	msg_reader_end(struct msg_reader *, struct error *);
+
+void	msg_put_u8(struct buf *, uint8_t);
+void	msg_put_u16(struct buf *, uint16_t);
+void	msg_put_u32(struct buf *, uint32_t);
+void	msg_put_u64(struct buf *, uint64_t);
+void	msg_put_bytes(struct buf *, const void *, size_t);
+void	msg_put_text(struct buf *, const char *);
+void	msg_put_hash(struct buf *, const uint8_t[MSG_HASH_LEN]);
+
+#endif
