@@ -1,0 +1,848 @@
+/*
+ * sync-conn.c owns the server side of sync connections (protocol/SPEC.md
+ * §11): one struct sync_conn per peer, an explicit state changed only by
+ * sync_conn_set_state(), a read callback that decodes whole frames with
+ * the pure codecs of protocol/, the answers to HELLO, GET_META and
+ * GET_OBJECT (objects streamed as independent zstd frames, paced by the
+ * output buffer's low watermark), and the one teardown point,
+ * sync_conn_close(), which logs why and frees everything.
+ *
+ * Decisions where the SPEC is silent (to be folded into SPEC §11):
+ * - GET_OBJECT of an object the store lacks: ERROR `not-found` naming the
+ *   hash and the request, and the connection stays open (the SPEC has no
+ *   per-request "not found" answer; a mirror that lacks one object can
+ *   still be asked for the others). `refused` (publish) and `internal`
+ *   (META too large for one frame) also leave the connection open; every
+ *   other ERROR the server sends is followed by a close once the output
+ *   has drained.
+ * - A request id may be outstanding only once (CANCEL names one request);
+ *   at most SYNC_QUEUE_MAX requests may be outstanding.
+ * - CANCEL of the request being streamed stops it after the piece already
+ *   queued, with no OBJECT_END; CANCEL of an unknown or finished request
+ *   is ignored (it may have crossed the OBJECT_END on the wire).
+ * - GET_OBJECT with offset == size answers OBJECT_END alone; offset >
+ *   size is a protocol error.
+ * - EOF from the peer closes the connection, even mid-stream.
+ * - Progress on the output (a write callback) re-arms the idle timeout,
+ *   so a slow download is not cut for want of client messages.
+ */
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <zstd.h>
+
+#include "crypto.h"
+#include "error.h"
+#include "frame.h"
+#include "fsutil.h"
+#include "listen.h"
+#include "msg.h"
+#include "store.h"
+#include "sync-conn.h"
+#include "util.h"
+
+#define SYNC_QUEUE_MAX		256		/* outstanding GET_OBJECTs */
+#define SYNC_PIECE_MAX		(128u << 10)	/* object bytes per OBJECT_DATA */
+#define SYNC_OUT_LOW		(256u << 10)	/* produce while output below */
+#define SYNC_ZSTD_LEVEL		3
+#define SYNC_LINGER_SECONDS	2		/* wait for the peer's EOF */
+/* META bytes around its name and data: role, name length, status,
+ * data length. */
+#define SYNC_META_OVERHEAD	(1 + 4 + 1 + 4)
+
+enum sync_conn_state {
+	SYNC_CONN_HELLO,	/* waiting for the client's HELLO */
+	SYNC_CONN_READY,	/* handshake done: requests are served */
+	SYNC_CONN_CLOSING,	/* no more reading; freed once output drains */
+};
+
+struct sync_req {
+	TAILQ_ENTRY(sync_req)	 link;
+	uint32_t		 request;
+	uint8_t			 object[MSG_HASH_LEN];
+	uint64_t		 offset;
+};
+
+struct sync_conn {
+	TAILQ_ENTRY(sync_conn)	 link;
+	struct sync_server	*srv;
+	struct bufferevent	*bev;
+	enum sync_conn_state	 state;
+	char			 peer[INET6_ADDRSTRLEN + 16];
+	uint32_t		 max_frame;	/* payload limit now in force */
+	uint64_t		 nmsgs, bytes_in, bytes_out;
+	struct timespec		 started;
+	char			 reason[512];
+	int			 lingering;	/* SHUT_WR sent, reading to EOF */
+
+	/* GET_OBJECTs in arrival order; the head is being streamed when
+	 * fd != -1. */
+	TAILQ_HEAD(, sync_req)	 queue;
+	unsigned		 nqueue;
+	int			 fd;
+	uint64_t		 pos, size;
+	size_t			 piece;		/* raw bytes per OBJECT_DATA */
+	ZSTD_CCtx		*zc;
+	uint8_t			*rbuf, *zbuf;
+	size_t			 zcap;
+	struct buf		 wbuf;		/* one encoded frame */
+};
+
+struct sync_server {
+	struct event_base		*base;
+	const struct store		*store;
+	struct sync_server_opts		 opts;
+	TAILQ_HEAD(, sync_conn)		 conns;
+	unsigned			 nconns;
+	int				 stopping;
+	void				(*done)(void *);
+	void				*done_arg;
+};
+
+static void	sync_conn_read_cb(struct bufferevent *, void *);
+static void	sync_conn_write_cb(struct bufferevent *, void *);
+static void	sync_conn_event_cb(struct bufferevent *, short, void *);
+static void	sync_conn_pump(struct sync_conn *);
+
+static const char *
+sync_conn_state_name(enum sync_conn_state s)
+{
+	switch (s) {
+	case SYNC_CONN_HELLO:	return "HELLO";
+	case SYNC_CONN_READY:	return "READY";
+	case SYNC_CONN_CLOSING:	return "CLOSING";
+	}
+	return "?";
+}
+
+/* The only place a connection's state changes. Allowed: HELLO -> READY,
+ * HELLO or READY -> CLOSING. */
+static void
+sync_conn_set_state(struct sync_conn *c, enum sync_conn_state to)
+{
+	assert((c->state == SYNC_CONN_HELLO && to == SYNC_CONN_READY) ||
+	    (c->state != SYNC_CONN_CLOSING && to == SYNC_CONN_CLOSING));
+	if (getenv("SATCHELD_TRACE") != NULL)
+		fprintf(stderr, "satcheld: sync %s: %s -> %s\n", c->peer,
+		    sync_conn_state_name(c->state), sync_conn_state_name(to));
+	c->state = to;
+}
+
+static void
+sync_conn_stop_stream(struct sync_conn *c)
+{
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+	c->pos = c->size = 0;
+}
+
+static void
+sync_conn_pop(struct sync_conn *c, struct sync_req *r)
+{
+	if (r == TAILQ_FIRST(&c->queue))
+		sync_conn_stop_stream(c);
+	TAILQ_REMOVE(&c->queue, r, link);
+	c->nqueue--;
+	free(r);
+}
+
+/* Logs the connection's one line and frees everything it holds. */
+static void
+sync_conn_free(struct sync_conn *c)
+{
+	struct sync_server	*srv = c->srv;
+	struct timespec		 now;
+	double			 secs;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	secs = (double)(now.tv_sec - c->started.tv_sec) +
+	    (double)(now.tv_nsec - c->started.tv_nsec) / 1e9;
+	fprintf(stderr, "satcheld: sync %s: closed after %.3f s, %llu "
+	    "messages, %llu bytes in, %llu bytes out: %s\n", c->peer, secs,
+	    (unsigned long long)c->nmsgs, (unsigned long long)c->bytes_in,
+	    (unsigned long long)c->bytes_out, c->reason);
+	while (!TAILQ_EMPTY(&c->queue))
+		sync_conn_pop(c, TAILQ_FIRST(&c->queue));
+	sync_conn_stop_stream(c);
+	bufferevent_free(c->bev);	/* closes the socket */
+	ZSTD_freeCCtx(c->zc);		/* NULL-safe */
+	free(c->rbuf);
+	free(c->zbuf);
+	buf_free(&c->wbuf);
+	TAILQ_REMOVE(&srv->conns, c, link);
+	srv->nconns--;
+	free(c);
+	if (srv->stopping && srv->nconns == 0 && srv->done != NULL) {
+		void	(*done)(void *) = srv->done;
+
+		srv->done = NULL;
+		done(srv->done_arg);
+	}
+}
+
+/*
+ * The one way a connection ends. The first call records the reason,
+ * stops reading and drops pending requests. now: free at once (the peer
+ * is gone or time is up); otherwise free once the output has drained
+ * (an ERROR or the last answers still on their way) and the peer has
+ * closed its side or SYNC_LINGER_SECONDS have passed. Never frees from
+ * the drain path synchronously, so callers may keep using c until they
+ * return to the loop.
+ */
+static void
+sync_conn_close(struct sync_conn *c, int now, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void
+sync_conn_close(struct sync_conn *c, int now, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (c->state != SYNC_CONN_CLOSING) {
+		va_start(ap, fmt);
+		vsnprintf(c->reason, sizeof c->reason, fmt, ap);
+		va_end(ap);
+		sync_conn_set_state(c, SYNC_CONN_CLOSING);
+		bufferevent_disable(c->bev, EV_READ);
+		while (!TAILQ_EMPTY(&c->queue))
+			sync_conn_pop(c, TAILQ_FIRST(&c->queue));
+	}
+	if (now) {
+		sync_conn_free(c);
+		return;
+	}
+	if (c->lingering)
+		return;
+	/* Once the output is empty the write callback lingers (see
+	 * sync_conn_linger) and then the event callback frees; the write
+	 * timeout bounds the wait for a peer that does not read. */
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	bufferevent_enable(c->bev, EV_WRITE);
+	bufferevent_trigger(c->bev, EV_WRITE,
+	    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
+/* Queues one whole frame. */
+static void
+sync_conn_send(struct sync_conn *c, const struct msg *m)
+{
+	c->wbuf.len = 0;
+	msg_encode(m, &c->wbuf);
+	if (bufferevent_write(c->bev, c->wbuf.data, c->wbuf.len) != 0)
+		fatal("bufferevent_write: out of memory");
+	c->bytes_out += c->wbuf.len;
+}
+
+static void
+sync_conn_send_error(struct sync_conn *c, uint16_t code, const char *text)
+{
+	struct msg	m;
+
+	memset(&m, 0, sizeof m);
+	m.type = MSG_ERROR;
+	m.u.error.code = code;
+	m.u.error.message = (char *)text;	/* not freed: m is ours */
+	sync_conn_send(c, &m);
+}
+
+/* Sends ERROR code and closes once it is on its way. */
+static void
+sync_conn_fail(struct sync_conn *c, uint16_t code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void
+sync_conn_fail(struct sync_conn *c, uint16_t code, const char *fmt, ...)
+{
+	char	text[ERROR_MSG_MAX];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	sync_conn_send_error(c, code, text);
+	sync_conn_close(c, 0, "sent ERROR %u: %s", code, text);
+}
+
+/* The largest piece whose compressed form always fits a frame. */
+static size_t
+sync_conn_piece_size(uint32_t max_frame)
+{
+	size_t	limit = max_frame - MSG_OBJECT_DATA_OVERHEAD, n, b;
+
+	n = limit < SYNC_PIECE_MAX ? limit : SYNC_PIECE_MAX;
+	while ((b = ZSTD_compressBound(n)) > limit)
+		n -= b - limit;
+	return n;
+}
+
+/* Why: the handshake fixes the frame limit for the rest of the
+ * connection; we offer at most 1 MiB and no capabilities yet. */
+static void
+sync_conn_on_hello(struct sync_conn *c, const struct msg_hello *h)
+{
+	struct msg	m;
+
+	if (c->state != SYNC_CONN_HELLO) {
+		sync_conn_fail(c, MSG_ERR_PROTOCOL, "HELLO after the handshake");
+		return;
+	}
+	c->max_frame = h->max_frame < FRAME_MAX_DEFAULT ? h->max_frame :
+	    FRAME_MAX_DEFAULT;
+	c->piece = sync_conn_piece_size(c->max_frame);
+	memset(&m, 0, sizeof m);
+	m.type = MSG_HELLO;
+	m.u.hello.version = MSG_VERSION;
+	m.u.hello.max_frame = c->max_frame;
+	m.u.hello.ncaps = 0;
+	sync_conn_send(c, &m);
+	bufferevent_setwatermark(c->bev, EV_READ, 0,
+	    FRAME_HEADER_LEN + (size_t)c->max_frame);
+	sync_conn_set_state(c, SYNC_CONN_READY);
+}
+
+static void
+sync_conn_send_meta(struct sync_conn *c, const struct msg_get_meta *g,
+    uint8_t status, const char *data, size_t len)
+{
+	struct msg	m;
+
+	memset(&m, 0, sizeof m);
+	m.type = MSG_META;
+	m.u.meta.role = g->role;
+	m.u.meta.name = g->name;		/* borrowed from g */
+	m.u.meta.status = status;
+	m.u.meta.data = (const uint8_t *)data;
+	m.u.meta.datalen = (uint32_t)len;
+	sync_conn_send(c, &m);
+}
+
+/*
+ * Why: metadata files are small and replaced whole by rename, so each
+ * request reads the current file (no cache yet) and answers "not
+ * modified" when the client's hash matches. Hashing a metadata file of
+ * up to 16 MiB here blocks the loop briefly; acceptable for this step,
+ * a cache keyed by (inode, mtime) belongs to the next one.
+ */
+static void
+sync_conn_on_get_meta(struct sync_conn *c, const struct msg_get_meta *g)
+{
+	const char	*dir = store_dir(c->srv->store), *at;
+	struct error	 err;
+	char		*path = NULL, *data = NULL;
+	size_t		 len = 0;
+	uint8_t		 sum[SHA256_LEN];
+	int		 rc;
+
+	switch (g->role) {
+	case MSG_ROLE_TRUST:
+		path = xasprintf("%s/meta/trust", dir);
+		break;
+	case MSG_ROLE_CATALOG:
+		path = xasprintf("%s/meta/catalog", dir);
+		break;
+	case MSG_ROLE_RELEASE:
+		/* msg_decode checked NAME@SERIAL: no '/', no "..". */
+		if ((at = strchr(g->name, '@')) == NULL)
+			fatal("GET_META: decoded name without '@'");
+		path = xasprintf("%s/meta/releases/%.*s/%s.signed", dir,
+		    (int)(at - g->name), g->name, at + 1);
+		break;
+	default:
+		sync_conn_fail(c, MSG_ERR_PROTOCOL, "GET_META: role %u",
+		    g->role);
+		goto out;
+	}
+	rc = file_read_all(&data, &len, path, FRAME_MAX_LIMIT, &err);
+	if (rc == SATCHEL_ENOTFOUND) {
+		sync_conn_send_meta(c, g, MSG_STATUS_NOT_FOUND, NULL, 0);
+		goto out;
+	}
+	if (rc == SATCHEL_ELIMIT) {
+		sync_conn_send_error(c, MSG_ERR_INTERNAL,
+		    "META: too large for one frame (not yet chunked)");
+		goto out;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "satcheld: sync %s: %s\n", c->peer, err.msg);
+		sync_conn_send_error(c, MSG_ERR_INTERNAL,
+		    "META: cannot read the file");
+		goto out;
+	}
+	if (g->have_flag) {
+		sha256(data, len, sum);
+		if (memcmp(sum, g->have, SHA256_LEN) == 0) {
+			sync_conn_send_meta(c, g, MSG_STATUS_NOT_MODIFIED,
+			    NULL, 0);
+			goto out;
+		}
+	}
+	if (len == 0) {
+		sync_conn_send_error(c, MSG_ERR_INTERNAL, "META: empty file");
+		goto out;
+	}
+	if (len > c->max_frame - SYNC_META_OVERHEAD - strlen(g->name)) {
+		sync_conn_send_error(c, MSG_ERR_INTERNAL,
+		    "META: too large for one frame (not yet chunked)");
+		goto out;
+	}
+	sync_conn_send_meta(c, g, MSG_STATUS_OK, data, len);
+out:
+	free(data);
+	free(path);
+}
+
+static struct sync_req *
+sync_conn_find(struct sync_conn *c, uint32_t request)
+{
+	struct sync_req	*r;
+
+	TAILQ_FOREACH(r, &c->queue, link) {
+		if (r->request == request)
+			return r;
+	}
+	return NULL;
+}
+
+/* Why: requests are queued, not served here, so that one connection's
+ * memory stays bounded however many it pipelines (SYNC_QUEUE_MAX). */
+static void
+sync_conn_on_get_object(struct sync_conn *c, const struct msg_get_object *g)
+{
+	struct sync_req	*r;
+
+	if (c->nqueue >= SYNC_QUEUE_MAX) {
+		sync_conn_fail(c, MSG_ERR_PROTOCOL, "GET_OBJECT: more than %u "
+		    "requests outstanding", SYNC_QUEUE_MAX);
+		return;
+	}
+	if (sync_conn_find(c, g->request) != NULL) {
+		sync_conn_fail(c, MSG_ERR_PROTOCOL, "GET_OBJECT: request %u "
+		    "is already outstanding", g->request);
+		return;
+	}
+	r = xcalloc(1, sizeof *r);
+	r->request = g->request;
+	memcpy(r->object, g->object, MSG_HASH_LEN);
+	r->offset = g->offset;
+	TAILQ_INSERT_TAIL(&c->queue, r, link);
+	c->nqueue++;
+	sync_conn_pump(c);
+}
+
+static void
+sync_conn_on_cancel(struct sync_conn *c, const struct msg_cancel *m)
+{
+	struct sync_req	*r;
+
+	if ((r = sync_conn_find(c, m->request)) != NULL)
+		sync_conn_pop(c, r);
+	sync_conn_pump(c);
+}
+
+/* Dispatches one decoded message by state and type. */
+static void
+sync_conn_dispatch(struct sync_conn *c, const struct msg *m)
+{
+	if (c->state == SYNC_CONN_HELLO && m->type != MSG_HELLO) {
+		sync_conn_fail(c, MSG_ERR_PROTOCOL, "%s before HELLO",
+		    msg_type_name(m->type));
+		return;
+	}
+	switch (m->type) {
+	case MSG_HELLO:
+		sync_conn_on_hello(c, &m->u.hello);
+		break;
+	case MSG_ERROR:
+		sync_conn_close(c, 0, "peer sent ERROR %u: %s",
+		    m->u.error.code, m->u.error.message);
+		break;
+	case MSG_KEEPALIVE:
+		break;
+	case MSG_BYE:
+		sync_conn_close(c, 0, "peer said BYE");
+		break;
+	case MSG_GET_META:
+		sync_conn_on_get_meta(c, &m->u.get_meta);
+		break;
+	case MSG_GET_OBJECT:
+		sync_conn_on_get_object(c, &m->u.get_object);
+		break;
+	case MSG_CANCEL:
+		sync_conn_on_cancel(c, &m->u.cancel);
+		break;
+	case MSG_PUBLISH:
+	case MSG_PUBLISH_OBJECT:
+	case MSG_PUBLISH_DONE:
+		sync_conn_send_error(c, MSG_ERR_REFUSED,
+		    "publish not supported yet");
+		break;
+	default:
+		/* META, OBJECT_DATA, ...: only a server sends them. */
+		sync_conn_fail(c, MSG_ERR_PROTOCOL, "%s: not a client message",
+		    msg_type_name(m->type));
+		break;
+	}
+}
+
+/*
+ * Why: a frame is handled only once it is wholly buffered; its declared
+ * length is checked against the state's limit as soon as the 6 header
+ * bytes are there, before anything else is read or allocated. Only
+ * complete frames are drained.
+ */
+static void
+sync_conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct sync_conn	*c = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct frame		 f;
+	struct msg		 m;
+	struct error		 err;
+	const uint8_t		*p;
+	size_t			 avail, used, need;
+	uint32_t		 limit;
+	int			 rc;
+
+	if (c->state == SYNC_CONN_CLOSING) {
+		/* Lingering: whatever the peer still sends is discarded. */
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
+	while (c->state != SYNC_CONN_CLOSING) {
+		avail = evbuffer_get_length(in);
+		if (avail < FRAME_HEADER_LEN)
+			break;
+		limit = c->state == SYNC_CONN_HELLO ? FRAME_MAX_PREAUTH :
+		    c->max_frame;
+		p = evbuffer_pullup(in, FRAME_HEADER_LEN);
+		rc = frame_peek(p, FRAME_HEADER_LEN, limit, &f, &used, &err);
+		if (rc == SATCHEL_ELIMIT) {
+			sync_conn_fail(c, MSG_ERR_TOO_LARGE, "%s", err.msg);
+			break;
+		}
+		/* The header passed: the whole frame is this long. */
+		need = FRAME_HEADER_LEN + ((size_t)p[0] << 24 |
+		    (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3]);
+		if (avail < need)
+			break;
+		p = evbuffer_pullup(in, (ev_ssize_t)need);
+		if ((rc = frame_peek(p, need, limit, &f, &used, &err)) != 0)
+			fatal("frame_peek: whole frame refused (%d)", rc);
+		if (msg_decode(&m, &f, &err) != 0) {
+			sync_conn_fail(c, MSG_ERR_PROTOCOL, "%s", err.msg);
+			break;
+		}
+		c->nmsgs++;
+		sync_conn_dispatch(c, &m);
+		msg_free(&m);
+		evbuffer_drain(in, used);
+		c->bytes_in += used;
+	}
+}
+
+/* Opens the object of the request at the head of the queue. 0: stream
+ * it; 1: answered (not found), go on with the next; -1: closing. */
+static int
+sync_conn_start(struct sync_conn *c, struct sync_req *r)
+{
+	struct stat	 st;
+	char		*path, hex[SHA256_HEX_LEN + 1];
+	int		 fd;
+
+	path = store_object_path(c->srv->store, r->object);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	hex_encode(hex, r->object, MSG_HASH_LEN);
+	if (fd == -1 && errno == ENOENT) {
+		char	*text = xasprintf("object %s not found (request %u)",
+			    hex, r->request);
+
+		sync_conn_send_error(c, MSG_ERR_NOT_FOUND, text);
+		free(text);
+		sync_conn_pop(c, r);
+		return 1;
+	}
+	if (fd == -1 || fstat(fd, &st) == -1) {
+		fprintf(stderr, "satcheld: sync %s: object %s: %s\n", c->peer,
+		    hex, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		sync_conn_fail(c, MSG_ERR_INTERNAL, "object %s: cannot read "
+		    "it", hex);
+		return -1;
+	}
+	if (r->offset > (uint64_t)st.st_size) {
+		close(fd);
+		sync_conn_fail(c, MSG_ERR_PROTOCOL, "GET_OBJECT: offset %llu "
+		    "is past the end of object %s (request %u)",
+		    (unsigned long long)r->offset, hex, r->request);
+		return -1;
+	}
+	if (c->zc == NULL) {
+		if ((c->zc = ZSTD_createCCtx()) == NULL)
+			fatal("ZSTD_createCCtx: out of memory");
+		c->zcap = ZSTD_compressBound(c->piece);
+		c->rbuf = xmalloc(c->piece);
+		c->zbuf = xmalloc(c->zcap);
+	}
+	c->fd = fd;
+	c->pos = r->offset;
+	c->size = (uint64_t)st.st_size;
+	return 0;
+}
+
+/* Reads, compresses and queues one OBJECT_DATA of the current request. */
+static int
+sync_conn_piece(struct sync_conn *c, struct sync_req *r)
+{
+	struct msg	 m;
+	uint64_t	 left = c->size - c->pos;
+	size_t		 n = left < c->piece ? (size_t)left : c->piece, zn;
+	ssize_t		 got;
+
+	do {
+		got = pread(c->fd, c->rbuf, n, (off_t)c->pos);
+	} while (got == -1 && errno == EINTR);
+	if (got != (ssize_t)n) {
+		sync_conn_fail(c, MSG_ERR_INTERNAL, "object read failed at "
+		    "offset %llu (request %u)", (unsigned long long)c->pos,
+		    r->request);
+		return -1;
+	}
+	zn = ZSTD_compressCCtx(c->zc, c->zbuf, c->zcap, c->rbuf, n,
+	    SYNC_ZSTD_LEVEL);
+	if (ZSTD_isError(zn)) {
+		sync_conn_fail(c, MSG_ERR_INTERNAL, "zstd: %s",
+		    ZSTD_getErrorName(zn));
+		return -1;
+	}
+	memset(&m, 0, sizeof m);
+	m.type = MSG_OBJECT_DATA;
+	m.u.object_data.request = r->request;
+	m.u.object_data.offset = c->pos;
+	m.u.object_data.chunk = c->zbuf;
+	m.u.object_data.chunklen = (uint32_t)zn;
+	sync_conn_send(c, &m);
+	c->pos += n;
+	return 0;
+}
+
+/*
+ * Produces output while the output buffer is under SYNC_OUT_LOW: the
+ * write callback calls this again once it has drained below it, so a
+ * connection holds at most about SYNC_OUT_LOW plus one frame.
+ */
+static void
+sync_conn_pump(struct sync_conn *c)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	struct sync_req	*r;
+	struct msg	 m;
+	int		 rc;
+
+	while (c->state == SYNC_CONN_READY &&
+	    evbuffer_get_length(out) < SYNC_OUT_LOW) {
+		if ((r = TAILQ_FIRST(&c->queue)) == NULL) {
+			if (c->srv->stopping)
+				sync_conn_close(c, 0, "shutdown");
+			return;
+		}
+		if (c->fd == -1) {
+			if ((rc = sync_conn_start(c, r)) != 0) {
+				if (rc < 0)
+					return;
+				continue;
+			}
+		}
+		if (c->pos < c->size) {
+			if (sync_conn_piece(c, r) != 0)
+				return;
+			continue;
+		}
+		memset(&m, 0, sizeof m);
+		m.type = MSG_OBJECT_END;
+		m.u.object_end.request = r->request;
+		m.u.object_end.size = c->size;
+		sync_conn_send(c, &m);
+		sync_conn_pop(c, r);
+	}
+}
+
+static void
+sync_conn_arm_timeouts(struct sync_conn *c)
+{
+	struct timeval	tv = { (time_t)c->srv->opts.idle_timeout, 0 };
+
+	bufferevent_set_timeouts(c->bev, &tv, &tv);
+}
+
+/*
+ * Why: closing a socket whose receive buffer holds unread bytes sends a
+ * reset, and the peer may then lose our last ERROR. So once the output
+ * has drained we only shut down our side and read (discarding) until the
+ * peer's EOF or SYNC_LINGER_SECONDS, and then free.
+ */
+static void
+sync_conn_linger(struct sync_conn *c)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+	struct timeval	 tv = { SYNC_LINGER_SECONDS, 0 };
+
+	c->lingering = 1;
+	(void)shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
+	bufferevent_set_timeouts(c->bev, &tv, &tv);
+	bufferevent_disable(c->bev, EV_WRITE);
+	bufferevent_enable(c->bev, EV_READ);
+}
+
+static void
+sync_conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct sync_conn	*c = arg;
+
+	if (c->state == SYNC_CONN_CLOSING) {
+		if (!c->lingering &&
+		    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			sync_conn_linger(c);
+		return;
+	}
+	if (!TAILQ_EMPTY(&c->queue))
+		sync_conn_arm_timeouts(c);	/* progress is activity */
+	sync_conn_pump(c);
+}
+
+static void
+sync_conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct sync_conn	*c = arg;
+
+	if (what & BEV_EVENT_EOF) {
+		sync_conn_close(c, 1, "peer closed the connection");
+	} else if (what & BEV_EVENT_ERROR) {
+		sync_conn_close(c, 1, "socket error: %s",
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	} else if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_WRITING)) {
+		sync_conn_close(c, 1, "write timed out after %u s",
+		    c->srv->opts.idle_timeout);
+	} else if (what & BEV_EVENT_TIMEOUT) {
+		if (c->state == SYNC_CONN_CLOSING) {
+			sync_conn_close(c, 1, "timed out while closing");
+			return;
+		}
+		sync_conn_fail(c, MSG_ERR_TIMEOUT, "idle for %u s",
+		    c->srv->opts.idle_timeout);
+	}
+}
+
+void
+sync_server_accept(int fd, const struct sockaddr *sa, socklen_t salen,
+    void *arg)
+{
+	struct sync_server	*srv = arg;
+	struct sync_conn	*c;
+	int			 one = 1;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	c = xcalloc(1, sizeof *c);
+	c->srv = srv;
+	c->fd = -1;
+	c->state = SYNC_CONN_HELLO;
+	c->max_frame = FRAME_MAX_PREAUTH;
+	TAILQ_INIT(&c->queue);
+	buf_init(&c->wbuf);
+	clock_gettime(CLOCK_MONOTONIC, &c->started);
+	listen_format_addr(c->peer, sizeof c->peer, sa, salen);
+	if ((c->bev = bufferevent_socket_new(srv->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		fatal("bufferevent_socket_new failed");
+	TAILQ_INSERT_TAIL(&srv->conns, c, link);
+	srv->nconns++;
+	bufferevent_setcb(c->bev, sync_conn_read_cb, sync_conn_write_cb,
+	    sync_conn_event_cb, c);
+	sync_conn_arm_timeouts(c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0,
+	    FRAME_HEADER_LEN + FRAME_MAX_PREAUTH);
+	bufferevent_setwatermark(c->bev, EV_WRITE, SYNC_OUT_LOW, 0);
+	if (srv->nconns > srv->opts.max_connections) {
+		sync_conn_fail(c, MSG_ERR_BUSY, "too many connections "
+		    "(limit %u)", srv->opts.max_connections);
+		return;
+	}
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+struct sync_server *
+sync_server_new(struct event_base *base, const struct store *store,
+    const struct sync_server_opts *opts)
+{
+	struct sync_server	*srv = xcalloc(1, sizeof *srv);
+
+	srv->base = base;
+	srv->store = store;
+	srv->opts = *opts;
+	TAILQ_INIT(&srv->conns);
+	return srv;
+}
+
+void
+sync_server_shutdown(struct sync_server *srv, void (*done)(void *), void *arg)
+{
+	struct sync_conn	*c, *next;
+
+	srv->stopping = 1;
+	srv->done = done;
+	srv->done_arg = arg;
+	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, link);
+		if (c->state == SYNC_CONN_CLOSING)
+			continue;
+		if (TAILQ_EMPTY(&c->queue))
+			sync_conn_close(c, 0, "shutdown");
+		else
+			bufferevent_disable(c->bev, EV_READ);
+	}
+	if (srv->nconns == 0 && srv->done != NULL) {
+		srv->done = NULL;
+		done(arg);
+	}
+}
+
+void
+sync_server_close_all(struct sync_server *srv, const char *reason)
+{
+	while (!TAILQ_EMPTY(&srv->conns))
+		sync_conn_close(TAILQ_FIRST(&srv->conns), 1, "%s", reason);
+}
+
+unsigned
+sync_server_count(const struct sync_server *srv)
+{
+	return srv->nconns;
+}
+
+void
+sync_server_free(struct sync_server *srv)
+{
+	if (srv == NULL)
+		return;
+	srv->done = NULL;
+	sync_server_close_all(srv, "exit");
+	free(srv);
+}
