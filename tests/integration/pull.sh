@@ -94,30 +94,6 @@ now_ns()
 	date +%s%N
 }
 
-# sigkill PID: SIGKILL for a command bg_start started (and for its process
-# group: timeout leads its own), then reaps it: BG_RC is 137 when the
-# kill landed, the command's own status when it had already ended.
-sigkill()
-{
-	kill -KILL "-$1" 2>/dev/null || kill -KILL "$1" 2>/dev/null
-	bg_wait "$1" 2>/dev/null	# no "Killed" from the shell
-	# A child forked between the two kills above (a zombie waiting for
-	# init to reap it is no child at work).
-	_n=0
-	while ps -o stat= -g "$1" 2>/dev/null | grep -qv '^Z' &&
-	    [ "$_n" -lt 100 ]; do
-		kill -KILL "-$1" 2>/dev/null
-		sleep 0.01
-		_n=$((_n + 1))
-	done
-}
-
-# delay SEED MAX: a pseudo-random delay in seconds, from 0 to MAX.
-delay()
-{
-	awk -v s="$1" -v d="$2" 'BEGIN { srand(s); printf "%.4f\n", rand() * d }'
-}
-
 # --- keys, trust policies --------------------------------------------------------
 
 for k in root catalog catalog2 author; do
