@@ -1,5 +1,6 @@
 /* cmd-pull.c: `satchel pull`, bring a store up to date from another one
- * (a USB drive, another disk), and `satchel gc`. */
+ * (a USB drive, another disk, or a satcheld over the network), and
+ * `satchel gc`. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,7 +95,7 @@ cmd_pull(const struct satchel_cmd *cmd, int argc, char **argv)
 	}
 	if (dir == NULL || argc - optind < 1)
 		return cmd_usage_error(cmd, dir == NULL ? "--store DIR is required" :
-		    "expected a SOURCE store");
+		    "expected a SOURCE store or satchel://HOST:PORT");
 	o.names = argv + optind + 1;
 	o.nnames = (size_t)(argc - optind - 1);
 	o.now = (int64_t)time(NULL);
@@ -167,10 +168,13 @@ cmd_gc(const struct satchel_cmd *cmd, int argc, char **argv)
 
 const struct satchel_cmd cmd_pull_entry = {
 	"pull",
-	"bring a store up to date from another store (a USB drive, a disk)",
+	"bring a store up to date from another store or a satcheld",
 	"usage: satchel pull [--allow-expired] [--keep N] SOURCE --store DIR [NAME...]\n"
 	"\n"
-	"Reads the catalog of the store SOURCE and checks it against DIR's own\n"
+	"SOURCE is a store directory (a USB drive, a disk) or the address of\n"
+	"a satcheld, satchel://HOST:PORT; both are pulled from the same way.\n"
+	"\n"
+	"Reads the catalog of SOURCE and checks it against DIR's own\n"
 	"trust policy: signed by a catalog key, serial not lower than any DIR\n"
 	"has accepted, and not expired. Then, for the bundles NAME... (default:\n"
 	"every bundle in the catalog), checks that each release's manifest is\n"
@@ -179,11 +183,15 @@ const struct satchel_cmd cmd_pull_entry = {
 	"each against the manifest, and only then makes the new releases\n"
 	"visible, with SOURCE's catalog passed on unchanged. Anything refused\n"
 	"leaves DIR exactly as it was. Interrupted, a second run resumes: the\n"
-	"objects already copied and checked are not copied again.\n"
+	"objects already copied and checked are not copied again, and over the\n"
+	"network an object cut off midway is continued from where it stopped.\n"
+	"A server that does not answer within 60 s fails the pull.\n"
 	"\n"
 	"Pulling into a directory that is not a store yet makes it one, with\n"
 	"SOURCE's trust policy: that is how a USB drive is prepared:\n"
 	"    satchel pull /var/lib/satchel --store /media/usb/satchel\n"
+	"or a school's server from its origin:\n"
+	"    satchel pull satchel://origin.example.org:7070 --store /var/lib/satchel\n"
 	"\n"
 	"Options:\n"
 	"  -s, --store DIR        the store to update (or create)\n"

@@ -21,6 +21,7 @@
 #include "keyfile.h"
 #include "kv.h"
 #include "store.h"
+#include "sync-client.h"
 #include "util.h"
 
 #define STORE_CONFIG_MAX	(64 * 1024)
@@ -148,9 +149,11 @@ store_half_made(const char *dir)
 	return ok;
 }
 
-int
-store_init(const char *dir, const char *policy, const char *catalog_key,
-    int64_t now, struct error *err)
+/* store_init's work; a policy's bytes come from the file policy, or,
+ * when pbuf is not NULL, from pbuf (policy then only names them). */
+static int
+store_create(const char *dir, const char *policy, const char *pbuf,
+    size_t plen, const char *catalog_key, int64_t now, struct error *err)
 {
 	static const char	*sub[] = { "", "/objects", "/meta", "/meta/releases",
 				    "/meta/trust.d", "/tmp" };
@@ -176,8 +179,15 @@ store_init(const char *dir, const char *policy, const char *catalog_key,
 		    "an origin (--catalog-key) needs a trust policy (--trust) "
 		    "that lists its catalog key");
 	if (policy != NULL) {
-		if ((rc = file_read_all(&buf, &len, policy, TRUST_MAX, err)) != 0 ||
-		    (rc = trust_parse(&t, buf, len, policy, err)) != 0)
+		if (pbuf != NULL) {
+			buf = xmalloc(plen + 1);
+			memcpy(buf, pbuf, plen);
+			buf[plen] = '\0';
+			len = plen;
+		} else if ((rc = file_read_all(&buf, &len, policy, TRUST_MAX,
+		    err)) != 0)
+			goto out;
+		if ((rc = trust_parse(&t, buf, len, policy, err)) != 0)
 			goto out;
 	}
 	if (catalog_key != NULL) {
@@ -1121,6 +1131,13 @@ store_current(const struct store *s, const char *name)
 	return cur;
 }
 
+int
+store_init(const char *dir, const char *policy, const char *catalog_key,
+    int64_t now, struct error *err)
+{
+	return store_create(dir, policy, NULL, 0, catalog_key, now, err);
+}
+
 /* --- pull --- */
 
 /* Copies src to dst (a new file), hashing on the way; 0 only when the
@@ -1193,6 +1210,118 @@ out:
 	return rc;
 }
 
+/* The bytes of one object on their way from a satcheld to its .part. */
+struct fetch {
+	int				 fd;
+	const char			*path;
+	struct sha256_ctx		*ctx;
+	const struct store_pull_opts	*o;
+	uint64_t			*done;
+	uint64_t			 total;
+};
+
+static int
+fetch_data_cb(void *arg, const void *data, size_t len, struct error *err)
+{
+	struct fetch	*fe = arg;
+	int		 rc;
+
+	sha256_update(fe->ctx, data, len);
+	if ((rc = write_all(fe->fd, data, len, fe->path, err)) != 0)
+		return rc;
+	*fe->done += len;
+	if (fe->o->progress != NULL)
+		fe->o->progress(fe->o->progress_arg, "downloading", *fe->done,
+		    fe->total);
+	return 0;
+}
+
+/*
+ * copy_checked's counterpart for a satcheld: fetches object want into the
+ * .part file dst, hashing on the way. Why a .part is continued, not
+ * restarted: a transfer cut by the network leaves the bytes received so
+ * far, so the next run hashes them and asks only for the rest (SPEC §11:
+ * GET_OBJECT from an offset); a prefix that was not the object's fails
+ * the digest below and is removed. 0 only when exactly size bytes hash to
+ * want; *copied counts the bytes that crossed the network.
+ */
+static int
+fetch_checked(struct sync_client *net, const char *dst, uint64_t size,
+    const uint8_t want[SHA256_LEN], uint64_t *copied,
+    const struct store_pull_opts *o, uint64_t *done, uint64_t total,
+    struct error *err)
+{
+	struct fetch	 fe;
+	uint8_t		 digest[SHA256_LEN];
+	char		*chunk = xmalloc(OBJECT_CHUNK);
+	uint64_t	 have = 0;
+	ssize_t		 n;
+	int		 rc = 0;
+
+	memset(&fe, 0, sizeof fe);
+	fe.path = dst;
+	fe.ctx = sha256_new();
+	fe.o = o;
+	fe.done = done;
+	fe.total = total;
+	/* A .part copied from a directory is read-only: make it writable. */
+	if ((fe.fd = open(dst, O_RDWR | O_CLOEXEC)) == -1 && errno == EACCES &&
+	    chmod(dst, 0644) == 0)
+		fe.fd = open(dst, O_RDWR | O_CLOEXEC);
+	if (fe.fd == -1 && errno == ENOENT)
+		fe.fd = open(dst, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fe.fd == -1) {
+		rc = error_set(err, SATCHEL_ERR, "%s: %s", dst, strerror(errno));
+		goto out;
+	}
+	while (have <= size && (n = read(fe.fd, chunk, OBJECT_CHUNK)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			rc = error_set(err, SATCHEL_ERR, "%s: read: %s", dst,
+			    strerror(errno));
+			goto out;
+		}
+		have += (uint64_t)n;
+		if (have <= size)
+			sha256_update(fe.ctx, chunk, (size_t)n);
+	}
+	if (have > size) {
+		/* Not a prefix of this object: start it anew. */
+		have = 0;
+		sha256_free(fe.ctx);
+		fe.ctx = sha256_new();
+		if (ftruncate(fe.fd, 0) == -1 || lseek(fe.fd, 0, SEEK_SET) == -1) {
+			rc = error_set(err, SATCHEL_ERR, "%s: %s", dst,
+			    strerror(errno));
+			goto out;
+		}
+	}
+	*done += have;
+	if ((rc = sync_client_get_object(net, want, size, have, fetch_data_cb,
+	    &fe, err)) != 0)
+		goto out;
+	sha256_final(fe.ctx, digest);
+	if (memcmp(digest, want, SHA256_LEN) != 0) {
+		rc = error_set(err, SATCHEL_EVERIFY, "%s: damaged (its bytes do "
+		    "not match the signed manifest)", sync_client_url(net));
+		goto out;
+	}
+	if (fchmod(fe.fd, 0444) == -1 || close(fe.fd) == -1) {
+		fe.fd = -1;
+		rc = error_set(err, SATCHEL_ERR, "%s: %s", dst, strerror(errno));
+		goto out;
+	}
+	fe.fd = -1;
+	*copied += size - have;
+out:
+	if (fe.fd != -1)
+		close(fe.fd);
+	free(chunk);
+	sha256_free(fe.ctx);
+	return rc;
+}
+
 static int
 name_wanted(const struct store_pull_opts *o, const char *name)
 {
@@ -1218,9 +1347,9 @@ struct pulled {
  * interrupted pull of the same catalog finds what it already copied and
  * checked there, and copies only the rest. */
 static int
-pull_stage(struct store *src, struct store *dst, const struct store_pull_opts *o,
-    struct pulled **outv, size_t *outn, char **stagedir,
-    struct store_pull_report *rep, struct error *err)
+pull_stage(struct store *src, struct sync_client *net, struct store *dst,
+    const struct store_pull_opts *o, struct pulled **outv, size_t *outn,
+    char **stagedir, struct store_pull_report *rep, struct error *err)
 {
 	const struct catalog	*c = src->catalog;
 	struct pulled		*v = NULL;
@@ -1247,13 +1376,31 @@ pull_stage(struct store *src, struct store *dst, const struct store_pull_opts *o
 			continue;
 		}
 		memset(&p, 0, sizeof p);
-		path = release_path(src->dir, ce->name, ce->serial);
-		rc = file_read_all(&p.signed_buf, &p.signed_len, path,
-		    MANIFEST_MAX + SIGS_BLOCK_MAX, err);
+		if (net != NULL) {
+			/* The same signed-manifest bytes as a .signed file; the
+			 * pull time stands for the mirror's file time. */
+			char	*rname = xasprintf("%s@%llu", ce->name,
+				    (unsigned long long)ce->serial);
+			uint8_t	 status;
+
+			path = xasprintf("%s %s", src->dir, rname);
+			rc = sync_client_get_meta(net, MSG_ROLE_RELEASE, rname, NULL,
+			    &p.signed_buf, &p.signed_len, &status, err);
+			if (rc == 0 && status != MSG_STATUS_OK)
+				rc = error_set(err, SATCHEL_ENOTFOUND,
+				    "%s: the server has no release %s", src->dir,
+				    rname);
+			p.mtime = o->now;
+			free(rname);
+		} else {
+			path = release_path(src->dir, ce->name, ce->serial);
+			rc = file_read_all(&p.signed_buf, &p.signed_len, path,
+			    MANIFEST_MAX + SIGS_BLOCK_MAX, err);
+			if (rc == 0 && stat(path, &sb) == 0)
+				p.mtime = (int64_t)sb.st_mtim.tv_sec;
+		}
 		if (rc == 0)
 			rc = release_parse(p.signed_buf, p.signed_len, path, &p.h, err);
-		if (rc == 0 && stat(path, &sb) == 0)
-			p.mtime = (int64_t)sb.st_mtim.tv_sec;
 		free(path);
 		if (rc != 0) {
 			free(p.signed_buf);
@@ -1307,10 +1454,16 @@ pull_stage(struct store *src, struct store *dst, const struct store_pull_opts *o
 				free(to);
 				continue;
 			}
-			from = store_object_path(src, f->sha256);
 			part = xasprintf("%s.part", to);
-			rc = copy_checked(from, part, f->size, f->sha256,
-			    &rep->bytes_copied, o, &done, total, err);
+			if (net != NULL) {
+				from = NULL;
+				rc = fetch_checked(net, part, f->size, f->sha256,
+				    &rep->bytes_copied, o, &done, total, err);
+			} else {
+				from = store_object_path(src, f->sha256);
+				rc = copy_checked(from, part, f->size, f->sha256,
+				    &rep->bytes_copied, o, &done, total, err);
+			}
 			if (rc != 0)
 				error_prefix(err, "%s@%llu, file \"%s\"", m->name,
 				    (unsigned long long)m->serial, f->path);
@@ -1319,7 +1472,8 @@ pull_stage(struct store *src, struct store *dst, const struct store_pull_opts *o
 				    strerror(errno));
 			else
 				rep->files_copied++;
-			if (rc != 0)
+			/* A cut connection keeps what was checked so far. */
+			if (rc != 0 && (net == NULL || !sync_client_broken(net)))
 				unlink(part);
 			free(part);
 			free(from);
@@ -1365,14 +1519,65 @@ rmdir_flat(const char *dir)
 /* A new store at dst takes src's trust policy: that is how a USB drive
  * is prepared; the school's own store checks it against its own. */
 static int
-pull_create(const char *dst, const struct store *src, int64_t now,
-    struct error *err)
+pull_create(const char *dst, const struct store *src, const char *tbuf,
+    size_t tlen, int64_t now, struct error *err)
 {
 	char	*policy = store_path(src, "meta/trust");
 	int	 rc;
 
-	rc = store_init(dst, src->trust != NULL ? policy : NULL, NULL, now, err);
+	if (tbuf != NULL)
+		rc = store_create(dst, src->dir, tbuf, tlen, NULL, now, err);
+	else
+		rc = store_init(dst, src->trust != NULL ? policy : NULL, NULL, now,
+		    err);
 	free(policy);
+	return rc;
+}
+
+/*
+ * A satcheld as a pull's source: *out is a store that exists only in
+ * memory, its dir the URL (for messages), its catalog (GET_META role 2)
+ * and trust policy (role 1, kept in *tbuf for a new destination) what
+ * the server holds now; objects and releases are then asked for by
+ * pull_stage through *net. Both belong to the caller.
+ */
+static int
+pull_open_net(struct store **out, struct sync_client **net, char **tbuf,
+    size_t *tlen, const char *url, struct error *err)
+{
+	struct store	*s = xcalloc(1, sizeof *s);
+	char		*data = NULL;
+	size_t		 len;
+	uint8_t		 status;
+	int		 rc;
+
+	s->dir = xstrdup(url);
+	s->lockfd = -1;
+	if ((rc = sync_client_open(net, url, err)) != 0)
+		goto out;
+	if ((rc = sync_client_get_meta(*net, MSG_ROLE_CATALOG, "", NULL, &data,
+	    &len, &status, err)) != 0)
+		goto out;
+	if (status == MSG_STATUS_OK &&
+	    (rc = catalog_parse(&s->catalog, data, len, url, err)) != 0)
+		goto out;
+	free(data);
+	data = NULL;
+	if ((rc = sync_client_get_meta(*net, MSG_ROLE_TRUST, "", NULL, &data,
+	    &len, &status, err)) != 0)
+		goto out;
+	if (status == MSG_STATUS_OK) {
+		if ((rc = trust_parse(&s->trust, data, len, url, err)) != 0)
+			goto out;
+		*tbuf = data;		/* ownership moved to the caller */
+		*tlen = len;
+		data = NULL;
+	}
+	*out = s;
+	s = NULL;		/* ownership moved to the caller */
+out:
+	free(data);
+	store_close(s);
 	return rc;
 }
 
@@ -1383,16 +1588,22 @@ store_pull(const char *srcdir, const char *dstdir,
 {
 	struct store_pull_report	 rep;
 	struct store			*src = NULL, *dst = NULL;
+	struct sync_client		*net = NULL;
 	struct pulled			*v = NULL;
 	struct stat			 sb;
 	struct timespec			 ts[2];
 	char				*stagedir = NULL, *path = NULL, *dir = NULL;
-	char				*cbuf = NULL;
-	size_t				 n = 0, i, j, clen;
+	char				*cbuf = NULL, *tbuf = NULL;
+	size_t				 n = 0, i, j, clen, tlen = 0;
 	int				 rc, dfd;
 
 	memset(&rep, 0, sizeof rep);
-	if ((rc = store_open(&src, srcdir, STORE_READ, err)) != 0)
+	/* The source: a store directory, or a satcheld (satchel://). */
+	if (sync_client_is_url(srcdir))
+		rc = pull_open_net(&src, &net, &tbuf, &tlen, srcdir, err);
+	else
+		rc = store_open(&src, srcdir, STORE_READ, err);
+	if (rc != 0)
 		goto out;
 	if (src->catalog == NULL) {
 		rc = error_set(err, SATCHEL_ENOTFOUND,
@@ -1401,7 +1612,7 @@ store_pull(const char *srcdir, const char *dstdir,
 	}
 	path = xasprintf("%s/STORE", dstdir);
 	if (stat(path, &sb) == -1 && errno == ENOENT) {
-		rc = pull_create(dstdir, src, o->now, err);
+		rc = pull_create(dstdir, src, tbuf, tlen, o->now, err);
 		/* Another pull may have made it in the meantime. */
 		if (rc == SATCHEL_EEXISTS && stat(path, &sb) == 0)
 			rc = 0;
@@ -1451,10 +1662,13 @@ store_pull(const char *srcdir, const char *dstdir,
 			goto out;
 		}
 	}
-	if ((rc = pull_stage(src, dst, o, &v, &n, &stagedir, &rep, err)) != 0) {
+	if ((rc = pull_stage(src, net, dst, o, &v, &n, &stagedir, &rep,
+	    err)) != 0) {
 		/* Refused: leave no trace. (An interruption, by contrast,
-		 * leaves the checked copies for the next run.) */
-		rmdir_flat(stagedir);
+		 * leaves the checked copies for the next run: a kill, or a
+		 * connection cut.) */
+		if (net == NULL || !sync_client_broken(net))
+			rmdir_flat(stagedir);
 		goto out;
 	}
 	/* Land: staged objects, then signed manifests, then the catalog. */
@@ -1522,6 +1736,8 @@ out:
 	free(dir);
 	store_close(dst);
 	store_close(src);
+	sync_client_close(net);
+	free(tbuf);
 	return rc;
 }
 

@@ -1,0 +1,482 @@
+/*
+ * sync-client.c owns the client side of a sync connection (protocol/
+ * SPEC.md §11): the socket (connect with a timeout, then blocking reads
+ * and writes bounded by SO_RCVTIMEO/SO_SNDTIMEO), the receive buffer that
+ * frames are peeked and decoded from with the pure codecs of protocol/,
+ * and the zstd context that unpacks OBJECT_DATA pieces.
+ *
+ * Decisions:
+ * - One request at a time: simple and enough on a LAN; pipelining up to
+ *   the server's 256 outstanding requests is the next step.
+ * - A piece is one independent zstd frame that must declare its content
+ *   size (the server's always do); more than SYNC_CLIENT_PIECE_MAX, or
+ *   more than the bytes still owed, is refused before decompressing.
+ * - KEEPALIVE is skipped anywhere; any other unexpected message, or an
+ *   ERROR other than not-found, breaks the connection.
+ */
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zstd.h>
+
+#include "frame.h"
+#include "msg.h"
+#include "sync-client.h"
+#include "util.h"
+
+struct sync_client {
+	int		 fd;
+	char		*url;		/* satchel://HOST:PORT */
+	uint32_t	 max_frame;	/* payload limit now in force */
+	uint8_t		*rbuf;		/* received, not yet consumed */
+	size_t		 rlen;
+	size_t		 rcap;
+	size_t		 used;		/* bytes of the last frame, drained next */
+	uint32_t	 next_request;
+	int		 broken;
+	ZSTD_DCtx	*dctx;
+	uint8_t		*piece;		/* SYNC_CLIENT_PIECE_MAX bytes */
+};
+
+int
+sync_client_is_url(const char *s)
+{
+	return strncmp(s, SYNC_CLIENT_SCHEME, strlen(SYNC_CLIENT_SCHEME)) == 0;
+}
+
+const char *
+sync_client_url(const struct sync_client *c)
+{
+	return c->url;
+}
+
+int
+sync_client_broken(const struct sync_client *c)
+{
+	return c->broken;
+}
+
+/* Marks the connection unusable and fills err; returns SATCHEL_ERR. */
+static int
+sync_client_fail(struct sync_client *c, struct error *err, const char *what)
+{
+	c->broken = 1;
+	return error_set(err, SATCHEL_ERR, "%s: %s", c->url, what);
+}
+
+/* Why: "satchel://HOST:PORT" only, HOST possibly "[v6]", so that a
+ * typing mistake is named here rather than as a resolver failure. */
+static int
+sync_client_parse_url(const char *url, char **host, char **port,
+    struct error *err)
+{
+	const char	*h = url + strlen(SYNC_CLIENT_SCHEME), *colon, *end;
+	size_t		 len = strlen(h);
+	uint64_t	 p;
+
+	if (len > 0 && h[len - 1] == '/')
+		len--;
+	end = h + len;
+	if (*h == '[') {
+		const char *rb = memchr(h, ']', len);
+
+		if (rb == NULL || rb + 1 >= end || rb[1] != ':')
+			goto bad;
+		*host = xstrndup(h + 1, (size_t)(rb - h - 1));
+		colon = rb + 1;
+	} else {
+		colon = NULL;
+		for (const char *q = h; q < end; q++)
+			if (*q == ':')
+				colon = q;
+		if (colon == NULL || colon == h)
+			goto bad;
+		*host = xstrndup(h, (size_t)(colon - h));
+	}
+	if (parse_u64(colon + 1, (size_t)(end - colon - 1), 1, 65535, &p) != 0) {
+		free(*host);
+		*host = NULL;
+		goto bad;
+	}
+	*port = xasprintf("%llu", (unsigned long long)p);
+	return 0;
+bad:
+	return error_set(err, SATCHEL_EINVALID,
+	    "%s: not an address of the form satchel://HOST:PORT", url);
+}
+
+/* Non-blocking connect, waited for at most SYNC_CLIENT_CONNECT_TIMEOUT. */
+static int
+sync_client_connect(const struct addrinfo *ai, char *why, size_t whylen)
+{
+	struct pollfd	 pfd;
+	struct timeval	 tv = { SYNC_CLIENT_IO_TIMEOUT, 0 };
+	socklen_t	 sl;
+	int		 fd, flags, e = 0, one = 1, n;
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+	    ai->ai_protocol);
+	if (fd == -1) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		return -1;
+	}
+	flags = fcntl(fd, F_GETFL);
+	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+		if (errno != EINPROGRESS) {
+			e = errno;
+			goto fail;
+		}
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		do {
+			n = poll(&pfd, 1, SYNC_CLIENT_CONNECT_TIMEOUT * 1000);
+		} while (n == -1 && errno == EINTR);
+		if (n == 0) {
+			e = ETIMEDOUT;
+			goto fail;
+		}
+		sl = sizeof e;
+		if (n == -1)
+			e = errno;
+		else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) == -1)
+			e = errno;
+		if (e != 0)
+			goto fail;
+	}
+	fcntl(fd, F_SETFL, flags);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	return fd;
+fail:
+	snprintf(why, whylen, "%s", strerror(e));
+	close(fd);
+	return -1;
+}
+
+static int
+sync_client_send(struct sync_client *c, const struct msg *m, struct error *err)
+{
+	struct buf	 b;
+	size_t		 off = 0;
+	ssize_t		 n;
+	int		 rc = 0;
+
+	buf_init(&b);
+	msg_encode(m, &b);
+	while (off < b.len) {
+		n = send(c->fd, b.data + off, b.len - off, MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			rc = error_set(err, SATCHEL_ERR, "%s: send: %s", c->url,
+			    errno == EAGAIN || errno == EWOULDBLOCK ?
+			    "timed out" : strerror(errno));
+			c->broken = 1;
+			break;
+		}
+		off += (size_t)n;
+	}
+	buf_free(&b);
+	return rc;
+}
+
+/*
+ * Why: the frame's large fields point into rbuf, so the previous frame is
+ * drained only when the next one is asked for. Waits for one whole frame
+ * within max_frame, decodes it, skips KEEPALIVE and turns ERROR into err
+ * (SATCHEL_ENOTFOUND for not-found, which leaves the connection usable).
+ */
+static int
+sync_client_recv(struct sync_client *c, struct msg *m, struct error *err)
+{
+	struct frame	 f;
+	ssize_t		 n;
+	int		 rc;
+
+	memset(m, 0, sizeof *m);
+	for (;;) {
+		if (c->used > 0) {
+			memmove(c->rbuf, c->rbuf + c->used, c->rlen - c->used);
+			c->rlen -= c->used;
+			c->used = 0;
+		}
+		rc = frame_peek(c->rbuf, c->rlen, c->max_frame, &f, &c->used, err);
+		if (rc < 0) {
+			c->broken = 1;
+			error_prefix(err, "%s", c->url);
+			return rc;
+		}
+		if (rc == FRAME_NEED_MORE) {
+			if (c->rlen == c->rcap)
+				fatal("sync client: receive buffer full");
+			n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n == 0)
+				return sync_client_fail(c, err,
+				    "the server closed the connection");
+			if (n == -1)
+				return sync_client_fail(c, err,
+				    errno == EAGAIN || errno == EWOULDBLOCK ?
+				    "timed out waiting for the server" :
+				    strerror(errno));
+			c->rlen += (size_t)n;
+			continue;
+		}
+		if ((rc = msg_decode(m, &f, err)) != 0) {
+			c->broken = 1;
+			error_prefix(err, "%s", c->url);
+			return rc;
+		}
+		if (m->type == MSG_KEEPALIVE) {
+			msg_free(m);
+			continue;
+		}
+		if (m->type == MSG_ERROR) {
+			rc = m->u.error.code == MSG_ERR_NOT_FOUND ?
+			    SATCHEL_ENOTFOUND : SATCHEL_ERR;
+			if (rc != SATCHEL_ENOTFOUND)
+				c->broken = 1;
+			error_set(err, rc, "%s: the server says: %s", c->url,
+			    m->u.error.message);
+			msg_free(m);
+			return rc;
+		}
+		return 0;
+	}
+}
+
+static int
+sync_client_unexpected(struct sync_client *c, struct msg *m, const char *want,
+    struct error *err)
+{
+	char	what[128];
+
+	snprintf(what, sizeof what, "%s where %s was expected",
+	    msg_type_name(m->type), want);
+	msg_free(m);
+	return sync_client_fail(c, err, what);
+}
+
+int
+sync_client_open(struct sync_client **out, const char *url, struct error *err)
+{
+	struct sync_client	*c = NULL;
+	struct addrinfo		 hints, *res = NULL, *ai;
+	struct msg		 m;
+	char			*host = NULL, *port = NULL, why[256] = "";
+	int			 rc, gai;
+
+	if ((rc = sync_client_parse_url(url, &host, &port, err)) != 0)
+		goto out;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if ((gai = getaddrinfo(host, port, &hints, &res)) != 0) {
+		rc = error_set(err, SATCHEL_ERR, "%s: %s", url, gai_strerror(gai));
+		goto out;
+	}
+	c = xcalloc(1, sizeof *c);
+	c->fd = -1;
+	c->url = xstrdup(url);
+	for (ai = res; ai != NULL && c->fd == -1; ai = ai->ai_next)
+		c->fd = sync_client_connect(ai, why, sizeof why);
+	if (c->fd == -1) {
+		rc = error_set(err, SATCHEL_ERR, "%s: cannot connect: %s", url, why);
+		goto out;
+	}
+	c->max_frame = FRAME_MAX_PREAUTH;
+	c->rcap = FRAME_HEADER_LEN + FRAME_MAX_DEFAULT;
+	c->rbuf = xmalloc(c->rcap);
+	memset(&m, 0, sizeof m);
+	m.type = MSG_HELLO;
+	m.u.hello.version = MSG_VERSION;
+	m.u.hello.max_frame = FRAME_MAX_DEFAULT;
+	if ((rc = sync_client_send(c, &m, err)) != 0 ||
+	    (rc = sync_client_recv(c, &m, err)) != 0)
+		goto out;
+	if (m.type != MSG_HELLO) {
+		rc = sync_client_unexpected(c, &m, "HELLO", err);
+		goto out;
+	}
+	/* The smaller max_frame, at least the pre-handshake limit. */
+	c->max_frame = m.u.hello.max_frame < FRAME_MAX_DEFAULT ?
+	    m.u.hello.max_frame : FRAME_MAX_DEFAULT;
+	if (c->max_frame < FRAME_MAX_PREAUTH)
+		c->max_frame = FRAME_MAX_PREAUTH;
+	msg_free(&m);
+	if ((c->dctx = ZSTD_createDCtx()) == NULL)
+		fatal("ZSTD_createDCtx: out of memory");
+	c->piece = xmalloc(SYNC_CLIENT_PIECE_MAX);
+	*out = c;
+	c = NULL;		/* ownership moved to the caller */
+out:
+	if (res != NULL)
+		freeaddrinfo(res);
+	free(host);
+	free(port);
+	if (c != NULL)
+		c->broken = 1;	/* no BYE on a failed handshake */
+	sync_client_close(c);
+	return rc;
+}
+
+void
+sync_client_close(struct sync_client *c)
+{
+	struct msg	m;
+
+	if (c == NULL)
+		return;
+	if (c->fd != -1) {
+		if (!c->broken) {
+			memset(&m, 0, sizeof m);
+			m.type = MSG_BYE;
+			(void)sync_client_send(c, &m, NULL);
+		}
+		close(c->fd);
+	}
+	ZSTD_freeDCtx(c->dctx);		/* NULL-safe */
+	free(c->piece);
+	free(c->rbuf);
+	free(c->url);
+	free(c);
+}
+
+int
+sync_client_get_meta(struct sync_client *c, uint8_t role, const char *name,
+    const uint8_t *have, char **data, size_t *len, uint8_t *status,
+    struct error *err)
+{
+	struct msg	m;
+	int		rc;
+
+	*data = NULL;
+	*len = 0;
+	memset(&m, 0, sizeof m);
+	m.type = MSG_GET_META;
+	m.u.get_meta.role = role;
+	m.u.get_meta.name = (char *)name;	/* borrowed, not freed */
+	if (have != NULL) {
+		m.u.get_meta.have_flag = 1;
+		memcpy(m.u.get_meta.have, have, MSG_HASH_LEN);
+	}
+	if ((rc = sync_client_send(c, &m, err)) != 0 ||
+	    (rc = sync_client_recv(c, &m, err)) != 0)
+		return rc;
+	if (m.type != MSG_META)
+		return sync_client_unexpected(c, &m, "META", err);
+	if (m.u.meta.role != role || strcmp(m.u.meta.name, name) != 0) {
+		msg_free(&m);
+		return sync_client_fail(c, err,
+		    "META answers another request than the one asked");
+	}
+	*status = m.u.meta.status;
+	if (m.u.meta.status == MSG_STATUS_OK) {
+		*data = xmalloc((size_t)m.u.meta.datalen + 1);
+		memcpy(*data, m.u.meta.data, m.u.meta.datalen);
+		(*data)[m.u.meta.datalen] = '\0';
+		*len = m.u.meta.datalen;
+	}
+	msg_free(&m);
+	return 0;
+}
+
+/* One OBJECT_DATA piece: at the expected offset, within what is owed. */
+static int
+sync_client_piece(struct sync_client *c, const struct msg_object_data *d,
+    uint64_t *at, uint64_t size, sync_client_data_fn fn, void *arg,
+    struct error *err)
+{
+	unsigned long long	 csize;
+	size_t			 n;
+	char			 what[160];
+
+	if (d->offset != *at) {
+		snprintf(what, sizeof what, "OBJECT_DATA at offset %llu where "
+		    "%llu was expected", (unsigned long long)d->offset,
+		    (unsigned long long)*at);
+		return sync_client_fail(c, err, what);
+	}
+	csize = ZSTD_getFrameContentSize(d->chunk, d->chunklen);
+	if (csize == ZSTD_CONTENTSIZE_ERROR || csize == ZSTD_CONTENTSIZE_UNKNOWN ||
+	    csize == 0 || csize > SYNC_CLIENT_PIECE_MAX)
+		return sync_client_fail(c, err, "OBJECT_DATA: a piece without a "
+		    "valid zstd content size of 1 byte to 2 MiB");
+	if (csize > size - *at) {
+		snprintf(what, sizeof what, "more object data than the %llu "
+		    "bytes its manifest says", (unsigned long long)size);
+		return sync_client_fail(c, err, what);
+	}
+	n = ZSTD_decompressDCtx(c->dctx, c->piece, SYNC_CLIENT_PIECE_MAX,
+	    d->chunk, d->chunklen);
+	if (ZSTD_isError(n) || n != csize) {
+		snprintf(what, sizeof what, "OBJECT_DATA at offset %llu: %s",
+		    (unsigned long long)*at, ZSTD_isError(n) ?
+		    ZSTD_getErrorName(n) : "not its declared size");
+		return sync_client_fail(c, err, what);
+	}
+	*at += n;
+	return fn(arg, c->piece, n, err);
+}
+
+int
+sync_client_get_object(struct sync_client *c, const uint8_t sha[MSG_HASH_LEN],
+    uint64_t size, uint64_t offset, sync_client_data_fn fn, void *arg,
+    struct error *err)
+{
+	struct msg	 m;
+	uint64_t	 at = offset;
+	uint32_t	 req = c->next_request++;
+	char		 what[160];
+	int		 rc;
+
+	memset(&m, 0, sizeof m);
+	m.type = MSG_GET_OBJECT;
+	m.u.get_object.request = req;
+	memcpy(m.u.get_object.object, sha, MSG_HASH_LEN);
+	m.u.get_object.offset = offset;
+	if ((rc = sync_client_send(c, &m, err)) != 0)
+		return rc;
+	for (;;) {
+		if ((rc = sync_client_recv(c, &m, err)) != 0)
+			return rc;
+		if (m.type == MSG_OBJECT_DATA && m.u.object_data.request == req) {
+			rc = sync_client_piece(c, &m.u.object_data, &at, size, fn,
+			    arg, err);
+			msg_free(&m);
+			if (rc != 0)
+				return rc;
+			continue;
+		}
+		if (m.type == MSG_OBJECT_END && m.u.object_end.request == req) {
+			if (m.u.object_end.size != size || at != size) {
+				snprintf(what, sizeof what, "object of %llu bytes "
+				    "(%llu received) where its manifest says %llu",
+				    (unsigned long long)m.u.object_end.size,
+				    (unsigned long long)at,
+				    (unsigned long long)size);
+				msg_free(&m);
+				return sync_client_fail(c, err, what);
+			}
+			msg_free(&m);
+			return 0;
+		}
+		return sync_client_unexpected(c, &m, "OBJECT_DATA or OBJECT_END",
+		    err);
+	}
+}

@@ -1,0 +1,60 @@
+/*
+ * sync-client.h: the client side of the sync protocol (protocol/SPEC.md
+ * §11) over one blocking TCP connection to satcheld: the handshake,
+ * GET_META by role and GET_OBJECT streamed into a callback. One request
+ * at a time (no pipelining yet); every read and write is bounded by a
+ * timeout, so a stalled server cannot hang the caller.
+ */
+#ifndef SATCHEL_SYNC_CLIENT_H
+#define SATCHEL_SYNC_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "msg.h"
+
+#define SYNC_CLIENT_SCHEME		"satchel://"
+#define SYNC_CLIENT_CONNECT_TIMEOUT	10	/* seconds */
+#define SYNC_CLIENT_IO_TIMEOUT		60	/* seconds per read or write */
+/* Object bytes one OBJECT_DATA piece may decompress to. */
+#define SYNC_CLIENT_PIECE_MAX		(2u << 20)
+
+struct sync_client;
+
+/* 1 when s is a satchel://HOST:PORT address. */
+int	sync_client_is_url(const char *s);
+
+/* Connects to url (satchel://HOST:PORT) and does the HELLO exchange. On
+ * success *out belongs to the caller: release it with
+ * sync_client_close(). */
+int	sync_client_open(struct sync_client **out, const char *url,
+	    struct error *err);
+/* Says BYE (best effort), closes and frees; NULL-safe. */
+void	sync_client_close(struct sync_client *);
+/* "satchel://HOST:PORT", for messages. */
+const char *sync_client_url(const struct sync_client *);
+/* 1 once the connection itself failed (closed, timed out, garbled): what
+ * was fetched so far is sound, the rest may be fetched by a later run. */
+int	sync_client_broken(const struct sync_client *);
+
+/* GET_META role (enum msg_role) name, with have (NULL: none) the SHA-256
+ * of the copy the caller holds. *status is enum msg_status; for
+ * MSG_STATUS_OK *data (malloc'd, the caller frees it) holds *len bytes,
+ * otherwise *data is NULL. */
+int	sync_client_get_meta(struct sync_client *, uint8_t role,
+	    const char *name, const uint8_t *have, char **data, size_t *len,
+	    uint8_t *status, struct error *err);
+
+/* Called with each run of object bytes, in order; non-zero stops. */
+typedef int (*sync_client_data_fn)(void *arg, const void *data, size_t len,
+    struct error *err);
+
+/* Fetches object sha from offset on; it must be exactly size bytes: more
+ * (endless data), a piece at an unexpected offset or a different total
+ * size are refused. SATCHEL_ENOTFOUND when the server lacks it. */
+int	sync_client_get_object(struct sync_client *, const uint8_t
+	    sha[MSG_HASH_LEN], uint64_t size, uint64_t offset,
+	    sync_client_data_fn fn, void *arg, struct error *err);
+
+#endif
