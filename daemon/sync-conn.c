@@ -361,6 +361,19 @@ sync_conn_on_get_meta(struct sync_conn *c, const struct msg_get_meta *g)
 			fatal("GET_META: decoded name without '@'");
 		path = xasprintf("%s/meta/releases/%.*s/%s.signed", dir,
 		    (int)(at - g->name), g->name, at + 1);
+		/* Only what the catalog has reached is served (SPEC §10). */
+		{
+			char	*name = xstrndup(g->name, (size_t)(at - g->name));
+			int	 vis = store_release_visible(dir, name,
+			    strtoull(at + 1, NULL, 10));
+
+			free(name);
+			if (!vis) {
+				sync_conn_send_meta(c, g, MSG_STATUS_NOT_FOUND,
+				    NULL, 0);
+				goto out;
+			}
+		}
 		break;
 	default:
 		sync_conn_fail(c, MSG_ERR_PROTOCOL, "GET_META: role %u",

@@ -1138,6 +1138,26 @@ store_init(const char *dir, const char *policy, const char *catalog_key,
 	return store_create(dir, policy, NULL, 0, catalog_key, now, err);
 }
 
+int
+store_release_visible(const char *dir, const char *name, uint64_t serial)
+{
+	const struct catalog_entry	*ce;
+	struct catalog			*c = NULL;
+	struct error			 err;
+	char				*path = xasprintf("%s/meta/catalog", dir), *buf = NULL;
+	size_t				 len;
+	int				 ok = 0;
+
+	if (file_read_all(&buf, &len, path, CATALOG_MAX, &err) == 0 &&
+	    catalog_parse(&c, buf, len, path, &err) == 0 &&
+	    (ce = catalog_find(c, name)) != NULL)
+		ok = serial <= ce->serial;
+	catalog_free(c);
+	free(buf);
+	free(path);
+	return ok;
+}
+
 /* --- pull --- */
 
 /* Copies src to dst (a new file), hashing on the way; 0 only when the

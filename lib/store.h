@@ -51,6 +51,11 @@ int	store_release_load(const struct store *, const char *name,
  * (newest first); *v is malloc'd. */
 int	store_release_list(const struct store *, const char *name,
 	    uint64_t **v, size_t *n, struct error *err);
+/* 1 if the catalog now on disk in the store dir has reached name@serial
+ * (a release file with a higher serial is a leftover, not visible). For
+ * a long-running reader such as satcheld. */
+int	store_release_visible(const char *dir, const char *name,
+	    uint64_t serial);
 /* Publication time of a retained release (seconds since 1970). */
 int64_t	store_release_time(const struct store *, const char *name,
 	    uint64_t serial);

@@ -368,6 +368,14 @@ expect_success "GET_META release calligraphy-basics@1 returns its signed manifes
 client meta 3 calligraphy-basics@9 - "$TMP/none.got"
 expect_success "GET_META of a release the store lacks: status 2" "META status 2 bytes 0"
 
+# A release file the catalog has not reached (a leftover of an
+# interrupted publish) is not served.
+cp "$SIGNED" "$(dirname "$SIGNED")/7.signed"
+client meta 3 calligraphy-basics@7 - "$TMP/leftover.got"
+also "the leftover file is there" test -s "$(dirname "$SIGNED")/7.signed"
+expect_success "GET_META of a release file beyond the catalog: status 2" "META status 2 bytes 0"
+rm -f "$(dirname "$SIGNED")/7.signed"
+
 client object "$BIG" 0 "$TMP/big.got"
 also "the bytes are the object's" cmp -s "$TMP/big.got" "$REPO/lessons/big.bin"
 expect_success "GET_OBJECT from 0: six zstd chunks decompress to the object" \
