@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1350,7 +1351,8 @@ name_wanted(const struct store_pull_opts *o, const char *name)
 	if (o->nnames == 0)
 		return 1;
 	for (i = 0; i < o->nnames; i++)
-		if (strcmp(o->names[i], name) == 0)
+		if (o->patterns ? fnmatch(o->names[i], name, 0) == 0 :
+		    strcmp(o->names[i], name) == 0)
 			return 1;
 	return 0;
 }
@@ -1662,7 +1664,7 @@ store_pull(const char *srcdir, const char *dstdir,
 		    (unsigned long long)dst->catalog->serial, dstdir);
 		goto out;
 	}
-	for (i = 0; i < o->nnames; i++)
+	for (i = 0; !o->patterns && i < o->nnames; i++)
 		if (catalog_find(src->catalog, o->names[i]) == NULL) {
 			rc = error_set(err, SATCHEL_ENOTFOUND,
 			    "%s: no bundle \"%s\" in the source's catalog", srcdir,

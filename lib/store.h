@@ -92,6 +92,10 @@ uint64_t store_current(const struct store *, const char *name);
 struct store_pull_opts {
 	char		**names;	/* bundles to take; NULL/0: all */
 	size_t		  nnames;
+	/* names are fnmatch(3) patterns ("calligraphy-*"), and a pattern
+	 * that matches nothing in the source's catalog is not an error (a
+	 * mirror's --bundles); otherwise each name must be in it. */
+	int		  patterns;
 	int		  allow_expired;
 	int64_t		  now;
 	bundle_progress_fn progress;
