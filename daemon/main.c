@@ -1,38 +1,79 @@
 /*
  * main.c owns satcheld's command line, its signals and its event loop:
- * it opens the store (read-only), starts the sync listener, writes the
- * port file, runs the loop, and on SIGTERM or SIGINT stops accepting,
- * lets connections finish for up to MAIN_GRACE_SECONDS and frees
- * everything before exiting 0.
+ * it builds the configuration (defaults, then -c FILE, then the command
+ * line), opens the store (read-only), starts the sync listener and, with
+ * an upstream, the mirror; writes the port file and runs the loop. SIGHUP
+ * re-reads the configuration and the store's trust policy and catalog;
+ * SIGTERM or SIGINT stops accepting, stops a pull, lets connections
+ * finish for up to MAIN_GRACE_SECONDS and frees everything before
+ * exiting 0.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 
 #include "config.h"
+#include "conf.h"
 #include "error.h"
 #include "fsutil.h"
 #include "listen.h"
+#include "mirror.h"
 #include "store.h"
 #include "sync-conn.h"
 #include "util.h"
 
-#define MAIN_SYNC_LISTEN_DEFAULT	"0.0.0.0:7461"
-#define MAIN_IDLE_DEFAULT		60
-#define MAIN_MAX_CONN_DEFAULT		256
 #define MAIN_GRACE_SECONDS		5
+#define MAIN_ENOSTORE			-100	/* no store named anywhere */
+
+/*
+ * The command line. Every option but config, help and version is a
+ * conf key of the same name (daemon/conf.c checks its value), so an
+ * option added here and to conf.c's table works in both places.
+ */
+static const struct option main_opts[] = {
+	{ "config",		required_argument,	NULL,	'c' },
+	{ "store",		required_argument,	NULL,	's' },
+	{ "sync-listen",	required_argument,	NULL,	'l' },
+	{ "port-file",		required_argument,	NULL,	'p' },
+	{ "idle-timeout",	required_argument,	NULL,	't' },
+	{ "max-connections",	required_argument,	NULL,	'm' },
+	{ "upstream",		required_argument,	NULL,	'u' },
+	{ "trust",		required_argument,	NULL,	'T' },
+	{ "interval",		required_argument,	NULL,	'i' },
+	{ "retry",		required_argument,	NULL,	'r' },
+	{ "bundles",		required_argument,	NULL,	'b' },
+	{ "help",		no_argument,		NULL,	'h' },
+	{ "version",		no_argument,		NULL,	'V' },
+	{ NULL, 0, NULL, 0 }
+};
+#define MAIN_SHORT_OPTS	"c:s:l:p:t:m:u:T:i:r:b:hV"
+
+/* What the command line set: applied over the config file at start and
+ * again at each reload, so the command line always wins. */
+struct main_args {
+	const char	*config;
+	const char	**keys;
+	char		**values;
+	size_t		  n;
+};
 
 struct daemon {
 	struct event_base	*base;
 	struct store		*store;
 	struct listen		*sync_listen;
 	struct sync_server	*sync;
-	struct event		*sigterm, *sigint, *grace;
+	struct mirror		*mirror;
+	struct event		*sigterm, *sigint, *sighup, *grace;
+	struct conf		 conf;		/* in force */
+	const struct main_args	*args;
 	int			 stopping;
 };
 
@@ -40,43 +81,201 @@ static void
 satcheld_help(FILE *f)
 {
 	fprintf(f,
-	    "usage: satcheld --store DIR [--sync-listen ADDR:PORT]\n"
-	    "                [--port-file FILE] [--idle-timeout SECONDS]\n"
-	    "                [--max-connections N] [--help] [--version]\n"
-	    "\n"
-	    "The Satchel daemon: serves the store DIR (read-only) over the sync\n"
-	    "protocol. SIGTERM or SIGINT stops it gracefully.\n"
-	    "\n"
-	    "Options:\n"
-	    "  -s, --store DIR            the store to serve (required)\n"
-	    "  -l, --sync-listen ADDR:PORT\n"
-	    "                             where to listen (default %s;\n"
-	    "                             port 0 picks a free port; IPv6 as [ADDR]:PORT)\n"
-	    "  -p, --port-file FILE       once listening, write \"sync PORT\" to FILE\n"
-	    "  -t, --idle-timeout SECONDS close connections idle this long (default %d)\n"
-	    "  -m, --max-connections N    refuse more connections with ERROR busy\n"
-	    "                             (default %d)\n"
-	    "  -h, --help                 show this help\n"
-	    "  -V, --version              show the version and the libevent version\n"
-	    "\n"
-	    "Exit status: 0 success, 1 failure, 2 usage error.\n",
-	    MAIN_SYNC_LISTEN_DEFAULT, MAIN_IDLE_DEFAULT, MAIN_MAX_CONN_DEFAULT);
+"usage: satcheld --store DIR [--sync-listen ADDR:PORT] [--port-file FILE]\n"
+"                [--idle-timeout SECONDS] [--max-connections N]\n"
+"                [--upstream URL|DIR [--trust POLICY] [--interval SECONDS]\n"
+"                 [--retry SECONDS] [--bundles PATTERN...]] [-c CONFIG]\n"
+"       satcheld --help | --version\n"
+"\n"
+"The Satchel daemon: serves the store DIR over the sync protocol\n"
+"(protocol/SPEC.md §11) and, with --upstream, keeps it a mirror of another\n"
+"store, pulling while it goes on serving what it has.\n"
+"\n"
+"Options (each also a key of the config file, without the dashes):\n"
+"  -c, --config FILE          read options from the INI file FILE first;\n"
+"                             the command line overrides it\n"
+"  -s, --store DIR            the store to serve (required)\n"
+"  -l, --sync-listen ADDR:PORT\n"
+"                             where to listen (default %s;\n"
+"                             port 0 picks a free port; IPv6 as [ADDR]:PORT)\n"
+"  -p, --port-file FILE       once listening, write \"sync PORT\" to FILE\n"
+"  -t, --idle-timeout SECONDS close connections idle this long (default %d)\n"
+"  -m, --max-connections N    refuse more connections with ERROR busy\n"
+"                             (default %d)\n"
+"\n"
+"Mirror mode:\n"
+"  -u, --upstream URL|DIR     pull from satchel://HOST:PORT (another\n"
+"                             satcheld) or from a store directory: at\n"
+"                             start, then every --interval\n"
+"  -T, --trust POLICY         if DIR is not a store yet, make it one that\n"
+"                             trusts POLICY (a trust policy file) before\n"
+"                             the first pull; without it a missing store is\n"
+"                             an error: a mirror never adopts the policy its\n"
+"                             upstream hands it\n"
+"  -i, --interval SECONDS     between pulls (default %d), give or take 10%%\n"
+"  -r, --retry SECONDS        after a failed pull retry in SECONDS, then\n"
+"                             twice that, and so on up to --interval\n"
+"                             (default %d)\n"
+"  -b, --bundles PATTERN...   take only bundles whose names match one of\n"
+"                             the shell patterns (fnmatch(3): * ? [...]);\n"
+"                             several in one argument separated by spaces,\n"
+"                             the option repeated, or more arguments after\n"
+"                             it (default: every bundle)\n"
+"  -h, --help                 show this help\n"
+"  -V, --version              show the version and the libevent version\n"
+"\n"
+"Every pull checks the upstream's catalog and each release against this\n"
+"store's own trust policy: a catalog signed by an unknown key, older than\n"
+"the one held, or expired, a release that its catalog does not pin, and\n"
+"an object whose bytes differ from the signed manifest are refused with\n"
+"one log line, and the store stays as it was. Mirrors pass the origin's\n"
+"catalog on unchanged, so a mirror can be another's upstream.\n"
+"\n"
+"The config file: lines \"key = value\" (keys as the long options above),\n"
+"an optional [satcheld] section header, comment lines starting with '#'\n"
+"or ';'; bundles is a space-separated list. Errors name FILE:LINE and\n"
+"the key.\n"
+"\n"
+"Signals: SIGHUP re-reads the config file and the store's trust policy\n"
+"and catalog without dropping connections (--store, --sync-listen and\n"
+"--port-file need a restart; a file that does not parse is logged and\n"
+"the configuration in force stays); SIGTERM or SIGINT stops a pull under\n"
+"way, stops accepting, and lets connections finish for up to %d s.\n"
+"\n"
+"Exit status: 0 stopped by a signal, 1 failure (a missing store, a port\n"
+"taken, a config file that does not parse), 2 usage error on the command\n"
+"line.\n",
+	    CONF_SYNC_LISTEN_DEFAULT, CONF_IDLE_DEFAULT, CONF_MAX_CONN_DEFAULT,
+	    CONF_INTERVAL_DEFAULT, CONF_RETRY_DEFAULT, MAIN_GRACE_SECONDS);
 }
 
-static int
-main_parse_uint(const char *opt, const char *s, uint64_t min, uint64_t max,
-    unsigned *out)
+static void
+main_args_add(struct main_args *a, const char *key, const char *value)
 {
-	uint64_t	v;
+	size_t	i;
+	char	*v;
 
-	if (parse_u64(s, strlen(s), min, max, &v) != 0) {
-		fprintf(stderr, "satcheld: %s: \"%s\" is not a number in "
-		    "%llu..%llu\n", opt, s, (unsigned long long)min,
-		    (unsigned long long)max);
-		return -1;
+	/* Patterns add up: --bundles 'a-*' --bundles b c. */
+	if (strcmp(key, "bundles") == 0)
+		for (i = 0; i < a->n; i++)
+			if (strcmp(a->keys[i], key) == 0) {
+				v = xasprintf("%s %s", a->values[i], value);
+				free(a->values[i]);
+				a->values[i] = v;
+				return;
+			}
+	a->keys = xreallocarray(a->keys, a->n + 1, sizeof *a->keys);
+	a->values = xreallocarray(a->values, a->n + 1, sizeof *a->values);
+	a->keys[a->n] = key;
+	a->values[a->n++] = xstrdup(value);
+}
+
+static void
+main_args_free(struct main_args *a)
+{
+	size_t	i;
+
+	for (i = 0; i < a->n; i++)
+		free(a->values[i]);
+	free(a->keys);
+	free(a->values);
+}
+
+/* Defaults, then the config file, then the command line. */
+static int
+main_conf_build(struct conf *out, const struct main_args *a,
+    struct error *err)
+{
+	struct conf	c;
+	size_t		i;
+	int		rc;
+
+	conf_init(&c);
+	if (a->config != NULL && (rc = conf_load(&c, a->config, err)) != 0)
+		goto out;
+	for (i = 0; i < a->n; i++)
+		if ((rc = conf_set(&c, a->keys[i], a->values[i], err)) != 0) {
+			error_prefix(err, "--%s", a->keys[i]);
+			goto out;
+		}
+	if (c.store == NULL) {
+		rc = error_set(err, MAIN_ENOSTORE, "--store DIR (or "
+		    "\"store = DIR\" in the config file) is required");
+		goto out;
 	}
-	*out = (unsigned)v;
-	return 0;
+	*out = c;
+	memset(&c, 0, sizeof c);	/* ownership moved to the caller */
+	rc = 0;
+out:
+	conf_free(&c);
+	return rc;
+}
+
+/* Returns 0, or the exit status: 2 for a usage error. */
+static int
+main_parse_args(struct main_args *a, int argc, char **argv)
+{
+	struct conf	 scratch;
+	struct error	 err;
+	const char	*key;
+	int		 opt, i, rc = 0, bundles = 0;
+
+	conf_init(&scratch);
+	while ((opt = getopt_long(argc, argv, MAIN_SHORT_OPTS, main_opts,
+	    NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			a->config = optarg;
+			continue;
+		case 'h':
+			satcheld_help(stdout);
+			rc = -1;
+			goto out;
+		case 'V':
+			printf("satcheld %s (libevent %s)\n", PACKAGE_VERSION,
+			    event_get_version());
+			rc = -1;
+			goto out;
+		case '?':
+		case ':':
+			satcheld_help(stderr);
+			rc = 2;
+			goto out;
+		}
+		for (key = NULL, i = 0; main_opts[i].name != NULL; i++)
+			if (main_opts[i].val == opt)
+				key = main_opts[i].name;
+		if (key == NULL)
+			fatal("option -%c has no table entry", opt);
+		/* Checked now, so that a bad value is a usage error. */
+		if (conf_set(&scratch, key, optarg, &err) != 0) {
+			fprintf(stderr, "satcheld: --%s: %s\n", key, err.msg);
+			rc = 2;
+			goto out;
+		}
+		if (strcmp(key, "bundles") == 0)
+			bundles = 1;
+		main_args_add(a, key, optarg);
+	}
+	/* Arguments after the options are more --bundles patterns. */
+	for (i = optind; i < argc; i++) {
+		if (!bundles) {
+			fprintf(stderr, "satcheld: unexpected argument \"%s\"\n",
+			    argv[i]);
+			satcheld_help(stderr);
+			rc = 2;
+			goto out;
+		}
+		if (conf_set(&scratch, "bundles", argv[i], &err) != 0) {
+			fprintf(stderr, "satcheld: --bundles: %s\n", err.msg);
+			rc = 2;
+			goto out;
+		}
+		main_args_add(a, "bundles", argv[i]);
+	}
+out:
+	conf_free(&scratch);
+	return rc;
 }
 
 static void
@@ -110,10 +309,113 @@ main_signal_cb(evutil_socket_t sig, short what, void *arg)
 	fprintf(stderr, "satcheld: %s: stopping (%u connections, up to %d s)\n",
 	    strsignal((int)sig), sync_server_count(d->sync),
 	    MAIN_GRACE_SECONDS);
+	mirror_stop(d->mirror);
 	listen_free(d->sync_listen);	/* no new connections */
 	d->sync_listen = NULL;
 	evtimer_add(d->grace, &tv);
 	sync_server_shutdown(d->sync, main_done_cb, d);
+}
+
+/* The store as a reader sees it now: its policy parses and is signed by
+ * its roots, its catalog parses. Nothing is cached from it (sync-conn.c
+ * reads meta/ at each request and every pull re-reads the policy), so
+ * checking and logging is what a reload does with it. */
+static void
+main_check_store(const char *dir, const char *when)
+{
+	struct store		*s = NULL;
+	const struct trust	*t;
+	const struct catalog	*c;
+	struct error		 err;
+
+	if (store_open(&s, dir, STORE_READ, &err) != 0) {
+		fprintf(stderr, "satcheld: %s: store %s: %s\n", when, dir,
+		    err.msg);
+		return;
+	}
+	t = store_trust(s);
+	c = store_catalog(s);
+	if (t != NULL && c != NULL)
+		fprintf(stderr, "satcheld: %s: store %s: trust policy serial "
+		    "%llu (%zu publisher%s), catalog serial %llu\n", when, dir,
+		    (unsigned long long)t->serial, t->npublishers,
+		    t->npublishers == 1 ? "" : "s",
+		    (unsigned long long)c->serial);
+	else
+		fprintf(stderr, "satcheld: %s: store %s: %s%s\n", when, dir,
+		    t == NULL ? "no trust policy" : "trust policy loaded",
+		    c == NULL ? ", no catalog yet" : "");
+	store_close(s);
+}
+
+static void
+main_restart_only(const char *key, const char *was, const char *now)
+{
+	if ((was == NULL) != (now == NULL) ||
+	    (was != NULL && strcmp(was, now) != 0))
+		fprintf(stderr, "satcheld: reload: %s changed from %s to %s: "
+		    "needs a restart (keeping %s)\n", key,
+		    was != NULL ? was : "(none)", now != NULL ? now : "(none)",
+		    was != NULL ? was : "(none)");
+}
+
+static void
+main_reload(struct daemon *d)
+{
+	struct conf		 c;
+	struct error		 err;
+	struct sync_server_opts	 so;
+
+	fprintf(stderr, "satcheld: SIGHUP: reloading%s%s\n",
+	    d->args->config != NULL ? " " : "",
+	    d->args->config != NULL ? d->args->config : " (no config file)");
+	if (main_conf_build(&c, d->args, &err) != 0) {
+		fprintf(stderr, "satcheld: reload: %s; the configuration in "
+		    "force stays\n", err.msg);
+		return;
+	}
+	/* What cannot change on a live daemon keeps its value. */
+	main_restart_only("store", d->conf.store, c.store);
+	main_restart_only("sync-listen", d->conf.sync_listen, c.sync_listen);
+	main_restart_only("port-file", d->conf.port_file, c.port_file);
+	free(c.store);
+	c.store = xstrdup(d->conf.store);
+	free(c.sync_listen);
+	c.sync_listen = xstrdup(d->conf.sync_listen);
+	free(c.port_file);
+	c.port_file = d->conf.port_file != NULL ?
+	    xstrdup(d->conf.port_file) : NULL;
+
+	if (c.idle_timeout != d->conf.idle_timeout ||
+	    c.max_connections != d->conf.max_connections) {
+		so.idle_timeout = c.idle_timeout;
+		so.max_connections = c.max_connections;
+		sync_server_set_opts(d->sync, &so);
+		fprintf(stderr, "satcheld: reload: idle-timeout %u s, "
+		    "max-connections %u\n", c.idle_timeout, c.max_connections);
+	}
+	if (c.upstream != NULL && d->mirror != NULL)
+		mirror_configure(d->mirror, &c);
+	else if (c.upstream != NULL)
+		d->mirror = mirror_new(d->base, c.store, &c);
+	else if (d->mirror != NULL) {
+		mirror_free(d->mirror);
+		d->mirror = NULL;
+		fprintf(stderr, "satcheld: reload: no upstream: mirror mode "
+		    "off\n");
+	}
+	main_check_store(c.store, "reload");
+	conf_free(&d->conf);
+	d->conf = c;
+}
+
+static void
+main_hup_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon	*d = arg;
+
+	if (!d->stopping)
+		main_reload(d);
 }
 
 static int
@@ -130,6 +432,34 @@ main_write_port_file(const char *path, unsigned port)
 	return rc;
 }
 
+/*
+ * A mirror's store that does not exist yet is made only from a policy
+ * the operator names (--trust): taking whatever policy the upstream
+ * serves would let any upstream decide what this node trusts.
+ */
+static int
+main_mirror_store(const struct conf *c)
+{
+	struct error	 err;
+	struct stat	 sb;
+	char		*marker = xasprintf("%s/STORE", c->store);
+	int		 rc = 0;
+
+	if (stat(marker, &sb) == 0 || errno != ENOENT || c->trust == NULL)
+		goto out;
+	if ((rc = store_init(c->store, c->trust, NULL, (int64_t)time(NULL),
+	    &err)) != 0) {
+		fprintf(stderr, "satcheld: cannot make the mirror store %s: "
+		    "%s\n", c->store, err.msg);
+		goto out;
+	}
+	fprintf(stderr, "satcheld: made the store %s, trusting the policy "
+	    "%s\n", c->store, c->trust);
+out:
+	free(marker);
+	return rc;
+}
+
 static void
 main_cleanup(struct daemon *d)
 {
@@ -138,120 +468,97 @@ main_cleanup(struct daemon *d)
 	 * halfway through freeing. */
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	mirror_free(d->mirror);
 	sync_server_free(d->sync);
 	listen_free(d->sync_listen);
 	if (d->sigterm != NULL)
 		event_free(d->sigterm);
 	if (d->sigint != NULL)
 		event_free(d->sigint);
+	if (d->sighup != NULL)
+		event_free(d->sighup);
 	if (d->grace != NULL)
 		event_free(d->grace);
 	if (d->base != NULL)
 		event_base_free(d->base);
 	store_close(d->store);
+	conf_free(&d->conf);
 	libevent_global_shutdown();
 }
 
 int
 main(int argc, char **argv)
 {
-	static const struct option	opts[] = {
-		{ "store",		required_argument,	NULL,	's' },
-		{ "sync-listen",	required_argument,	NULL,	'l' },
-		{ "port-file",		required_argument,	NULL,	'p' },
-		{ "idle-timeout",	required_argument,	NULL,	't' },
-		{ "max-connections",	required_argument,	NULL,	'm' },
-		{ "help",		no_argument,		NULL,	'h' },
-		{ "version",		no_argument,		NULL,	'V' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct daemon			d;
-	struct sync_server_opts		so = { MAIN_IDLE_DEFAULT,
-					    MAIN_MAX_CONN_DEFAULT };
+	struct main_args		a;
+	struct sync_server_opts		so;
 	struct error			err;
-	const char			*store_path = NULL, *port_file = NULL;
-	const char			*listen_spec = MAIN_SYNC_LISTEN_DEFAULT;
-	int				opt, rc = 1;
-
-	while ((opt = getopt_long(argc, argv, "s:l:p:t:m:hV", opts, NULL)) !=
-	    -1) {
-		switch (opt) {
-		case 's':
-			store_path = optarg;
-			break;
-		case 'l':
-			listen_spec = optarg;
-			break;
-		case 'p':
-			port_file = optarg;
-			break;
-		case 't':
-			if (main_parse_uint("--idle-timeout", optarg, 1, 86400,
-			    &so.idle_timeout) != 0)
-				return 2;
-			break;
-		case 'm':
-			if (main_parse_uint("--max-connections", optarg, 1,
-			    100000, &so.max_connections) != 0)
-				return 2;
-			break;
-		case 'h':
-			satcheld_help(stdout);
-			return 0;
-		case 'V':
-			printf("satcheld %s (libevent %s)\n", PACKAGE_VERSION,
-			    event_get_version());
-			return 0;
-		default:
-			satcheld_help(stderr);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		fprintf(stderr, "satcheld: unexpected argument \"%s\"\n",
-		    argv[optind]);
-		satcheld_help(stderr);
-		return 2;
-	}
-	if (store_path == NULL) {
-		fprintf(stderr, "satcheld: --store DIR is required\n");
-		satcheld_help(stderr);
-		return 2;
-	}
-
-	if (listen_check(listen_spec, &err) != 0) {
-		fprintf(stderr, "satcheld: --sync-listen %s\n", err.msg);
-		return 2;
-	}
+	int				rc;
 
 	memset(&d, 0, sizeof d);
+	memset(&a, 0, sizeof a);
+	d.args = &a;
+	if ((rc = main_parse_args(&a, argc, argv)) != 0) {
+		main_args_free(&a);
+		return rc == -1 ? 0 : rc;
+	}
+	rc = 1;
+	if (main_conf_build(&d.conf, &a, &err) != 0) {
+		fprintf(stderr, "satcheld: %s\n", err.msg);
+		/* The command line's values were checked already: what fails
+		 * here is the file (exit 1), or no store named anywhere (a
+		 * usage error). */
+		if (err.code == MAIN_ENOSTORE) {
+			satcheld_help(stderr);
+			rc = 2;
+		}
+		goto out;
+	}
+
 	/* A peer that vanishes must not kill the daemon with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
-	if (store_open(&d.store, store_path, STORE_READ, &err) != 0) {
-		fprintf(stderr, "satcheld: cannot open store %s: %s\n",
-		    store_path, err.msg);
+	if (d.conf.upstream != NULL && main_mirror_store(&d.conf) != 0)
+		goto out;
+	if (store_open(&d.store, d.conf.store, STORE_READ, &err) != 0) {
+		fprintf(stderr, "satcheld: cannot open store %s: %s%s\n",
+		    d.conf.store, err.msg, d.conf.upstream != NULL ?
+		    " (a mirror makes a new store only with --trust POLICY)" :
+		    "");
+		goto out;
+	}
+	if (d.conf.upstream != NULL && store_is_origin(d.store)) {
+		fprintf(stderr, "satcheld: %s is an origin (it signs its own "
+		    "catalog): it cannot mirror %s\n", d.conf.store,
+		    d.conf.upstream);
 		goto out;
 	}
 	if ((d.base = event_base_new()) == NULL)
 		fatal("event_base_new failed");
+	so.idle_timeout = d.conf.idle_timeout;
+	so.max_connections = d.conf.max_connections;
 	d.sync = sync_server_new(d.base, d.store, &so);
-	if (listen_open(&d.sync_listen, d.base, listen_spec,
+	if (listen_open(&d.sync_listen, d.base, d.conf.sync_listen,
 	    sync_server_accept, d.sync, &err) != 0) {
 		fprintf(stderr, "satcheld: %s\n", err.msg);
 		goto out;
 	}
 	if ((d.sigterm = evsignal_new(d.base, SIGTERM, main_signal_cb,
 	    &d)) == NULL || (d.sigint = evsignal_new(d.base, SIGINT,
-	    main_signal_cb, &d)) == NULL ||
+	    main_signal_cb, &d)) == NULL || (d.sighup = evsignal_new(d.base,
+	    SIGHUP, main_hup_cb, &d)) == NULL ||
 	    (d.grace = evtimer_new(d.base, main_grace_cb, &d)) == NULL)
 		fatal("evsignal_new failed");
 	evsignal_add(d.sigterm, NULL);
 	evsignal_add(d.sigint, NULL);
-	if (port_file != NULL &&
-	    main_write_port_file(port_file, listen_port(d.sync_listen)) != 0)
+	evsignal_add(d.sighup, NULL);
+	if (d.conf.port_file != NULL && main_write_port_file(d.conf.port_file,
+	    listen_port(d.sync_listen)) != 0)
 		goto out;
 	fprintf(stderr, "satcheld: serving %s on sync %s\n",
 	    store_dir(d.store), listen_name(d.sync_listen));
+	if (d.conf.upstream != NULL)
+		d.mirror = mirror_new(d.base, d.conf.store, &d.conf);
 	if (event_base_dispatch(d.base) == -1) {
 		fprintf(stderr, "satcheld: event loop failed\n");
 		goto out;
@@ -260,5 +567,6 @@ main(int argc, char **argv)
 	rc = 0;
 out:
 	main_cleanup(&d);
+	main_args_free(&a);
 	return rc;
 }

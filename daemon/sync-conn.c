@@ -859,3 +859,12 @@ sync_server_free(struct sync_server *srv)
 	sync_server_close_all(srv, "exit");
 	free(srv);
 }
+
+/* New limits (SIGHUP): the connection limit holds for the next accept,
+ * the idle timeout from each connection's next activity on. */
+void
+sync_server_set_opts(struct sync_server *srv,
+    const struct sync_server_opts *opts)
+{
+	srv->opts = *opts;
+}

@@ -24,6 +24,9 @@ struct sync_server	*sync_server_new(struct event_base *base,
 			    const struct store *store,
 			    const struct sync_server_opts *opts);
 void			 sync_server_free(struct sync_server *);  /* NULL-safe */
+/* Replaces the options (a reload); open connections stay. */
+void			 sync_server_set_opts(struct sync_server *,
+			    const struct sync_server_opts *opts);
 
 /* Takes over an accepted socket (a listen_accept_fn; arg is the server). */
 void	sync_server_accept(int fd, const struct sockaddr *sa, socklen_t salen,
