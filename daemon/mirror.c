@@ -138,15 +138,16 @@ mirror_child(const struct mirror *m)
 	_exit(rc == 0 ? 0 : 1);
 }
 
-/* In the child, before anything else: default signals, and no
- * descriptor of the daemon's (a client socket held open here would not
- * see its close). */
+/* In the child, before anything else: TERM and INT stop the pull, a
+ * reload (HUP, which may reach the whole process group) does not; and no
+ * descriptor of the daemon's stays open (a client socket held open here
+ * would not see its close). */
 static void
 mirror_child_setup(int wfd, const sigset_t *oldmask)
 {
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
+	signal(SIGHUP, SIG_IGN);
 #ifdef __linux__
 	/* A daemon killed outright takes its pull along. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -282,6 +283,23 @@ mirror_timer_cb(evutil_socket_t fd, short what, void *arg)
 	mirror_start_pull(arg);
 }
 
+/* "every bundle" or "bundles matching a-* b": for the log. */
+static char *
+mirror_what(const struct conf *c)
+{
+	struct buf	b;
+	size_t		i;
+
+	buf_init(&b);
+	if (c->nbundles == 0)
+		buf_addstr(&b, "every bundle");
+	else
+		buf_addstr(&b, "bundles matching");
+	for (i = 0; i < c->nbundles; i++)
+		buf_printf(&b, " %s", c->bundles[i]);
+	return buf_detach(&b, NULL);
+}
+
 static void
 mirror_set_conf(struct mirror *m, const struct conf *c)
 {
@@ -294,6 +312,7 @@ mirror_new(struct event_base *base, const char *store_dir,
     const struct conf *c)
 {
 	struct mirror	*m = xcalloc(1, sizeof *m);
+	char		*what = mirror_what(c);
 
 	m->base = base;
 	m->store = xstrdup(store_dir);
@@ -304,9 +323,8 @@ mirror_new(struct event_base *base, const char *store_dir,
 	if ((m->timer = evtimer_new(base, mirror_timer_cb, m)) == NULL)
 		fatal("evtimer_new failed");
 	fprintf(stderr, "satcheld: mirror: from %s every %u s (retry from "
-	    "%u s), %s%s\n", c->upstream, c->interval, c->retry,
-	    c->nbundles == 0 ? "every bundle" : "bundles matching ",
-	    c->nbundles == 0 ? "" : c->bundles[0]);
+	    "%u s), %s\n", c->upstream, c->interval, c->retry, what);
+	free(what);
 	mirror_schedule_ms(m, 0);
 	return m;
 }
@@ -331,14 +349,16 @@ mirror_configure(struct mirror *m, const struct conf *c)
 		    !mirror_same_patterns(&m->conf, c);
 	int	timing = m->conf.interval != c->interval ||
 		    m->conf.retry != c->retry;
+	char	*text;
 
 	mirror_set_conf(m, c);
 	if (!what && !timing)
 		return;
+	text = mirror_what(c);
 	fprintf(stderr, "satcheld: mirror: now from %s every %u s (retry "
-	    "from %u s), %zu pattern%s%s\n", c->upstream, c->interval,
-	    c->retry, c->nbundles, c->nbundles == 1 ? "" : "s",
+	    "from %u s), %s%s\n", c->upstream, c->interval, c->retry, text,
 	    what ? "; pulling now" : "");
+	free(text);
 	if (m->pid != -1) {
 		m->again = what;
 		return;
