@@ -394,6 +394,13 @@ main_reload(struct daemon *d)
 		fprintf(stderr, "satcheld: reload: idle-timeout %u s, "
 		    "max-connections %u\n", c.idle_timeout, c.max_connections);
 	}
+	if (c.upstream != NULL && store_is_origin(d->store)) {
+		fprintf(stderr, "satcheld: reload: %s is an origin (it signs "
+		    "its own catalog): it cannot mirror %s; upstream ignored\n",
+		    c.store, c.upstream);
+		free(c.upstream);
+		c.upstream = NULL;
+	}
 	if (c.upstream != NULL && d->mirror != NULL)
 		mirror_configure(d->mirror, &c);
 	else if (c.upstream != NULL)
