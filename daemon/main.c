@@ -452,6 +452,10 @@ main_mirror_store(const struct conf *c)
 	char		*marker = xasprintf("%s/STORE", c->store);
 	int		 rc = 0;
 
+	if (stat(marker, &sb) == 0 && c->trust != NULL)
+		fprintf(stderr, "satcheld: %s is a store already: its own trust "
+		    "policy applies (--trust %s only makes a new store)\n",
+		    c->store, c->trust);
 	if (stat(marker, &sb) == 0 || errno != ENOENT || c->trust == NULL)
 		goto out;
 	if ((rc = store_init(c->store, c->trust, NULL, (int64_t)time(NULL),
