@@ -51,6 +51,7 @@ struct mirror {
 	struct event		*timer;		/* the next pull */
 	struct event		*pipe_ev;	/* the running pull's report */
 	pid_t			 pid;		/* -1: no pull running */
+	char			*from;		/* its upstream (for the log) */
 	int			 fd;		/* its read end */
 	char			 msg[MIRROR_MSG_MAX];
 	size_t			 msglen;
@@ -194,18 +195,19 @@ mirror_finish(struct mirror *m)
 		m->failures = 0;
 		next = mirror_next_ms(m);
 		fprintf(stderr, "satcheld: mirror: pulled from %s in %.2f s: "
-		    "%s; next pull in %.0f s\n", m->conf.upstream, secs, m->msg,
+		    "%s; next pull in %.0f s\n", m->from, secs, m->msg,
 		    (double)next / 1000);
 	} else {
 		m->failures++;
 		next = mirror_backoff_s(m) * 1000;
 		fprintf(stderr, "satcheld: mirror: pull from %s failed after "
 		    "%.2f s (%u in a row): %s; still serving the previous "
-		    "state; retry in %llu s\n", m->conf.upstream, secs,
+		    "state; retry in %llu s\n", m->from, secs,
 		    m->failures, m->msg, (unsigned long long)(next / 1000));
 	}
-	if (m->again) {
+	if (m->again) {			/* new upstream or bundles */
 		m->again = 0;
+		m->failures = 0;
 		next = 0;
 	}
 	mirror_schedule_ms(m, next);
@@ -267,6 +269,8 @@ mirror_start_pull(struct mirror *m)
 		return;
 	}
 	m->pid = pid;
+	free(m->from);
+	m->from = xstrdup(m->conf.upstream);
 	m->fd = p[0];
 	m->msglen = 0;
 	clock_gettime(CLOCK_MONOTONIC, &m->started);
@@ -390,7 +394,7 @@ mirror_stop(struct mirror *m)
 	}
 	fprintf(stderr, "satcheld: mirror: pull from %s stopped after %.2f s "
 	    "(what it checked stays in tmp/ for the next pull)\n",
-	    m->conf.upstream, mirror_elapsed(m));
+	    m->from, mirror_elapsed(m));
 	m->pid = -1;
 	event_free(m->pipe_ev);
 	m->pipe_ev = NULL;
@@ -405,6 +409,7 @@ mirror_free(struct mirror *m)
 		return;
 	mirror_stop(m);
 	event_free(m->timer);
+	free(m->from);
 	conf_free(&m->conf);
 	free(m->store);
 	free(m);
