@@ -246,12 +246,13 @@ APID=$(daemon_pid "$DA")
 [ -n "$APID" ] || bail_out "cannot find A's satcheld process"
 # A successful pull, even one that brings nothing, rewrites the catalog:
 # first make A's next pull from the origin an hour away (a change of
-# timing alone re-plans, it does not pull), and let one under way end.
+# timing alone re-plans, it does not pull), and let one under way (a
+# child process of A's) end.
 sed "s|^interval = .*|interval = 3600|" "$TMP/a.conf" >"$TMP/a.conf.new"
 mv "$TMP/a.conf.new" "$TMP/a.conf"
 kill -HUP "$APID"
 also "the reload is logged" wait_until 10 log_has "$LOG_A" "mirror: now from $OURL every 3600 s"
-sleep 3
+also "no pull under way" wait_until 20 sh -c "! pgrep -P $APID >/dev/null"
 ok 0 "SIGHUP: A's next pull is an hour away"
 
 # Each bad store starts as a copy of the origin (or its older state).
