@@ -211,7 +211,8 @@ out:
 	return rc;
 }
 
-/* Returns 0, or the exit status: 2 for a usage error. */
+/* Returns 0 to go on, -1 when --help or --version has answered (exit 0),
+ * or 2 after a usage error. */
 static int
 main_parse_args(struct main_args *a, int argc, char **argv)
 {
