@@ -861,7 +861,8 @@ sync_server_free(struct sync_server *srv)
 }
 
 /* New limits (SIGHUP): the connection limit holds for the next accept,
- * the idle timeout from each connection's next activity on. */
+ * the idle timeout for connections accepted from now on (an open one
+ * takes it up when it next streams an object). */
 void
 sync_server_set_opts(struct sync_server *srv,
     const struct sync_server_opts *opts)

@@ -24,7 +24,8 @@ struct sync_server	*sync_server_new(struct event_base *base,
 			    const struct store *store,
 			    const struct sync_server_opts *opts);
 void			 sync_server_free(struct sync_server *);  /* NULL-safe */
-/* Replaces the options (a reload); open connections stay. */
+/* Replaces the options (a reload); open connections stay, and mostly
+ * keep the idle timeout they were accepted with. */
 void			 sync_server_set_opts(struct sync_server *,
 			    const struct sync_server_opts *opts);
 
