@@ -17,6 +17,7 @@
 #include "config.h"
 #include "error.h"
 #include "fsutil.h"
+#include "intake.h"
 #include "listen.h"
 #include "store.h"
 #include "sync-conn.h"
@@ -32,6 +33,7 @@ struct daemon {
 	struct store		*store;
 	struct listen		*sync_listen;
 	struct sync_server	*sync;
+	struct intake		*intake;
 	struct event		*sigterm, *sigint, *grace;
 	int			 stopping;
 };
@@ -42,7 +44,8 @@ satcheld_help(FILE *f)
 	fprintf(f,
 	    "usage: satcheld --store DIR [--sync-listen ADDR:PORT]\n"
 	    "                [--port-file FILE] [--idle-timeout SECONDS]\n"
-	    "                [--max-connections N] [--help] [--version]\n"
+	    "                [--max-connections N] [--git-repos DIR]\n"
+	    "                [--git-poll SECONDS] [--help] [--version]\n"
 	    "\n"
 	    "The Satchel daemon: serves the store DIR (read-only) over the sync\n"
 	    "protocol. SIGTERM or SIGINT stops it gracefully.\n"
@@ -56,11 +59,18 @@ satcheld_help(FILE *f)
 	    "  -t, --idle-timeout SECONDS close connections idle this long (default %d)\n"
 	    "  -m, --max-connections N    refuse more connections with ERROR busy\n"
 	    "                             (default %d)\n"
+	    "  -g, --git-repos DIR        publish new release tags (satchel/N, made\n"
+	    "                             by `satchel build --tag`) pushed to the bare\n"
+	    "                             repositories under DIR into the store, which\n"
+	    "                             must be an origin; each is checked as\n"
+	    "                             `satchel publish` checks an archive\n"
+	    "  -P, --git-poll SECONDS     look for new tags this often (default %d)\n"
 	    "  -h, --help                 show this help\n"
 	    "  -V, --version              show the version and the libevent version\n"
 	    "\n"
 	    "Exit status: 0 success, 1 failure, 2 usage error.\n",
-	    MAIN_SYNC_LISTEN_DEFAULT, MAIN_IDLE_DEFAULT, MAIN_MAX_CONN_DEFAULT);
+	    MAIN_SYNC_LISTEN_DEFAULT, MAIN_IDLE_DEFAULT, MAIN_MAX_CONN_DEFAULT,
+	    INTAKE_POLL_DEFAULT);
 }
 
 static int
@@ -110,6 +120,7 @@ main_signal_cb(evutil_socket_t sig, short what, void *arg)
 	fprintf(stderr, "satcheld: %s: stopping (%u connections, up to %d s)\n",
 	    strsignal((int)sig), sync_server_count(d->sync),
 	    MAIN_GRACE_SECONDS);
+	intake_stop(d->intake);		/* no new publishes */
 	listen_free(d->sync_listen);	/* no new connections */
 	d->sync_listen = NULL;
 	evtimer_add(d->grace, &tv);
@@ -138,6 +149,7 @@ main_cleanup(struct daemon *d)
 	 * halfway through freeing. */
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
+	intake_free(d->intake);		/* waits for a publish, bounded */
 	sync_server_free(d->sync);
 	listen_free(d->sync_listen);
 	if (d->sigterm != NULL)
@@ -161,6 +173,8 @@ main(int argc, char **argv)
 		{ "port-file",		required_argument,	NULL,	'p' },
 		{ "idle-timeout",	required_argument,	NULL,	't' },
 		{ "max-connections",	required_argument,	NULL,	'm' },
+		{ "git-repos",		required_argument,	NULL,	'g' },
+		{ "git-poll",		required_argument,	NULL,	'P' },
 		{ "help",		no_argument,		NULL,	'h' },
 		{ "version",		no_argument,		NULL,	'V' },
 		{ NULL, 0, NULL, 0 }
@@ -171,9 +185,11 @@ main(int argc, char **argv)
 	struct error			err;
 	const char			*store_path = NULL, *port_file = NULL;
 	const char			*listen_spec = MAIN_SYNC_LISTEN_DEFAULT;
+	const char			*git_repos = NULL;
+	unsigned			 git_poll = INTAKE_POLL_DEFAULT;
 	int				opt, rc = 1;
 
-	while ((opt = getopt_long(argc, argv, "s:l:p:t:m:hV", opts, NULL)) !=
+	while ((opt = getopt_long(argc, argv, "s:l:p:t:m:g:P:hV", opts, NULL)) !=
 	    -1) {
 		switch (opt) {
 		case 's':
@@ -193,6 +209,14 @@ main(int argc, char **argv)
 		case 'm':
 			if (main_parse_uint("--max-connections", optarg, 1,
 			    100000, &so.max_connections) != 0)
+				return 2;
+			break;
+		case 'g':
+			git_repos = optarg;
+			break;
+		case 'P':
+			if (main_parse_uint("--git-poll", optarg, 1, 86400,
+			    &git_poll) != 0)
 				return 2;
 			break;
 		case 'h':
@@ -235,6 +259,11 @@ main(int argc, char **argv)
 	if ((d.base = event_base_new()) == NULL)
 		fatal("event_base_new failed");
 	d.sync = sync_server_new(d.base, d.store, &so);
+	if (git_repos != NULL && intake_start(&d.intake, d.base, store_path,
+	    git_repos, git_poll, &err) != 0) {
+		fprintf(stderr, "satcheld: %s\n", err.msg);
+		goto out;
+	}
 	if (listen_open(&d.sync_listen, d.base, listen_spec,
 	    sync_server_accept, d.sync, &err) != 0) {
 		fprintf(stderr, "satcheld: %s\n", err.msg);
