@@ -13,7 +13,10 @@
 #include "error.h"
 
 #define INTAKE_POLL_DEFAULT	10	/* seconds between two looks */
-#define INTAKE_STOP_SECONDS	5	/* longest wait for a running publish */
+/* The longest wait for a running publish after intake_stop: under
+ * satcheld's grace period of 5 s, so that a supervisor that kills 5 s
+ * after its TERM (as `timeout -k 5` does) never has to. */
+#define INTAKE_STOP_SECONDS	4
 
 struct intake;
 

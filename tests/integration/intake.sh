@@ -14,7 +14,7 @@
 # After all that a good tag still lands. A store that is not an origin is
 # refused. SIGTERM stops the daemon cleanly and fsck finds the store whole.
 . "$(dirname "$0")/lib.sh"
-need git sed grep sleep cmp
+need git sed grep sleep cmp flock
 [ -x "$SATCHELD" ] || bail_out "$SATCHELD is missing: build it first"
 
 cd "$TMP" || bail_out "cannot enter $TMP"
@@ -330,6 +330,58 @@ expect_success "the mirror pulls v3"
 run_satchel archive --store "$M" -o "$TMP/m3.satchel" calligraphy-basics@3
 cmp -s "$TMP/m3.satchel" "$TMP/v3.satchel"
 ok $? "v3 from the mirror is the author's archive, byte for byte"
+
+# --- SIGTERM while a publish runs ------------------------------------------
+#
+# A `satchel publish` holds the store's lock (flock stands in for it), so
+# the intake's publish of v4 waits inside store_publish's store_open once
+# its archive is built. SIGTERM must still end the daemon after the grace
+# period, leave the store as it was, and the next satcheld publish v4.
+
+bg_start LPID flock "$O/lock" sleep 60
+_i=0
+while [ "$_i" -lt 100 ] && flock -n "$O/lock" true; do
+	sleep 0.1
+	_i=$((_i + 1))
+done
+snapshot "$O"
+echo "<p>Lesson one, revised.</p>" >>"$TMP/v3/lessons/01-four-treasures/index.html"
+set_conf "$TMP/v3" serial 4
+set_conf "$TMP/v3" label 1.3
+git_commit "$TMP/v3" "Release 1.3"
+run_satchel build -C "$TMP/v3" --key "$TMP/author.key" --tag -o "$TMP/v4.satchel"
+expect_success "the author builds and tags v4"
+push "$TMP/v3" "$GITDIR/good.git" main satchel/4
+_i=0
+while [ "$_i" -lt 300 ] && ! ls "$O/tmp/" | grep -q '^intake-.*\.satchel$'; do
+	sleep 0.1
+	_i=$((_i + 1))
+done
+ls "$O/tmp/" | grep -q '^intake-.*\.satchel$'
+ok $? "v4's archive is built in the store's tmp/; its publish waits for the lock"
+kill -TERM "$DPID"
+bg_wait "$DPID"
+is "$BG_RC" 0 "SIGTERM during the publish: satcheld exits 0, not killed"
+also "no sanitizer report" sh -c "! grep -Eq '$SANITIZER_RE' '$DLOG'"
+like "$(cat "$DLOG")" "a publish is still running after 4 s; exiting" \
+    "it says it leaves the publish after the grace period"
+kill_recorded "$LPID"
+# tmp/ may hold the archive the intake had built: a leftover gc removes,
+# and the next try at the same tag replaces.
+fingerprint "$O" | grep -v ' \./tmp/' >"$TMP/fp.after"
+grep -v ' \./tmp/' "$TMP/fp.before" | cmp -s - "$TMP/fp.after"
+ok $? "the store is as it was (tmp/ aside)"
+run_satchel fsck "$O"
+expect_success "fsck: the origin is whole"
+
+bg_start DPID "$SATCHELD" --store "$O" --sync-listen 127.0.0.1:0 \
+    --git-repos "$GITDIR" --git-poll 1
+DLOG=$BG_ERR
+wait_log "published calligraphy-basics 1.3 (serial 4)"
+ok $? "the next satcheld publishes v4"
+is "$(catalog_serial "$O")" $((C0 + 4)) "a new catalog"
+like "$(log_line "$GITDIR/copy.git satchel/1")" "already published" \
+    "tags seen before are logged again, and skipped"
 
 # --- stopping --------------------------------------------------------------
 
