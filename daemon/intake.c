@@ -77,6 +77,7 @@ struct intake {
 	size_t			 ntried;
 	char			**known;	/* repositories seen */
 	size_t			 nknown;
+	int			 dir_failed;	/* repos_dir unreadable, logged */
 };
 
 /* --- the thread's log, printed by the loop --- */
@@ -233,9 +234,13 @@ intake_list_dirs(struct intake *in, char ***out, size_t *n)
 	*out = NULL;
 	*n = 0;
 	if ((d = opendir(in->repos_dir)) == NULL) {
-		intake_log(in, "%s: %s", in->repos_dir, strerror(errno));
+		/* Once, not at every poll, until it can be read again. */
+		if (!in->dir_failed)
+			intake_log(in, "%s: %s", in->repos_dir, strerror(errno));
+		in->dir_failed = 1;
 		return;
 	}
+	in->dir_failed = 0;
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
