@@ -9,7 +9,8 @@
 # the publisher's scope, a serial not greater than the current one (a
 # different release, and the same one pushed to a second repository), a
 # tag whose signed manifest does not match the tagged tree (a file of
-# another size, a file of the same size altered), a manifest altered
+# another size, a file of the same size altered, a file too many, the
+# same tree in another commit), a manifest altered
 # after signing, a lightweight tag, a tag whose message is no manifest.
 # After all that a good tag still lands. A store that is not an origin is
 # refused. SIGTERM stops the daemon cleanly and fsck finds the store whole.
@@ -291,6 +292,27 @@ expect_skip "a file altered at the same size: skipped, naming the file" \
     "$BARE satchel/3" "the tree does not match the manifest" \
     'file "lessons/03-eight-strokes/index.html" has SHA-256'
 
+cp -R "$TMP/v3" "$TMP/v3-extra"
+git -C "$TMP/v3-extra" tag -d satchel/3 >/dev/null
+echo "not in the manifest" >"$TMP/v3-extra/lessons/extra.txt"
+git_commit "$TMP/v3-extra" "One file more"
+git -C "$TMP/v3-extra" tag -a -F "$TMP/v3.msg" satchel/3 HEAD
+bare mismatch-extra
+push "$TMP/v3-extra" "$BARE" main satchel/3
+expect_skip "a tree with a file the manifest lacks: skipped, naming it" \
+    "$BARE satchel/3" 'file "lessons/extra.txt" is in the tree but not in the manifest'
+
+# The same tree in another commit: the files match, the manifest's
+# source-commit does not.
+cp -R "$TMP/v3" "$TMP/v3-commit"
+git -C "$TMP/v3-commit" tag -d satchel/3 >/dev/null
+git_commit "$TMP/v3-commit" "Nothing changed" --allow-empty
+git -C "$TMP/v3-commit" tag -a -F "$TMP/v3.msg" satchel/3 HEAD
+bare mismatch-commit
+push "$TMP/v3-commit" "$BARE" main satchel/3
+expect_skip "the same tree in another commit: skipped, naming the line" \
+    "$BARE satchel/3" 'the manifest says "source-commit' 'where the commit gives "source-commit'
+
 # The manifest altered after it was signed.
 cp -R "$TMP/v3" "$TMP/v3-label"
 git -C "$TMP/v3-label" tag -d satchel/3 >/dev/null
@@ -314,7 +336,7 @@ expect_skip "a tag whose message is no manifest: skipped" "$BARE satchel/5" \
 # Skipped tags are not tried again while they stay as they are.
 sleep 3
 _n=$(grep -c "satchel/[0-9]*: skipped" "$DLOG")
-is "$_n" 9 "three polls later: still one line per skipped tag"
+is "$_n" 11 "three polls later: still one line per skipped tag"
 unchanged "$O"
 is "$(catalog_serial "$O")" $((C0 + 2)) "after all that, no new catalog"
 
