@@ -259,11 +259,6 @@ main(int argc, char **argv)
 	if ((d.base = event_base_new()) == NULL)
 		fatal("event_base_new failed");
 	d.sync = sync_server_new(d.base, d.store, &so);
-	if (git_repos != NULL && intake_start(&d.intake, d.base, store_path,
-	    git_repos, git_poll, &err) != 0) {
-		fprintf(stderr, "satcheld: %s\n", err.msg);
-		goto out;
-	}
 	if (listen_open(&d.sync_listen, d.base, listen_spec,
 	    sync_server_accept, d.sync, &err) != 0) {
 		fprintf(stderr, "satcheld: %s\n", err.msg);
@@ -279,6 +274,12 @@ main(int argc, char **argv)
 	if (port_file != NULL &&
 	    main_write_port_file(port_file, listen_port(d.sync_listen)) != 0)
 		goto out;
+	/* Last: nothing may fail after a publish can have started. */
+	if (git_repos != NULL && intake_start(&d.intake, d.base, store_path,
+	    git_repos, git_poll, &err) != 0) {
+		fprintf(stderr, "satcheld: %s\n", err.msg);
+		goto out;
+	}
 	fprintf(stderr, "satcheld: serving %s on sync %s\n",
 	    store_dir(d.store), listen_name(d.sync_listen));
 	if (event_base_dispatch(d.base) == -1) {

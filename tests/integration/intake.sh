@@ -42,14 +42,14 @@ wait_log()
 {
 	_i=0
 	while [ "$_i" -lt 300 ]; do
-		if grep -Fq -- "$1" "$DLOG"; then
+		if grep -Fqs -- "$1" "$DLOG"; then
 			LOG=$(cat "$DLOG")
 			return 0
 		fi
 		sleep 0.1
 		_i=$((_i + 1))
 	done
-	LOG=$(cat "$DLOG")
+	LOG=$(cat "$DLOG" 2>/dev/null)
 	return 1
 }
 
