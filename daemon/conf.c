@@ -41,6 +41,8 @@ static const struct conf_key {
 	{ "interval",		CONF_UINT,	O(interval),	1, 366 * 86400 },
 	{ "retry",		CONF_UINT,	O(retry),		1, 86400 },
 	{ "bundles",		CONF_PATTERNS,	O(bundles),		0, 0 },
+	{ "git-repos",		CONF_STRING,	O(git_repos),		0, 0 },
+	{ "git-poll",		CONF_UINT,	O(git_poll),		1, 86400 },
 #undef O
 };
 
@@ -70,6 +72,7 @@ conf_init(struct conf *c)
 	c->max_connections = CONF_MAX_CONN_DEFAULT;
 	c->interval = CONF_INTERVAL_DEFAULT;
 	c->retry = CONF_RETRY_DEFAULT;
+	c->git_poll = CONF_GIT_POLL_DEFAULT;
 }
 
 static void
@@ -92,6 +95,7 @@ conf_free(struct conf *c)
 	free(c->port_file);
 	free(c->upstream);
 	free(c->trust);
+	free(c->git_repos);
 	conf_free_patterns(c->bundles, c->nbundles);
 	memset(c, 0, sizeof *c);
 }
@@ -113,6 +117,7 @@ conf_copy(struct conf *out, const struct conf *c)
 	out->port_file = conf_strdup(c->port_file);
 	out->upstream = conf_strdup(c->upstream);
 	out->trust = conf_strdup(c->trust);
+	out->git_repos = conf_strdup(c->git_repos);
 	out->bundles = NULL;
 	if (c->nbundles > 0) {
 		out->bundles = xreallocarray(NULL, c->nbundles, sizeof(char *));

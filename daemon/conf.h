@@ -15,6 +15,7 @@
 #define CONF_MAX_CONN_DEFAULT		256
 #define CONF_INTERVAL_DEFAULT		3600
 #define CONF_RETRY_DEFAULT		30
+#define CONF_GIT_POLL_DEFAULT		10
 #define CONF_FILE_MAX			(256 * 1024)
 #define CONF_BUNDLES_MAX		256
 
@@ -37,6 +38,10 @@ struct conf {
 	unsigned	 retry;			/* first back-off after a failure */
 	char		**bundles;		/* fnmatch patterns; 0: all */
 	size_t		 nbundles;
+
+	/* Git intake (origin only): set when git_repos is. */
+	char		*git_repos;		/* bare repositories under it */
+	unsigned	 git_poll;		/* seconds between looks */
 };
 
 /* Every field at its default. */

@@ -24,6 +24,7 @@
 #include "conf.h"
 #include "error.h"
 #include "fsutil.h"
+#include "intake.h"
 #include "listen.h"
 #include "mirror.h"
 #include "store.h"
@@ -50,11 +51,13 @@ static const struct option main_opts[] = {
 	{ "interval",		required_argument,	NULL,	'i' },
 	{ "retry",		required_argument,	NULL,	'r' },
 	{ "bundles",		required_argument,	NULL,	'b' },
+	{ "git-repos",		required_argument,	NULL,	'g' },
+	{ "git-poll",		required_argument,	NULL,	'P' },
 	{ "help",		no_argument,		NULL,	'h' },
 	{ "version",		no_argument,		NULL,	'V' },
 	{ NULL, 0, NULL, 0 }
 };
-#define MAIN_SHORT_OPTS	"c:s:l:p:t:m:u:T:i:r:b:hV"
+#define MAIN_SHORT_OPTS	"c:s:l:p:t:m:u:T:i:r:b:g:P:hV"
 
 /* What the command line set: applied over the config file at start and
  * again at each reload, so the command line always wins. */
@@ -71,6 +74,7 @@ struct daemon {
 	struct listen		*sync_listen;
 	struct sync_server	*sync;
 	struct mirror		*mirror;
+	struct intake		*intake;
 	struct event		*sigterm, *sigint, *sighup, *grace;
 	struct conf		 conf;		/* in force */
 	const struct main_args	*args;
@@ -84,7 +88,8 @@ satcheld_help(FILE *f)
 "usage: satcheld --store DIR [--sync-listen ADDR:PORT] [--port-file FILE]\n"
 "                [--idle-timeout SECONDS] [--max-connections N]\n"
 "                [--upstream URL|DIR [--trust POLICY] [--interval SECONDS]\n"
-"                 [--retry SECONDS] [--bundles PATTERN...]] [-c CONFIG]\n"
+"                 [--retry SECONDS] [--bundles PATTERN...]]\n"
+"                [--git-repos DIR [--git-poll SECONDS]] [-c CONFIG]\n"
 "       satcheld --help | --version\n"
 "\n"
 "The Satchel daemon: serves the store DIR over the sync protocol\n"
@@ -124,6 +129,16 @@ satcheld_help(FILE *f)
 "                             the option repeated, or more arguments after\n"
 "                             it (default: every bundle)\n"
 "\n"
+"Git intake (an origin only):\n"
+"  -g, --git-repos DIR        publish the release tags (satchel/N, made by\n"
+"                             `satchel build --tag`) pushed to the bare\n"
+"                             repositories under DIR: each tagged tree is\n"
+"                             checked file by file against the signed\n"
+"                             manifest in its tag, then published exactly\n"
+"                             as `satchel publish` would; a tag that fails\n"
+"                             is logged and skipped\n"
+"  -P, --git-poll SECONDS     look for new tags this often (default %d)\n"
+"\n"
 "Every pull checks the upstream's catalog and each release against this\n"
 "store's own trust policy: a catalog signed by an unknown key, older than\n"
 "the one held, or expired, a release that its catalog does not pin, and\n"
@@ -146,7 +161,8 @@ satcheld_help(FILE *f)
 "taken, a config file that does not parse), 2 usage error on the command\n"
 "line.\n",
 	    CONF_SYNC_LISTEN_DEFAULT, CONF_IDLE_DEFAULT, CONF_MAX_CONN_DEFAULT,
-	    CONF_INTERVAL_DEFAULT, CONF_RETRY_DEFAULT, MAIN_GRACE_SECONDS);
+	    CONF_INTERVAL_DEFAULT, CONF_RETRY_DEFAULT, CONF_GIT_POLL_DEFAULT,
+	    MAIN_GRACE_SECONDS);
 }
 
 static void
@@ -311,6 +327,7 @@ main_signal_cb(evutil_socket_t sig, short what, void *arg)
 	    strsignal((int)sig), sync_server_count(d->sync),
 	    MAIN_GRACE_SECONDS);
 	mirror_stop(d->mirror);
+	intake_stop(d->intake);		/* no new publishes */
 	listen_free(d->sync_listen);	/* no new connections */
 	d->sync_listen = NULL;
 	evtimer_add(d->grace, &tv);
@@ -379,6 +396,7 @@ main_reload(struct daemon *d)
 	main_restart_only("store", d->conf.store, c.store);
 	main_restart_only("sync-listen", d->conf.sync_listen, c.sync_listen);
 	main_restart_only("port-file", d->conf.port_file, c.port_file);
+	main_restart_only("git-repos", d->conf.git_repos, c.git_repos);
 	free(c.store);
 	c.store = xstrdup(d->conf.store);
 	free(c.sync_listen);
@@ -386,6 +404,14 @@ main_reload(struct daemon *d)
 	free(c.port_file);
 	c.port_file = d->conf.port_file != NULL ?
 	    xstrdup(d->conf.port_file) : NULL;
+	free(c.git_repos);
+	c.git_repos = d->conf.git_repos != NULL ?
+	    xstrdup(d->conf.git_repos) : NULL;
+	if (c.git_poll != d->conf.git_poll && d->intake != NULL)
+		fprintf(stderr, "satcheld: reload: git-poll changed to %u s: "
+		    "needs a restart (keeping %u s)\n", c.git_poll,
+		    d->conf.git_poll);
+	c.git_poll = d->conf.git_poll;
 
 	if (c.idle_timeout != d->conf.idle_timeout ||
 	    c.max_connections != d->conf.max_connections) {
@@ -481,6 +507,7 @@ main_cleanup(struct daemon *d)
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
+	intake_free(d->intake);		/* waits for a publish, bounded */
 	mirror_free(d->mirror);
 	sync_server_free(d->sync);
 	listen_free(d->sync_listen);
@@ -492,6 +519,10 @@ main_cleanup(struct daemon *d)
 		event_free(d->sighup);
 	if (d->grace != NULL)
 		event_free(d->grace);
+	/* event_free() put the default actions back: ignore again. */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
 	if (d->base != NULL)
 		event_base_free(d->base);
 	store_close(d->store);
@@ -571,6 +602,12 @@ main(int argc, char **argv)
 	    store_dir(d.store), listen_name(d.sync_listen));
 	if (d.conf.upstream != NULL)
 		d.mirror = mirror_new(d.base, d.conf.store, &d.conf);
+	/* Last: nothing may fail after a publish can have started. */
+	if (d.conf.git_repos != NULL && intake_start(&d.intake, d.base,
+	    d.conf.store, d.conf.git_repos, d.conf.git_poll, &err) != 0) {
+		fprintf(stderr, "satcheld: %s\n", err.msg);
+		goto out;
+	}
 	if (event_base_dispatch(d.base) == -1) {
 		fprintf(stderr, "satcheld: event loop failed\n");
 		goto out;

@@ -614,7 +614,7 @@ lesson_collect(struct gitrepo *repo, const struct gitrepo_files *files,
 static int
 build_manifest(struct gitrepo *repo, const struct gitrepo_commit *c,
     const struct gitrepo_files *files, const struct bundle_build_opts *o,
-    struct manifest **out, struct error *err)
+    int with_changelog, struct manifest **out, struct error *err)
 {
 	struct manifest		*m = manifest_new();
 	struct bundle_conf	 conf;
@@ -682,8 +682,8 @@ build_manifest(struct gitrepo *repo, const struct gitrepo_commit *c,
 	m->time = c->time < 0 ? 0 : c->time;
 	if ((rc = lesson_collect(repo, files, m, err)) != 0)
 		goto out;
-	if ((rc = gitrepo_changelog(repo, c, m->serial, MANIFEST_CHANGELOG_MAX,
-	    &m->changelog, &m->nchangelog, err)) != 0)
+	if (with_changelog && (rc = gitrepo_changelog(repo, c, m->serial,
+	    MANIFEST_CHANGELOG_MAX, &m->changelog, &m->nchangelog, err)) != 0)
 		goto out;
 	/* Digests are filled in by build_body, in the same single pass that
 	 * writes the files. */
@@ -984,7 +984,7 @@ bundle_build(const struct bundle_build_opts *o, struct bundle_report *out,
 	    (rc = gitrepo_resolve(repo, o->rev, &c, err)) != 0 ||
 	    (rc = gitrepo_list_files(repo, &c, &files, err)) != 0)
 		goto out;
-	if ((rc = build_manifest(repo, &c, &files, o, &rep.head.manifest, err)) != 0)
+	if ((rc = build_manifest(repo, &c, &files, o, 1, &rep.head.manifest, err)) != 0)
 		goto out;
 	if (o->tag) {
 		if ((rc = gitrepo_max_release_tag(repo, &maxtag, err)) != 0)
@@ -1126,5 +1126,184 @@ out:
 	sha256_free(ctx);
 	bundle_writer_free(w);
 	atomic_file_abort(&af);
+	return rc;
+}
+
+/* --- a signed head from elsewhere (a release tag) --- */
+
+int
+bundle_head_parse(struct bundle_head *out, const char *buf, size_t len,
+    const char *name, struct error *err)
+{
+	const char	*p;
+	size_t		 mlen;
+	int		 rc;
+
+	memset(out, 0, sizeof *out);
+	if ((p = memmem(buf, len, "\nend\n", 5)) == NULL)
+		return error_set(err, SATCHEL_EINVALID,
+		    "%s: not a signed manifest (no \"end\" line)", name);
+	mlen = (size_t)(p - buf) + 5;
+	if (mlen > MANIFEST_MAX)
+		return error_set(err, SATCHEL_ELIMIT,
+		    "%s: manifest larger than %u bytes", name, (unsigned)MANIFEST_MAX);
+	out->manifest_buf = xstrndup(buf, mlen);
+	out->manifest_len = mlen;
+	if ((rc = manifest_parse(&out->manifest, out->manifest_buf, mlen, name,
+	    err)) != 0 ||
+	    (rc = sigs_parse(&out->sigs, buf + mlen, len - mlen, name, err)) != 0)
+		bundle_head_free(out);
+	return rc;
+}
+
+int
+bundle_head_verify(const struct bundle_head *h, const char *name,
+    const struct trust *trust, struct error *err)
+{
+	struct bundle_report	rep;
+	int			rc;
+
+	memset(&rep, 0, sizeof rep);
+	rc = head_check_signers(h, name, NULL, 0, trust, &rep, err);
+	bundle_report_free(&rep);
+	return rc;
+}
+
+/* The first line where a and b differ, for a message. */
+static void
+first_diff_line(const char *a, size_t alen, const char *b, size_t blen,
+    char *la, char *lb, size_t size)
+{
+	size_t	i = 0, start = 0, ea, eb;
+
+	while (i < alen && i < blen && a[i] == b[i]) {
+		if (a[i] == '\n')
+			start = i + 1;
+		i++;
+	}
+	for (ea = start; ea < alen && a[ea] != '\n'; ea++)
+		;
+	for (eb = start; eb < blen && b[eb] != '\n'; eb++)
+		;
+	snprintf(la, size, "%.*s", (int)(ea - start), a + start);
+	snprintf(lb, size, "%.*s", (int)(eb - start), b + start);
+}
+
+/* The tree's files against the signed manifest's: the same paths (none
+ * missing, none extra), modes and sizes. Digests are compared once the
+ * body has been written (build_body computes them). */
+static int
+files_match(const struct manifest *tree, const struct manifest *want,
+    const char *name, struct error *err)
+{
+	size_t	i = 0, j = 0;
+	int	c;
+
+	while (i < tree->nfiles || j < want->nfiles) {
+		if (i == tree->nfiles)
+			c = 1;
+		else if (j == want->nfiles)
+			c = -1;
+		else
+			c = strcmp(tree->files[i].path, want->files[j].path);
+		if (c < 0)
+			return error_set(err, SATCHEL_EVERIFY,
+			    "%s: file \"%s\" is in the tree but not in the manifest",
+			    name, tree->files[i].path);
+		if (c > 0)
+			return error_set(err, SATCHEL_EVERIFY,
+			    "%s: file \"%s\" is in the manifest but not in the tree",
+			    name, want->files[j].path);
+		if (tree->files[i].mode != want->files[j].mode)
+			return error_set(err, SATCHEL_EVERIFY,
+			    "%s: file \"%s\" has mode %o, the manifest says %o",
+			    name, tree->files[i].path, tree->files[i].mode,
+			    want->files[j].mode);
+		if (tree->files[i].size != want->files[j].size)
+			return error_set(err, SATCHEL_EVERIFY,
+			    "%s: file \"%s\" is %llu bytes, the manifest says %llu",
+			    name, tree->files[i].path,
+			    (unsigned long long)tree->files[i].size,
+			    (unsigned long long)want->files[j].size);
+		i++;
+		j++;
+	}
+	return 0;
+}
+
+/*
+ * Why rebuild rather than compare the manifest bytes of a fresh build: a
+ * manifest's changelog depends on which release tags the repository
+ * holds, and a repository an author pushed to need not hold them all. So
+ * the tree is turned into a manifest by the build's own code (bundle.conf,
+ * lessons, files), the changelog is taken from the signed head, and the
+ * result must be the signed manifest byte for byte. The body is the
+ * build's own, so the archive is the one `satchel build` wrote.
+ */
+int
+bundle_build_from_head(const char *repo_path, const char *commit,
+    const struct bundle_head *h, const char *out, struct error *err)
+{
+	struct bundle_build_opts o;
+	struct gitrepo		*repo = NULL;
+	struct gitrepo_commit	 c;
+	struct gitrepo_files	 files = { NULL, 0 };
+	struct manifest		*m = NULL;
+	struct atomic_file	 af = { -1, NULL, NULL };
+	char			*frame = NULL, *mbuf = NULL;
+	char			 la[256], lb[256];
+	size_t			 flen, mlen, i;
+	int			 rc;
+
+	memset(&o, 0, sizeof o);
+	o.repo = repo_path;
+	o.rev = commit;
+	if ((rc = gitrepo_open(&repo, repo_path, err)) != 0 ||
+	    (rc = gitrepo_resolve(repo, commit, &c, err)) != 0 ||
+	    (rc = gitrepo_list_files(repo, &c, &files, err)) != 0)
+		goto out;
+	if ((rc = build_manifest(repo, &c, &files, &o, 0, &m, err)) != 0)
+		goto out;
+	if ((rc = files_match(m, h->manifest, commit, err)) != 0)
+		goto out;
+	if ((rc = head_frame(h, &frame, &flen, err)) != 0 ||
+	    (rc = atomic_file_open(&af, out, 0644, err)) != 0 ||
+	    (rc = write_all(af.fd, frame, flen, out, err)) != 0 ||
+	    (rc = build_body(repo, &files, m, af.fd, out, &o, err)) != 0)
+		goto out;
+	for (i = 0; i < m->nfiles; i++) {
+		if (memcmp(m->files[i].sha256, h->manifest->files[i].sha256,
+		    SHA256_LEN) != 0) {
+			char	want[SHA256_HEX_LEN + 1], have[SHA256_HEX_LEN + 1];
+
+			hex_encode(want, h->manifest->files[i].sha256, SHA256_LEN);
+			hex_encode(have, m->files[i].sha256, SHA256_LEN);
+			rc = error_set(err, SATCHEL_EVERIFY,
+			    "%s: file \"%s\" has SHA-256 %s, the manifest says %s",
+			    commit, m->files[i].path, have, want);
+			goto out;
+		}
+	}
+	m->changelog = xreallocarray(NULL, h->manifest->nchangelog,
+	    sizeof *m->changelog);
+	for (i = 0; i < h->manifest->nchangelog; i++)
+		m->changelog[m->nchangelog++] = xstrdup(h->manifest->changelog[i]);
+	manifest_encode(m, &mbuf, &mlen);
+	if (mlen != h->manifest_len || memcmp(mbuf, h->manifest_buf, mlen) != 0) {
+		first_diff_line(h->manifest_buf, h->manifest_len, mbuf, mlen, la,
+		    lb, sizeof la);
+		rc = error_set(err, SATCHEL_EVERIFY,
+		    "%s: the manifest says \"%s\" where the commit gives \"%s\"",
+		    commit, la, lb);
+		goto out;
+	}
+	rc = atomic_file_commit(&af, err);
+out:
+	atomic_file_abort(&af);
+	free(frame);
+	free(mbuf);
+	manifest_free(m);
+	gitrepo_files_free(&files);
+	gitrepo_free(repo);
 	return rc;
 }

@@ -97,6 +97,26 @@ int	bundle_write_archive(const struct bundle_head *, const char *path,
 int	bundle_sign(const char *path, struct privkey **keys, size_t nkeys,
 	    int *changed, struct bundle_report *out, struct error *err);
 
+/* Parses a signed manifest held elsewhere than in an archive (a release
+ * tag's message): the manifest, ending at its line "end", immediately
+ * followed by its signature block. */
+int	bundle_head_parse(struct bundle_head *out, const char *buf, size_t len,
+	    const char *name, struct error *err);
+
+/* The signature rules of bundle_verify with trust, for a head alone. */
+int	bundle_head_verify(const struct bundle_head *, const char *name,
+	    const struct trust *trust, struct error *err);
+
+/* Writes at out (atomically) the archive a build of commit in the
+ * repository repo makes for the signed head h, after proving the commit
+ * is what h's manifest describes: every file of its tree by path, mode,
+ * size and SHA-256 (none missing, none extra), then the whole manifest
+ * the build derives from the tree (bundle.conf, lessons, commit and tree
+ * ids; the changelog is h's) byte for byte. EVERIFY names the first
+ * difference. */
+int	bundle_build_from_head(const char *repo, const char *commit,
+	    const struct bundle_head *h, const char *out, struct error *err);
+
 void	bundle_head_free(struct bundle_head *);
 void	bundle_report_free(struct bundle_report *);
 

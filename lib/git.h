@@ -100,4 +100,33 @@ int	gitrepo_create_release_tag(struct gitrepo *, const struct gitrepo_commit *c,
  * repository. */
 int	gitrepo_init_commit(const char *dir, const char *message, struct error *err);
 
+/* Release tags (refs/tags/satchel/N, N canonical decimal >= 1) and the
+ * object each points at: an annotated tag's object id, or a commit's
+ * for a lightweight tag. Sorted by serial. */
+struct gitrepo_release_tag {
+	uint64_t	serial;
+	char		oid[41];
+};
+
+struct gitrepo_release_tags {
+	struct gitrepo_release_tag	*v;
+	size_t				 n;
+};
+
+int	gitrepo_release_tags(struct gitrepo *, struct gitrepo_release_tags *out,
+	    struct error *err);
+void	gitrepo_release_tags_free(struct gitrepo_release_tags *);	/* NULL-safe */
+
+/* Reads the annotated tag object oid_hex: its message (malloc'd, *len
+ * bytes, NUL-terminated) and the commit it points at. EINVALID when the
+ * object is not an annotated tag or does not point at a commit, ELIMIT
+ * when the message is over max bytes (checked before the object is
+ * loaded). */
+int	gitrepo_read_tag(struct gitrepo *, const char *oid_hex, size_t max,
+	    char **msg, size_t *len, struct gitrepo_commit *target,
+	    struct error *err);
+
+/* 1 for a bare repository (no work tree). */
+int	gitrepo_is_bare(const struct gitrepo *);
+
 #endif

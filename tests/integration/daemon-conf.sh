@@ -330,7 +330,7 @@ expect_usage "an unknown option: usage error"
 run_satcheld --help
 _missing=
 for o in config store sync-listen port-file idle-timeout max-connections \
-    upstream trust interval retry bundles help version; do
+    upstream trust interval retry bundles git-repos git-poll help version; do
 	out_has "--$o" || _missing="$_missing --$o"
 done
 also "every option is in --help (missing:$_missing)" test -z "$_missing"

@@ -878,6 +878,87 @@ test_create_release_tag(void **state)
 	free(dir);
 }
 
+/* The intake's view: every release tag with the object it points at,
+ * sorted by serial; an annotated tag's message and commit; a lightweight
+ * tag, an over-long message and a tag on a tree refused. */
+static void
+test_release_tags_and_read_tag(void **state)
+{
+	struct gitrepo			*r;
+	struct gitrepo_release_tags	 t;
+	struct gitrepo_commit		 c, target;
+	struct error			 err = { 0, "" };
+	char				*dir, *s, *msg;
+	size_t				 len;
+
+	dir = fixture_repo("intake");
+	fixture_commit(dir, "one", FIXED_TIME);
+	r = open_ok(dir);
+	assert_int_equal(gitrepo_release_tags(r, &t, &err), 0);
+	assert_int_equal(t.n, 0);
+	gitrepo_release_tags_free(&t);
+	assert_int_equal(gitrepo_is_bare(r), 0);
+	gitrepo_free(r);
+
+	sh("cd '%s' && git tag -a -m 'ten' satchel/10 && git tag satchel/2 && "
+	    "git tag -a -m 'x' satchel/x && git tag satchel/010 && "
+	    "printf 'line one\\nend\\n' >m && git tag -a -F m satchel/3 && "
+	    "git tag -a -m tree satchel/4 'HEAD^{tree}' && "
+	    "head -c 5000 /dev/zero | tr '\\0' a >big && "
+	    "git tag -a -F big satchel/5 && git pack-refs --all && "
+	    "git clone -q --bare . ../bare-intake.git", dir);
+	r = open_ok(dir);
+	resolve_ok(r, "HEAD", &c);
+	assert_int_equal(gitrepo_release_tags(r, &t, &err), 0);
+	assert_int_equal(t.n, 5);
+	assert_int_equal(t.v[0].serial, 2);
+	assert_int_equal(t.v[1].serial, 3);
+	assert_int_equal(t.v[4].serial, 10);
+	s = sh_out("git -C '%s' rev-parse satchel/2", dir);
+	assert_string_equal(t.v[0].oid, s);	/* the commit itself */
+	free(s);
+	s = sh_out("git -C '%s' rev-parse satchel/3", dir);
+	assert_string_equal(t.v[1].oid, s);	/* the tag object */
+	free(s);
+
+	assert_int_equal(gitrepo_read_tag(r, t.v[1].oid, 4096, &msg, &len,
+	    &target, &err), 0);
+	assert_string_equal(msg, "line one\nend\n");
+	assert_int_equal(len, 13);
+	assert_string_equal(target.commit, c.commit);
+	assert_string_equal(target.tree, c.tree);
+	free(msg);
+
+	assert_int_equal(gitrepo_read_tag(r, t.v[0].oid, 4096, &msg, &len,
+	    &target, &err), SATCHEL_EINVALID);
+	assert_non_null(strstr(err.msg, "not an annotated tag"));
+	assert_null(msg);
+	assert_int_equal(gitrepo_read_tag(r, t.v[2].oid, 4096, &msg, &len,
+	    &target, &err), SATCHEL_EINVALID);
+	assert_non_null(strstr(err.msg, "not a commit"));
+	/* Over the limit: refused from the header (5000 > 100 + 4096)... */
+	assert_int_equal(gitrepo_read_tag(r, t.v[3].oid, 100, &msg, &len,
+	    &target, &err), SATCHEL_ELIMIT);
+	/* ...or from the message itself. */
+	assert_int_equal(gitrepo_read_tag(r, t.v[3].oid, 4999, &msg, &len,
+	    &target, &err), SATCHEL_ELIMIT);
+	assert_non_null(strstr(err.msg, "over the limit of 4999"));
+	assert_int_equal(gitrepo_read_tag(r, "nothex", 4096, &msg, &len,
+	    &target, &err), SATCHEL_EINVALID);
+	gitrepo_release_tags_free(&t);
+	gitrepo_free(r);
+
+	s = xasprintf("%s/../bare-intake.git", dir);
+	r = open_ok(s);
+	assert_int_equal(gitrepo_is_bare(r), 1);
+	assert_int_equal(gitrepo_release_tags(r, &t, &err), 0);
+	assert_int_equal(t.n, 5);
+	gitrepo_release_tags_free(&t);
+	gitrepo_free(r);
+	free(s);
+	free(dir);
+}
+
 static void
 test_create_release_tag_configured_user(void **state)
 {
@@ -1028,6 +1109,7 @@ main(void)
 		cmocka_unit_test(test_changelog_sanitizes_subject),
 		cmocka_unit_test(test_create_release_tag),
 		cmocka_unit_test(test_create_release_tag_configured_user),
+		cmocka_unit_test(test_release_tags_and_read_tag),
 		cmocka_unit_test(test_init_commit),
 		cmocka_unit_test(test_init_commit_default_branch),
 		cmocka_unit_test(test_init_commit_refuses_repository),
