@@ -12,7 +12,7 @@
  *   hash and the request, and the connection stays open (the SPEC has no
  *   per-request "not found" answer; a mirror that lacks one object can
  *   still be asked for the others). `refused` (publish) and `internal`
- *   (META too large for one frame) also leave the connection open; every
+ *   also leave the connection open; every
  *   other ERROR the server sends is followed by a close once the output
  *   has drained.
  * - A request id may be outstanding only once (CANCEL names one request);
@@ -62,9 +62,6 @@
 #define SYNC_OUT_LOW		(256u << 10)	/* produce while output below */
 #define SYNC_ZSTD_LEVEL		3
 #define SYNC_LINGER_SECONDS	2		/* wait for the peer's EOF */
-/* META bytes around its name and data: role, name length, status,
- * data length. */
-#define SYNC_META_OVERHEAD	(1 + 4 + 1 + 4)
 
 enum sync_conn_state {
 	SYNC_CONN_HELLO,	/* waiting for the client's HELLO */
@@ -315,20 +312,39 @@ sync_conn_on_hello(struct sync_conn *c, const struct msg_hello *h)
 	sync_conn_set_state(c, SYNC_CONN_READY);
 }
 
+/*
+ * Why pieces: a catalog or a signed manifest may be 16 MiB, more than a
+ * frame (SPEC §11 "Metadata in pieces"). The pieces of one META are
+ * queued back to back here, so no other frame comes between them; the
+ * file is already in memory, so this costs at most its size again in
+ * the output buffer.
+ */
 static void
 sync_conn_send_meta(struct sync_conn *c, const struct msg_get_meta *g,
     uint8_t status, const char *data, size_t len)
 {
 	struct msg	m;
+	size_t		off = 0, piece, n;
 
 	memset(&m, 0, sizeof m);
 	m.type = MSG_META;
 	m.u.meta.role = g->role;
 	m.u.meta.name = g->name;		/* borrowed from g */
 	m.u.meta.status = status;
-	m.u.meta.data = (const uint8_t *)data;
-	m.u.meta.datalen = (uint32_t)len;
-	sync_conn_send(c, &m);
+	if (status != MSG_STATUS_OK) {
+		sync_conn_send(c, &m);
+		return;
+	}
+	piece = c->max_frame - MSG_META_OVERHEAD - strlen(g->name);
+	m.u.meta.total = len;
+	do {
+		n = len - off < piece ? len - off : piece;
+		m.u.meta.offset = off;
+		m.u.meta.data = (const uint8_t *)data + off;
+		m.u.meta.datalen = (uint32_t)n;
+		sync_conn_send(c, &m);
+		off += n;
+	} while (off < len);
 }
 
 /*
@@ -380,14 +396,17 @@ sync_conn_on_get_meta(struct sync_conn *c, const struct msg_get_meta *g)
 		    g->role);
 		goto out;
 	}
-	rc = file_read_all(&data, &len, path, FRAME_MAX_LIMIT, &err);
+	rc = file_read_all(&data, &len, path, g->role == MSG_ROLE_TRUST ?
+	    MSG_TRUST_MAX : g->role == MSG_ROLE_CATALOG ? MSG_CATALOG_MAX :
+	    MSG_SIGNED_MANIFEST_MAX, &err);
 	if (rc == SATCHEL_ENOTFOUND) {
 		sync_conn_send_meta(c, g, MSG_STATUS_NOT_FOUND, NULL, 0);
 		goto out;
 	}
 	if (rc == SATCHEL_ELIMIT) {
+		fprintf(stderr, "satcheld: sync %s: %s\n", c->peer, err.msg);
 		sync_conn_send_error(c, MSG_ERR_INTERNAL,
-		    "META: too large for one frame (not yet chunked)");
+		    "META: the file is larger than the protocol allows");
 		goto out;
 	}
 	if (rc != 0) {
@@ -406,11 +425,6 @@ sync_conn_on_get_meta(struct sync_conn *c, const struct msg_get_meta *g)
 	}
 	if (len == 0) {
 		sync_conn_send_error(c, MSG_ERR_INTERNAL, "META: empty file");
-		goto out;
-	}
-	if (len > c->max_frame - SYNC_META_OVERHEAD - strlen(g->name)) {
-		sync_conn_send_error(c, MSG_ERR_INTERNAL,
-		    "META: too large for one frame (not yet chunked)");
 		goto out;
 	}
 	sync_conn_send_meta(c, g, MSG_STATUS_OK, data, len);

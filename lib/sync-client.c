@@ -357,6 +357,69 @@ sync_client_close(struct sync_client *c)
 	free(c);
 }
 
+/*
+ * Why: a document larger than a frame arrives as consecutive META pieces
+ * (SPEC §11 "Metadata in pieces"). The first piece's total, which the
+ * decoder already held to the role's limit, sizes the buffer; every
+ * later piece must answer the same request, repeat that total and start
+ * exactly where the previous one ended, and nothing may come between
+ * them. first is consumed (freed) here.
+ */
+static int
+sync_client_meta_pieces(struct sync_client *c, struct msg *first,
+    char **data, size_t *len, struct error *err)
+{
+	struct msg	 m = *first;
+	char		*buf = NULL, *name = NULL, what[200];
+	uint64_t	 total = m.u.meta.total, got = 0;
+	uint8_t		 role = m.u.meta.role;
+	int		 rc;
+
+	memset(first, 0, sizeof *first);
+	name = xstrdup(m.u.meta.name);
+	buf = xmalloc((size_t)total + 1);
+	for (;;) {
+		if (m.u.meta.offset != got) {
+			snprintf(what, sizeof what, "META piece at offset %llu "
+			    "where %llu was expected",
+			    (unsigned long long)m.u.meta.offset,
+			    (unsigned long long)got);
+			rc = sync_client_fail(c, err, what);
+			goto out;
+		}
+		memcpy(buf + got, m.u.meta.data, m.u.meta.datalen);
+		got += m.u.meta.datalen;
+		msg_free(&m);
+		if (got == total)
+			break;
+		if ((rc = sync_client_recv(c, &m, err)) != 0)
+			goto out;
+		if (m.type != MSG_META) {
+			rc = sync_client_unexpected(c, &m, "the next META piece",
+			    err);
+			goto out;
+		}
+		if (m.u.meta.role != role || strcmp(m.u.meta.name, name) != 0 ||
+		    m.u.meta.status != MSG_STATUS_OK ||
+		    m.u.meta.total != total) {
+			msg_free(&m);
+			rc = sync_client_fail(c, err, "a META piece of another "
+			    "document came between the pieces of one");
+			goto out;
+		}
+	}
+	buf[total] = '\0';
+	*data = buf;
+	*len = (size_t)total;
+	buf = NULL;		/* ownership moved to the caller */
+	rc = 0;
+out:
+	msg_free(&m);
+	free(buf);
+	free(name);
+	return rc;
+}
+
 int
 sync_client_get_meta(struct sync_client *c, uint8_t role, const char *name,
     const uint8_t *have, char **data, size_t *len, uint8_t *status,
@@ -386,14 +449,11 @@ sync_client_get_meta(struct sync_client *c, uint8_t role, const char *name,
 		    "META answers another request than the one asked");
 	}
 	*status = m.u.meta.status;
-	if (m.u.meta.status == MSG_STATUS_OK) {
-		*data = xmalloc((size_t)m.u.meta.datalen + 1);
-		memcpy(*data, m.u.meta.data, m.u.meta.datalen);
-		(*data)[m.u.meta.datalen] = '\0';
-		*len = m.u.meta.datalen;
+	if (m.u.meta.status != MSG_STATUS_OK) {
+		msg_free(&m);
+		return 0;
 	}
-	msg_free(&m);
-	return 0;
+	return sync_client_meta_pieces(c, &m, data, len, err);
 }
 
 /* One OBJECT_DATA piece: at the expected offset, within what is owed. */
