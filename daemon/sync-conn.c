@@ -55,6 +55,7 @@
 #include "msg.h"
 #include "store.h"
 #include "sync-conn.h"
+#include "sync-publish.h"
 #include "util.h"
 
 #define SYNC_QUEUE_MAX		256		/* outstanding GET_OBJECTs */
@@ -99,6 +100,9 @@ struct sync_conn {
 	uint8_t			*rbuf, *zbuf;
 	size_t			 zcap;
 	struct buf		 wbuf;		/* one encoded frame */
+
+	/* A release being published (SPEC §11 "Publishing"), or NULL. */
+	struct sync_publish	*pub;
 };
 
 struct sync_server {
@@ -183,6 +187,7 @@ sync_conn_free(struct sync_conn *c)
 	free(c->rbuf);
 	free(c->zbuf);
 	buf_free(&c->wbuf);
+	sync_publish_free(c->pub);	/* a cut publish leaves no trace */
 	TAILQ_REMOVE(&srv->conns, c, link);
 	srv->nconns--;
 	free(c);
@@ -481,6 +486,154 @@ sync_conn_on_cancel(struct sync_conn *c, const struct msg_cancel *m)
 	sync_conn_pump(c);
 }
 
+/* --- publish (SPEC §11 "Publishing"); the work is sync-publish.c's --- */
+
+static void
+sync_conn_publish_result(struct sync_conn *c, uint8_t ok, uint64_t serial,
+    const char *text)
+{
+	struct msg	m;
+
+	memset(&m, 0, sizeof m);
+	m.type = MSG_PUBLISH_RESULT;
+	m.u.publish_result.ok = ok;
+	m.u.publish_result.catalog_serial = serial;
+	m.u.publish_result.message = (char *)text;	/* borrowed */
+	sync_conn_send(c, &m);
+	fprintf(stderr, "satcheld: sync %s: %s%s\n", c->peer,
+	    ok ? "" : "publish refused: ", text);
+	sync_publish_free(c->pub);
+	c->pub = NULL;
+}
+
+/* The need list, split like any list larger than a frame. */
+static void
+sync_conn_send_need(struct sync_conn *c)
+{
+	const uint8_t	(*hashes)[MSG_HASH_LEN];
+	struct msg	 m;
+	uint32_t	 n, off = 0, per;
+
+	sync_publish_need(c->pub, &hashes, &n);
+	per = (c->max_frame - MSG_PUBLISH_NEED_OVERHEAD) / MSG_HASH_LEN;
+	memset(&m, 0, sizeof m);
+	m.type = MSG_PUBLISH_NEED;
+	m.u.publish_need.total = n;
+	do {
+		m.u.publish_need.n = n - off < per ? n - off : per;
+		m.u.publish_need.hashes = (uint8_t (*)[MSG_HASH_LEN])hashes + off;
+		sync_conn_send(c, &m);
+		off += m.u.publish_need.n;
+	} while (off < n);
+}
+
+static void
+sync_conn_on_publish(struct sync_conn *c, const struct msg_publish *m)
+{
+	struct error	err;
+	uint64_t	serial = 0;
+	int		rc;
+
+	if (c->pub == NULL)
+		c->pub = sync_publish_new(store_dir(c->srv->store), c->peer);
+	rc = sync_publish_piece(c->pub, m, &serial, &err);
+	if (rc == SYNC_PUBLISH_MORE)
+		return;
+	if (rc == SYNC_PUBLISH_REFUSED) {
+		sync_conn_publish_result(c, 0, serial, err.msg);
+		return;
+	}
+	if (rc == SATCHEL_EINVALID) {
+		sync_conn_fail(c, MSG_ERR_PROTOCOL, "%s", err.msg);
+		return;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "satcheld: sync %s: publish: %s\n", c->peer,
+		    err.msg);
+		sync_conn_fail(c, MSG_ERR_INTERNAL, "publish: the server could "
+		    "not stage the release");
+		return;
+	}
+	sync_conn_send_need(c);
+}
+
+static void
+sync_conn_on_publish_object(struct sync_conn *c,
+    const struct msg_publish_object *m)
+{
+	struct error	err;
+	uint16_t	code;
+
+	if (sync_publish_object(c->pub, m, &code, &err) != 0) {
+		if (code == MSG_ERR_INTERNAL)
+			fprintf(stderr, "satcheld: sync %s: publish: %s\n",
+			    c->peer, err.msg);
+		sync_conn_fail(c, code, "%s", code == MSG_ERR_INTERNAL ?
+		    "publish: the server could not store an object" : err.msg);
+	}
+}
+
+static void
+sync_conn_on_publish_done(struct sync_conn *c)
+{
+	struct error	 err;
+	uint64_t	 serial = 0;
+	char		*summary = NULL;
+	int		 rc;
+
+	rc = sync_publish_done(c->pub, &serial, &summary, &err);
+	if (rc == 0)
+		sync_conn_publish_result(c, 1, serial, summary);
+	else if (rc == SYNC_PUBLISH_REFUSED)
+		sync_conn_publish_result(c, 0, serial, err.msg);
+	else if (rc == SATCHEL_EINVALID)
+		sync_conn_fail(c, MSG_ERR_PROTOCOL, "%s", err.msg);
+	else {
+		fprintf(stderr, "satcheld: sync %s: publish: %s\n", c->peer,
+		    err.msg);
+		sync_conn_publish_result(c, 0, 0, "the server could not land "
+		    "the release (see its log); the store is unchanged");
+	}
+	free(summary);
+}
+
+/* While a publish is under way only its own messages may come: the
+ * manifest's pieces back to back, then objects and PUBLISH_DONE. */
+static int
+sync_conn_publish_allows(struct sync_conn *c, const struct msg *m)
+{
+	if (c->pub == NULL) {
+		if (m->type == MSG_PUBLISH_OBJECT || m->type == MSG_PUBLISH_DONE) {
+			sync_conn_fail(c, MSG_ERR_PROTOCOL, "%s without a "
+			    "PUBLISH that was accepted", msg_type_name(m->type));
+			return 0;
+		}
+		return 1;
+	}
+	switch (m->type) {
+	case MSG_KEEPALIVE:
+	case MSG_ERROR:
+	case MSG_BYE:
+		return 1;
+	case MSG_PUBLISH:
+		if (!sync_publish_accepted(c->pub))
+			return 1;
+		break;
+	case MSG_PUBLISH_OBJECT:
+	case MSG_PUBLISH_DONE:
+		if (sync_publish_accepted(c->pub))
+			return 1;
+		break;
+	default:
+		break;
+	}
+	sync_conn_fail(c, MSG_ERR_PROTOCOL, "%s during a publish (%s)",
+	    msg_type_name(m->type), sync_publish_accepted(c->pub) ?
+	    "objects or PUBLISH_DONE expected" :
+	    "the next PUBLISH piece expected");
+	return 0;
+}
+
 /* Dispatches one decoded message by state and type. */
 static void
 sync_conn_dispatch(struct sync_conn *c, const struct msg *m)
@@ -490,6 +643,8 @@ sync_conn_dispatch(struct sync_conn *c, const struct msg *m)
 		    msg_type_name(m->type));
 		return;
 	}
+	if (!sync_conn_publish_allows(c, m))
+		return;
 	switch (m->type) {
 	case MSG_HELLO:
 		sync_conn_on_hello(c, &m->u.hello);
@@ -513,10 +668,13 @@ sync_conn_dispatch(struct sync_conn *c, const struct msg *m)
 		sync_conn_on_cancel(c, &m->u.cancel);
 		break;
 	case MSG_PUBLISH:
+		sync_conn_on_publish(c, &m->u.publish);
+		break;
 	case MSG_PUBLISH_OBJECT:
+		sync_conn_on_publish_object(c, &m->u.publish_object);
+		break;
 	case MSG_PUBLISH_DONE:
-		sync_conn_send_error(c, MSG_ERR_REFUSED,
-		    "publish not supported yet");
+		sync_conn_on_publish_done(c);
 		break;
 	default:
 		/* META, OBJECT_DATA, ...: only a server sends them. */
