@@ -47,6 +47,7 @@ struct need {
 	uint8_t		 sha[MSG_HASH_LEN];
 	uint64_t	 size;
 	const char	*path;		/* the manifest's, for messages */
+	size_t		 idx;		/* its place in the manifest */
 };
 
 struct sync_publish {
@@ -130,7 +131,7 @@ need_cmp(const void *a, const void *b)
 
 	if (c != 0)
 		return c;
-	return x->path < y->path ? -1 : x->path > y->path;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
 static int
@@ -138,14 +139,14 @@ need_order(const void *a, const void *b)
 {
 	const struct need	*x = a, *y = b;
 
-	return x->path < y->path ? -1 : x->path > y->path;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
 /*
  * Why: the list is what the publisher must send, so it holds each
  * missing digest once, in manifest order (the order the client reads its
- * archive in). Files point into one array in manifest order, so their
- * path pointers order them; sorting by digest finds the repeats.
+ * archive in): sorting by (digest, place) finds the repeats and keeps
+ * each digest's first file, sorting by place restores the order.
  */
 static int
 publish_make_need(struct sync_publish *p, const struct store *s,
@@ -198,6 +199,7 @@ publish_make_need(struct sync_publish *p, const struct store *s,
 		memcpy(p->need[n].sha, f->sha256, MSG_HASH_LEN);
 		p->need[n].size = f->size;
 		p->need[n].path = f->path;
+		p->need[n].idx = i;
 		n++;
 	}
 	/* Each digest once, the first file that names it. */
