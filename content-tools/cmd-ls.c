@@ -331,7 +331,7 @@ cmd_log(const struct satchel_cmd *cmd, int argc, char **argv)
 
 const struct satchel_cmd cmd_ls_entry = {
 	"ls",
-	"list the bundles in a store",
+	"list the bundles in a store, or in a satcheld's catalog",
 	"usage: satchel ls [--json] DIR\n"
 	"       satchel ls [--json] [--store DIR] satchel://HOST:PORT\n"
 	"\n"

@@ -197,7 +197,7 @@ cmd_publish(const struct satchel_cmd *cmd, int argc, char **argv)
 
 const struct satchel_cmd cmd_publish_entry = {
 	"publish",
-	"add a signed release to an origin store",
+	"add a signed release to an origin store, here or over the network",
 	"usage: satchel publish --store DIR [--expiry DAYS] FILE.satchel\n"
 	"       satchel publish --to satchel://HOST:PORT FILE.satchel\n"
 	"\n"

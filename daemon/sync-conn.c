@@ -4,7 +4,9 @@
  * sync_conn_set_state(), a read callback that decodes whole frames with
  * the pure codecs of protocol/, the answers to HELLO, GET_META and
  * GET_OBJECT (objects streamed as independent zstd frames, paced by the
- * output buffer's low watermark), and the one teardown point,
+ * output buffer's low watermark), the dispatch of a publish to
+ * sync-publish.c (whose long steps run on a worker thread while this
+ * connection stops reading), and the one teardown point,
  * sync_conn_close(), which logs why and frees everything.
  *
  * Decisions where the SPEC is silent (to be folded into SPEC §11):
@@ -527,34 +529,74 @@ sync_conn_send_need(struct sync_conn *c)
 	} while (off < n);
 }
 
+/*
+ * The end of a long publish step (acceptance or landing), back on the
+ * loop: answer, then take up the frames that waited meanwhile.
+ */
+static void
+sync_conn_publish_step_cb(void *arg, struct sync_publish *p)
+{
+	struct sync_conn	*c = arg;
+	const struct error	*err;
+	const char		*summary;
+	uint64_t		 serial;
+	int			 rc, step = sync_publish_step(p);
+
+	rc = sync_publish_result(p, &serial, &summary, &err);
+	if (rc == 0 && step == SYNC_PUBLISH_ACCEPT)
+		sync_conn_send_need(c);
+	else if (rc == 0)
+		sync_conn_publish_result(c, 1, serial, summary);
+	else if (rc == SYNC_PUBLISH_REFUSED)
+		sync_conn_publish_result(c, 0, serial, err->msg);
+	else {
+		fprintf(stderr, "satcheld: sync %s: publish: %s\n", c->peer,
+		    err->msg);
+		if (step == SYNC_PUBLISH_ACCEPT)
+			sync_conn_fail(c, MSG_ERR_INTERNAL, "publish: the server "
+			    "could not stage the release");
+		else
+			sync_conn_publish_result(c, 0, 0, "the server could not "
+			    "land the release (see its log); the store is "
+			    "unchanged");
+	}
+	if (c->state == SYNC_CONN_CLOSING)
+		return;
+	bufferevent_enable(c->bev, EV_READ);
+	sync_conn_read_cb(c->bev, c);
+}
+
+/* Hands a long step to the worker thread; reading waits for its end. */
+static void
+sync_conn_publish_work(struct sync_conn *c)
+{
+	if (sync_publish_run(c->pub, c->srv->base, sync_conn_publish_step_cb,
+	    c) != 0) {
+		fprintf(stderr, "satcheld: sync %s: publish: cannot start a "
+		    "worker thread: %s\n", c->peer, strerror(errno));
+		sync_conn_fail(c, MSG_ERR_INTERNAL, "publish: the server is out "
+		    "of resources");
+		return;
+	}
+	bufferevent_disable(c->bev, EV_READ);
+}
+
 static void
 sync_conn_on_publish(struct sync_conn *c, const struct msg_publish *m)
 {
 	struct error	err;
-	uint64_t	serial = 0;
 	int		rc;
 
 	if (c->pub == NULL)
 		c->pub = sync_publish_new(store_dir(c->srv->store), c->peer);
-	rc = sync_publish_piece(c->pub, m, &serial, &err);
+	rc = sync_publish_piece(c->pub, m, &err);
 	if (rc == SYNC_PUBLISH_MORE)
 		return;
-	if (rc == SYNC_PUBLISH_REFUSED) {
-		sync_conn_publish_result(c, 0, serial, err.msg);
+	if (rc == SYNC_PUBLISH_WORK) {
+		sync_conn_publish_work(c);
 		return;
 	}
-	if (rc == SATCHEL_EINVALID) {
-		sync_conn_fail(c, MSG_ERR_PROTOCOL, "%s", err.msg);
-		return;
-	}
-	if (rc != 0) {
-		fprintf(stderr, "satcheld: sync %s: publish: %s\n", c->peer,
-		    err.msg);
-		sync_conn_fail(c, MSG_ERR_INTERNAL, "publish: the server could "
-		    "not stage the release");
-		return;
-	}
-	sync_conn_send_need(c);
+	sync_conn_fail(c, MSG_ERR_PROTOCOL, "%s", err.msg);
 }
 
 static void
@@ -576,25 +618,12 @@ sync_conn_on_publish_object(struct sync_conn *c,
 static void
 sync_conn_on_publish_done(struct sync_conn *c)
 {
-	struct error	 err;
-	uint64_t	 serial = 0;
-	char		*summary = NULL;
-	int		 rc;
+	struct error	err;
 
-	rc = sync_publish_done(c->pub, &serial, &summary, &err);
-	if (rc == 0)
-		sync_conn_publish_result(c, 1, serial, summary);
-	else if (rc == SYNC_PUBLISH_REFUSED)
-		sync_conn_publish_result(c, 0, serial, err.msg);
-	else if (rc == SATCHEL_EINVALID)
+	if (sync_publish_done(c->pub, &err) == SYNC_PUBLISH_WORK)
+		sync_conn_publish_work(c);
+	else
 		sync_conn_fail(c, MSG_ERR_PROTOCOL, "%s", err.msg);
-	else {
-		fprintf(stderr, "satcheld: sync %s: publish: %s\n", c->peer,
-		    err.msg);
-		sync_conn_publish_result(c, 0, 0, "the server could not land "
-		    "the release (see its log); the store is unchanged");
-	}
-	free(summary);
 }
 
 /* While a publish is under way only its own messages may come: the
@@ -708,7 +737,8 @@ sync_conn_read_cb(struct bufferevent *bev, void *arg)
 		evbuffer_drain(in, evbuffer_get_length(in));
 		return;
 	}
-	while (c->state != SYNC_CONN_CLOSING) {
+	/* A publish step on the worker thread: the rest waits for it. */
+	while (c->state != SYNC_CONN_CLOSING && !sync_publish_busy(c->pub)) {
 		avail = evbuffer_get_length(in);
 		if (avail < FRAME_HEADER_LEN)
 			break;

@@ -15,11 +15,17 @@
  * - Empty files are never asked for: their digest must be that of no
  *   bytes, and they are made in the staging directory at once.
  * - Blocking work: each chunk is hashed and written as it arrives (at
- *   most 2 MiB), which is short; the need list's stat() calls and the
- *   landing (flock, fsync/syncfs, renames) run on the caller's thread,
- *   i.e. the event loop. See sync-conn.c.
+ *   most 2 MiB), which is short and stays on the event loop. The two
+ *   long steps, acceptance (signature checks, a stat() per file) and the
+ *   landing (waiting for the store's lock, fsync/syncfs, a rename per
+ *   object), run on a worker thread (sync_publish_run); a pipe wakes the
+ *   loop when it is done. While it runs the loop does not touch the
+ *   publish; freeing it then waits for the thread (rare: the connection
+ *   failed meanwhile, or the daemon exits).
  */
 #include <sys/stat.h>
+
+#include <pthread.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/event.h>
 #include <zstd.h>
 
 #include "bundle.h"
@@ -74,7 +81,23 @@ struct sync_publish {
 	struct sha256_ctx	*ctx;
 	ZSTD_DCtx		*dctx;
 	uint8_t			*piece;
+	/* the step on the worker thread */
+	int			 running;
+	int			 step;		/* SYNC_PUBLISH_ACCEPT, _LAND */
+	pthread_t		 th;
+	int			 wake[2];	/* the thread writes one byte */
+	struct event		*ev;
+	sync_publish_cb		 cb;
+	void			*cbarg;
+	int			 rc;		/* the step's result */
+	struct error		 err;
+	uint64_t		 catalog_serial;
+	char			*summary;
 };
+
+static int	publish_accept(struct sync_publish *, uint64_t *, struct error *);
+static int	publish_land(struct sync_publish *, uint64_t *, char **,
+		    struct error *);
 
 struct sync_publish *
 sync_publish_new(const char *storedir, const char *peer)
@@ -84,7 +107,26 @@ sync_publish_new(const char *storedir, const char *peer)
 	p->storedir = xstrdup(storedir);
 	p->peer = xstrdup(peer);
 	p->fd = -1;
+	p->wake[0] = p->wake[1] = -1;
 	return p;
+}
+
+/* Waits for a running step: used only when the publish must go now. */
+static void
+publish_join(struct sync_publish *p)
+{
+	if (p->running) {
+		pthread_join(p->th, NULL);
+		p->running = 0;
+	}
+	if (p->ev != NULL)
+		event_free(p->ev);
+	p->ev = NULL;
+	if (p->wake[0] != -1)
+		close(p->wake[0]);
+	if (p->wake[1] != -1)
+		close(p->wake[1]);
+	p->wake[0] = p->wake[1] = -1;
 }
 
 void
@@ -92,6 +134,8 @@ sync_publish_free(struct sync_publish *p)
 {
 	if (p == NULL)
 		return;
+	publish_join(p);
+	free(p->summary);
 	if (p->fd != -1)
 		close(p->fd);
 	store_stage_remove(p->stagedir);	/* NULL-safe */
@@ -267,16 +311,17 @@ out:
 
 int
 sync_publish_piece(struct sync_publish *p, const struct msg_publish *m,
-    uint64_t *catalog_serial, struct error *err)
+    struct error *err)
 {
 	if (p->buf == NULL) {
 		if (m->offset != 0)
 			return error_set(err, SATCHEL_EINVALID, "PUBLISH: the "
 			    "first piece is at offset %llu, not 0",
 			    (unsigned long long)m->offset);
-		/* total was held to MANIFEST_MAX + 8192 by the decoder. */
+		/* total was held to MANIFEST_MAX + 8192 by the decoder; the
+		 * buffer grows with the bytes that really arrive, so a claim
+		 * alone reserves nothing. */
 		p->total = m->total;
-		p->buf = xmalloc((size_t)p->total + 1);
 	} else if (m->total != p->total || m->offset != p->got) {
 		return error_set(err, SATCHEL_EINVALID, "PUBLISH: a piece of "
 		    "%llu bytes at offset %llu where one of %llu bytes at "
@@ -284,12 +329,14 @@ sync_publish_piece(struct sync_publish *p, const struct msg_publish *m,
 		    (unsigned long long)m->offset, (unsigned long long)p->total,
 		    (unsigned long long)p->got);
 	}
+	p->buf = xrealloc(p->buf, (size_t)p->got + m->datalen + 1);
 	memcpy(p->buf + p->got, m->data, m->datalen);
 	p->got += m->datalen;
 	if (p->got < p->total)
 		return SYNC_PUBLISH_MORE;
 	p->buf[p->total] = '\0';
-	return publish_accept(p, catalog_serial, err);
+	p->step = SYNC_PUBLISH_ACCEPT;
+	return SYNC_PUBLISH_WORK;
 }
 
 /* The current object is whole: its digest decides. */
@@ -400,16 +447,23 @@ sync_publish_object(struct sync_publish *p, const struct msg_publish_object *m,
 }
 
 int
-sync_publish_done(struct sync_publish *p, uint64_t *catalog_serial,
-    char **summary, struct error *err)
+sync_publish_done(struct sync_publish *p, struct error *err)
 {
-	struct store	*s = NULL;
-	int		 rc;
-
 	if (p->cur < p->nneed)
 		return error_set(err, SATCHEL_EINVALID, "PUBLISH_DONE: %u of the "
 		    "%u needed objects of %s were sent", p->cur, p->nneed,
 		    p->what);
+	p->step = SYNC_PUBLISH_LAND;
+	return SYNC_PUBLISH_WORK;
+}
+
+static int
+publish_land(struct sync_publish *p, uint64_t *catalog_serial, char **summary,
+    struct error *err)
+{
+	struct store	*s = NULL;
+	int		 rc;
+
 	/* Waits for another writer (a local publish, a pull) to finish. */
 	if ((rc = store_open(&s, p->storedir, STORE_WRITE, err)) != 0)
 		goto out;
@@ -434,4 +488,77 @@ sync_publish_done(struct sync_publish *p, uint64_t *catalog_serial,
 out:
 	store_close(s);
 	return rc;
+}
+
+static void *
+publish_thread(void *arg)
+{
+	struct sync_publish	*p = arg;
+	char			 one = 1;
+
+	if (p->step == SYNC_PUBLISH_ACCEPT)
+		p->rc = publish_accept(p, &p->catalog_serial, &p->err);
+	else
+		p->rc = publish_land(p, &p->catalog_serial, &p->summary,
+		    &p->err);
+	while (write(p->wake[1], &one, 1) == -1 && errno == EINTR)
+		;
+	return NULL;
+}
+
+/* On the loop: the step is done; hand its result to the connection. */
+static void
+publish_wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sync_publish	*p = arg;
+
+	(void)fd;
+	(void)what;
+	publish_join(p);
+	p->cb(p->cbarg, p);
+}
+
+int
+sync_publish_run(struct sync_publish *p, struct event_base *base,
+    sync_publish_cb cb, void *arg)
+{
+	int	e;
+
+	if (pipe2(p->wake, O_CLOEXEC) == -1)
+		return -1;
+	p->cb = cb;
+	p->cbarg = arg;
+	p->rc = 0;
+	p->ev = event_new(base, p->wake[0], EV_READ, publish_wake_cb, p);
+	if (p->ev == NULL || event_add(p->ev, NULL) == -1)
+		fatal("event_new: out of memory");
+	if ((e = pthread_create(&p->th, NULL, publish_thread, p)) != 0) {
+		publish_join(p);
+		errno = e;
+		return -1;
+	}
+	p->running = 1;
+	return 0;
+}
+
+int
+sync_publish_busy(const struct sync_publish *p)
+{
+	return p != NULL && p->ev != NULL;
+}
+
+int
+sync_publish_result(struct sync_publish *p, uint64_t *catalog_serial,
+    const char **summary, const struct error **err)
+{
+	*catalog_serial = p->catalog_serial;
+	*summary = p->summary;
+	*err = &p->err;
+	return p->rc;
+}
+
+int
+sync_publish_step(const struct sync_publish *p)
+{
+	return p->step;
 }

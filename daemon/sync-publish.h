@@ -22,7 +22,17 @@ struct sync_publish;
 enum sync_publish_rc {
 	SYNC_PUBLISH_MORE	= 1,	/* PUBLISH: more pieces to come */
 	SYNC_PUBLISH_REFUSED	= 2,	/* PUBLISH_RESULT ok=0, stay READY */
+	SYNC_PUBLISH_WORK	= 3,	/* a long step: sync_publish_run it */
 };
+
+/* The long steps, run on a worker thread. */
+enum sync_publish_step {
+	SYNC_PUBLISH_ACCEPT	= 1,	/* after the last PUBLISH piece */
+	SYNC_PUBLISH_LAND	= 2,	/* after PUBLISH_DONE */
+};
+
+struct event_base;
+typedef void (*sync_publish_cb)(void *arg, struct sync_publish *);
 
 /* A publish for the store at storedir, from peer (for messages). */
 struct sync_publish	*sync_publish_new(const char *storedir,
@@ -32,14 +42,16 @@ struct sync_publish	*sync_publish_new(const char *storedir,
 void			 sync_publish_free(struct sync_publish *);
 
 /*
- * One PUBLISH piece. SYNC_PUBLISH_MORE: wait for the next; 0: the signed
- * manifest is whole and accepted (staging made, the need list ready);
- * SYNC_PUBLISH_REFUSED: err holds the reason for PUBLISH_RESULT ok=0 and
- * *catalog_serial the store's current serial; SATCHEL_EINVALID: a piece
- * out of place (ERROR protocol); other negative: internal.
+ * One PUBLISH piece. SYNC_PUBLISH_MORE: wait for the next;
+ * SYNC_PUBLISH_WORK: the signed manifest is whole, run the acceptance
+ * step (sync_publish_run); SATCHEL_EINVALID: a piece out of place (ERROR
+ * protocol). The acceptance's result (sync_publish_result): 0, staging
+ * made and the need list ready; SYNC_PUBLISH_REFUSED, err holds the
+ * reason for PUBLISH_RESULT ok=0 and the serial is the store's current
+ * one; other negative: internal.
  */
 int	sync_publish_piece(struct sync_publish *, const struct msg_publish *,
-	    uint64_t *catalog_serial, struct error *err);
+	    struct error *err);
 /* The objects the store lacks, in manifest order, each once. */
 void	sync_publish_need(const struct sync_publish *,
 	    const uint8_t (**hashes)[MSG_HASH_LEN], uint32_t *n);
@@ -54,13 +66,27 @@ int	sync_publish_object(struct sync_publish *,
 	    struct error *err);
 /*
  * PUBLISH_DONE: every needed object must be complete (else
- * SATCHEL_EINVALID, ERROR protocol). Takes the store's lock and lands the
- * release (store_publish_staged). 0: *catalog_serial is the new serial
- * and *summary (malloc'd) says what was published; SYNC_PUBLISH_REFUSED:
- * err says why, the store is unchanged.
+ * SATCHEL_EINVALID, ERROR protocol); SYNC_PUBLISH_WORK: run the landing
+ * step, which takes the store's lock and lands the release
+ * (store_publish_staged). Its result: 0, the serial is the new one and
+ * the summary says what was published; SYNC_PUBLISH_REFUSED, err says
+ * why, the store is unchanged; other negative: internal.
  */
-int	sync_publish_done(struct sync_publish *, uint64_t *catalog_serial,
-	    char **summary, struct error *err);
+int	sync_publish_done(struct sync_publish *, struct error *err);
+
+/* Starts the pending step on a worker thread; cb(arg, p) runs on base's
+ * loop once it is done. Until then the caller must not use p, except to
+ * free it (which waits for the thread). -1 (errno): not started. */
+int	sync_publish_run(struct sync_publish *, struct event_base *base,
+	    sync_publish_cb cb, void *arg);
+/* 1 while a step runs (NULL-safe). */
+int	sync_publish_busy(const struct sync_publish *);
+/* Which step ran (enum sync_publish_step), and its result: the return
+ * value, the catalog serial, the summary of a landing (or NULL) and the
+ * error; all valid until the next step or sync_publish_free. */
+int	sync_publish_step(const struct sync_publish *);
+int	sync_publish_result(struct sync_publish *, uint64_t *catalog_serial,
+	    const char **summary, const struct error **err);
 /* 1 once the manifest is whole (PUBLISH_OBJECT and PUBLISH_DONE expected). */
 int	sync_publish_accepted(const struct sync_publish *);
 

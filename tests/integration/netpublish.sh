@@ -454,6 +454,46 @@ same_bytes "$TMP/b2.satchel" "$TMP/bigm2.satchel" \
 in_sub 'SATCHEL_MAX_FRAME=4096 run "$SATCHEL" ls "$1"' "$URL"
 expect_success "ls satchel:// with 4 KiB frames" "/^big-manifest +0\.2 +2 /"
 
+# --- the landing waits for the store's lock off the event loop ----------------------------
+
+set_conf "$CB" serial 4
+set_conf "$CB" label 1.3
+git_commit "$CB" "Release 1.3"
+run_satchel build -C "$CB" --key "$TMP/author.key" -o "$TMP/cb4.satchel"
+expect_success "build calligraphy-basics v4"
+if command -v flock >/dev/null 2>&1; then
+	rm -f "$TMP/locked" "$TMP/unlock"
+	# Another writer (as a local publish or a pull would) holds the
+	# store's lock until told to let go, for at most 100 s.
+	bg_start LOCKER flock "$O/lock" sh -c ': >"$1/locked"; i=0
+	    while [ ! -e "$1/unlock" ] && [ "$i" -lt 1000 ]; do
+		sleep 0.1; i=$((i + 1)); done' sh "$TMP"
+	_i=0
+	while [ "$_i" -lt 100 ] && [ ! -e "$TMP/locked" ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	bg_start PUB "$SATCHEL" publish --to "$URL" "$TMP/cb4.satchel"
+	PUBOUT=$BG_OUT
+	_i=0
+	while [ "$_i" -lt 100 ] && ! grep -q accepted "$PUBOUT"; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	sleep 1		# PUBLISH_DONE reaches the daemon, which waits for the lock
+	run timeout 30 "$SATCHEL" ls "$URL"
+	also "the publish is still waiting for the lock" kill -0 "$PUB"
+	expect_success "while a landing waits for the store's lock, the daemon serves another client" \
+	    "/^calligraphy-basics +1\\.2 +3 /"
+	: >"$TMP/unlock"
+	bg_wait "$LOCKER"
+	bg_wait "$PUB"
+	ok "$BG_RC" "... and once the lock is free the publish lands ($(tail -n 1 "$PUBOUT"))"
+	like "$(cat "$PUBOUT")" "catalog serial 7" "... with catalog serial 7"
+else
+	skip "a landing waiting for the lock" "flock(1) is not installed"
+fi
+
 kill_recorded "$DO" "$DM"
 also "no sanitizer report (origin daemon)" sh -c "! grep -Eq '$SANITIZER_RE' '$DOERR'"
 ok "$(grep -Eq "$SANITIZER_RE" "$DMERR" && echo 1 || echo 0)" \
