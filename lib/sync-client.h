@@ -1,7 +1,8 @@
 /*
  * sync-client.h: the client side of the sync protocol (protocol/SPEC.md
  * §11) over one blocking TCP connection to satcheld: the handshake,
- * GET_META by role and GET_OBJECT streamed into a callback. One request
+ * GET_META by role (documents reassembled from their pieces), GET_OBJECT
+ * streamed into a callback, and publishing a release. One request
  * at a time (no pipelining yet); every read and write is bounded by a
  * timeout, so a stalled server cannot hang the caller.
  */

@@ -115,7 +115,7 @@ enum msg_error_code {
 	MSG_ERR_TOO_LARGE	= 2,
 	MSG_ERR_VERSION		= 3,
 	MSG_ERR_NOT_FOUND	= 4,
-	MSG_ERR_REFUSED		= 5,	/* publish: scope or serial */
+	MSG_ERR_REFUSED		= 5,	/* publish: an object breaks its manifest */
 	MSG_ERR_BUSY		= 6,	/* connection limit */
 	MSG_ERR_TIMEOUT		= 7,
 	MSG_ERR_INTERNAL	= 8,
