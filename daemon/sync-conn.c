@@ -13,10 +13,11 @@
  * - GET_OBJECT of an object the store lacks: ERROR `not-found` naming the
  *   hash and the request, and the connection stays open (the SPEC has no
  *   per-request "not found" answer; a mirror that lacks one object can
- *   still be asked for the others). `refused` (publish) and `internal`
- *   also leave the connection open; every
- *   other ERROR the server sends is followed by a close once the output
- *   has drained.
+ *   still be asked for the others). `internal` for a META file that
+ *   cannot be read also leaves the connection open; every other ERROR
+ *   the server sends (`refused` included: it only ever answers a
+ *   publish's objects) is followed by a close once the output has
+ *   drained. A manifest refused before content is PUBLISH_RESULT ok=0.
  * - A request id may be outstanding only once (CANCEL names one request);
  *   at most SYNC_QUEUE_MAX requests may be outstanding.
  * - CANCEL of the request being streamed stops it after the piece already
