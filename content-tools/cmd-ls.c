@@ -1,4 +1,5 @@
-/* cmd-ls.c: `satchel ls` and `satchel log`, what a store holds. */
+/* cmd-ls.c: `satchel ls` and `satchel log`, what a store holds, and
+ * `satchel ls satchel://HOST:PORT`, what a satcheld's catalog names. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include "satchel.h"
 #include "store.h"
+#include "sync-client.h"
 #include "util.h"
 
 static const char *
@@ -23,11 +25,181 @@ ls_time(int64_t t)
 	return buf;
 }
 
+/*
+ * Why each release is fetched: the catalog holds names, serials, pins and
+ * sizes only; label, title and lessons are in the signed manifests, which
+ * are checked against the catalog's pin (and so against its signature)
+ * before anything of them is shown. A server that lacks one (a mirror
+ * following some bundles) shows "-".
+ */
+static int
+ls_remote_release(struct sync_client *net, const struct catalog_entry *ce,
+    struct bundle_head *h, int *have, struct error *err)
+{
+	char		*name, *data = NULL;
+	size_t		 len;
+	uint8_t		 status, pin[SHA256_LEN];
+	int		 rc;
+
+	*have = 0;
+	name = xasprintf("%s@%llu", ce->name, (unsigned long long)ce->serial);
+	rc = sync_client_get_meta(net, MSG_ROLE_RELEASE, name, NULL, &data,
+	    &len, &status, err);
+	if (rc == 0 && status == MSG_STATUS_OK) {
+		char	*what = xasprintf("%s %s", sync_client_url(net), name);
+
+		rc = store_signed_parse(data, len, what, h, err);
+		if (rc == 0) {
+			sha256(h->manifest_buf, h->manifest_len, pin);
+			if (memcmp(pin, ce->manifest_sha256, SHA256_LEN) != 0) {
+				rc = error_set(err, SATCHEL_EVERIFY, "%s: the "
+				    "manifest is not the one the catalog pins",
+				    what);
+				bundle_head_free(h);
+			} else
+				*have = 1;
+		}
+		free(what);
+	}
+	free(data);
+	free(name);
+	return rc;
+}
+
+/* `satchel ls satchel://HOST:PORT`: the remote catalog, verified. */
+static int
+ls_remote(const char *url, const char *storedir, int json)
+{
+	struct sync_client	*net = NULL;
+	struct store		*s = NULL;
+	struct catalog		*cat = NULL;
+	struct trust		*rtrust = NULL;
+	const struct trust	*trust;
+	struct error		 err;
+	json_t			*arr = NULL;
+	char			*data = NULL;
+	size_t			 len, i;
+	uint8_t			 status;
+	int			 rc;
+
+	if (storedir != NULL) {
+		if ((rc = store_open(&s, storedir, STORE_READ, &err)) != 0)
+			goto out;
+		if (store_trust(s) == NULL) {
+			rc = error_set(&err, SATCHEL_EINVALID, "%s: the store "
+			    "has no trust policy to check %s against", storedir,
+			    url);
+			goto out;
+		}
+	}
+	if ((rc = sync_client_open(&net, url, &err)) != 0)
+		goto out;
+	if ((rc = sync_client_get_meta(net, MSG_ROLE_CATALOG, "", NULL, &data,
+	    &len, &status, &err)) != 0)
+		goto out;
+	if (status != MSG_STATUS_OK) {
+		rc = error_set(&err, SATCHEL_ENOTFOUND, "%s: the server has no "
+		    "catalog (nothing published)", url);
+		goto out;
+	}
+	if ((rc = catalog_parse(&cat, data, len, url, &err)) != 0)
+		goto out;
+	free(data);
+	data = NULL;
+	if (s != NULL)
+		trust = store_trust(s);
+	else {
+		if ((rc = sync_client_get_meta(net, MSG_ROLE_TRUST, "", NULL,
+		    &data, &len, &status, &err)) != 0)
+			goto out;
+		if (status != MSG_STATUS_OK) {
+			rc = error_set(&err, SATCHEL_ENOTFOUND, "%s: the server "
+			    "has no trust policy to check its catalog with; "
+			    "give --store DIR", url);
+			goto out;
+		}
+		if ((rc = trust_parse(&rtrust, data, len, url, &err)) != 0)
+			goto out;
+		trust = rtrust;
+	}
+	/* An expired catalog is still worth listing; it is said. */
+	if ((rc = catalog_check(cat, trust, (int64_t)time(NULL), 1, url,
+	    &err)) != 0)
+		goto out;
+	fprintf(stderr, "%s: catalog serial %llu, checked against %s%s%s\n",
+	    url, (unsigned long long)cat->serial, s != NULL ?
+	    "the trust policy of " : "the trust policy the server itself "
+	    "serves (trust on first use; give --store DIR to check against "
+	    "yours)", s != NULL ? storedir : "",
+	    (int64_t)time(NULL) >= cat->expires ? "; EXPIRED" : "");
+	if (json)
+		arr = json_array();
+	else if (cat->n == 0)
+		fprintf(stderr, "%s: no bundles\n", url);
+	else
+		printf("%-32s %-10s %7s %10s %7s  %s\n", "NAME", "LABEL",
+		    "SERIAL", "SIZE", "LESSONS", "TITLE");
+	for (i = 0; i < cat->n; i++) {
+		const struct catalog_entry	*ce = &cat->v[i];
+		struct bundle_head		 h;
+		const char			*title = NULL;
+		int				 have;
+
+		memset(&h, 0, sizeof h);
+		if ((rc = ls_remote_release(net, ce, &h, &have, &err)) != 0)
+			goto out;
+		if (have)
+			title = meta_get(&h.manifest->meta, "title");
+		if (json) {
+			json_t	*o = json_object();
+
+			json_object_set_new(o, "name", json_string(ce->name));
+			json_object_set_new(o, "serial",
+			    json_integer((json_int_t)ce->serial));
+			json_object_set_new(o, "bytes",
+			    json_integer((json_int_t)ce->size));
+			if (have) {
+				json_object_set_new(o, "label",
+				    json_string(h.manifest->label));
+				json_object_set_new(o, "title",
+				    json_string(title));
+				json_object_set_new(o, "files", json_integer(
+				    (json_int_t)h.manifest->nfiles));
+				json_object_set_new(o, "lessons", json_integer(
+				    (json_int_t)h.manifest->nlessons));
+			}
+			json_array_append_new(arr, o);
+		} else if (have)
+			printf("%-32s %-10s %7llu %10s %7zu  %s\n", ce->name,
+			    h.manifest->label, (unsigned long long)ce->serial,
+			    cmd_size(ce->size), h.manifest->nlessons,
+			    title != NULL ? title : "-");
+		else
+			printf("%-32s %-10s %7llu %10s %7s  %s\n", ce->name,
+			    "-", (unsigned long long)ce->serial,
+			    cmd_size(ce->size), "-", "-");
+		bundle_head_free(&h);
+	}
+	if (json) {
+		json_dumpf(arr, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+	}
+out:
+	json_decref(arr);
+	free(data);
+	catalog_free(cat);
+	trust_free(rtrust);
+	sync_client_close(net);
+	store_close(s);
+	return rc == 0 ? 0 : cmd_fail(&err);
+}
+
 static int
 cmd_ls(const struct satchel_cmd *cmd, int argc, char **argv)
 {
 	static const struct option	 opts[] = {
 		{ "json",	no_argument,	NULL,	'j' },
+		{ "store",	required_argument,	NULL,	's' },
 		CMD_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -35,20 +207,30 @@ cmd_ls(const struct satchel_cmd *cmd, int argc, char **argv)
 	struct store			*s = NULL;
 	struct error			 err;
 	json_t				*arr = NULL;
+	const char			*storedir = NULL;
 	size_t				 i;
 	int				 opt, json = 0, rc = 0;
 
-	while ((opt = getopt_long(argc, argv, "jhV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "js:hV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			json = 1;
+			break;
+		case 's':
+			storedir = optarg;
 			break;
 		default:
 			return cmd_common_option(cmd, opt);
 		}
 	}
 	if (argc - optind != 1)
-		return cmd_usage_error(cmd, "expected one store DIR");
+		return cmd_usage_error(cmd, "expected one store DIR or "
+		    "satchel://HOST:PORT");
+	if (sync_client_is_url(argv[optind]))
+		return ls_remote(argv[optind], storedir, json);
+	if (storedir != NULL)
+		return cmd_usage_error(cmd, "--store goes with a "
+		    "satchel://HOST:PORT only");
 	if (store_open(&s, argv[optind], STORE_READ, &err) != 0)
 		return cmd_fail(&err);
 	c = store_catalog(s);
@@ -149,16 +331,29 @@ cmd_log(const struct satchel_cmd *cmd, int argc, char **argv)
 
 const struct satchel_cmd cmd_ls_entry = {
 	"ls",
-	"list the bundles in a store",
+	"list the bundles in a store, or in a satcheld's catalog",
 	"usage: satchel ls [--json] DIR\n"
+	"       satchel ls [--json] [--store DIR] satchel://HOST:PORT\n"
 	"\n"
 	"Lists every bundle in the store's catalog with its current label,\n"
 	"serial, size, lesson count and publication time.\n"
 	"\n"
+	"Given satchel://HOST:PORT, asks that satcheld for its catalog and\n"
+	"lists the bundles it names, with serial, size, and the label, lesson\n"
+	"count and title of each current release (\"-\" for one the server\n"
+	"does not hold). The catalog's signature is checked before anything\n"
+	"is shown: against the trust policy of the store DIR with --store, or\n"
+	"else against the trust policy the server itself serves, which proves\n"
+	"only that the server is consistent (trust on first use); the check\n"
+	"used is printed on stderr, and so is an expired catalog. Each\n"
+	"release's manifest must be the one the catalog pins.\n"
+	"\n"
 	"Options:\n"
-	"  -j, --json      print a JSON array instead of a table\n"
-	"  -h, --help      show this help\n"
-	"  -V, --version   show the version\n"
+	"  -j, --json        print a JSON array instead of a table\n"
+	"  -s, --store DIR   with satchel://: check the catalog against this\n"
+	"                    store's trust policy\n"
+	"  -h, --help        show this help\n"
+	"  -V, --version     show the version\n"
 	"\n"
 	"Exit status: 0 success, 1 failure, 2 usage error.\n",
 	cmd_ls

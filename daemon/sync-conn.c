@@ -4,17 +4,20 @@
  * sync_conn_set_state(), a read callback that decodes whole frames with
  * the pure codecs of protocol/, the answers to HELLO, GET_META and
  * GET_OBJECT (objects streamed as independent zstd frames, paced by the
- * output buffer's low watermark), and the one teardown point,
+ * output buffer's low watermark), the dispatch of a publish to
+ * sync-publish.c (whose long steps run on a worker thread while this
+ * connection stops reading), and the one teardown point,
  * sync_conn_close(), which logs why and frees everything.
  *
  * Decisions where the SPEC is silent (to be folded into SPEC §11):
  * - GET_OBJECT of an object the store lacks: ERROR `not-found` naming the
  *   hash and the request, and the connection stays open (the SPEC has no
  *   per-request "not found" answer; a mirror that lacks one object can
- *   still be asked for the others). `refused` (publish) and `internal`
- *   (META too large for one frame) also leave the connection open; every
- *   other ERROR the server sends is followed by a close once the output
- *   has drained.
+ *   still be asked for the others). `internal` for a META file that
+ *   cannot be read also leaves the connection open; every other ERROR
+ *   the server sends (`refused` included: it only ever answers a
+ *   publish's objects) is followed by a close once the output has
+ *   drained. A manifest refused before content is PUBLISH_RESULT ok=0.
  * - A request id may be outstanding only once (CANCEL names one request);
  *   at most SYNC_QUEUE_MAX requests may be outstanding.
  * - CANCEL of the request being streamed stops it after the piece already
@@ -55,6 +58,7 @@
 #include "msg.h"
 #include "store.h"
 #include "sync-conn.h"
+#include "sync-publish.h"
 #include "util.h"
 
 #define SYNC_QUEUE_MAX		256		/* outstanding GET_OBJECTs */
@@ -62,9 +66,6 @@
 #define SYNC_OUT_LOW		(256u << 10)	/* produce while output below */
 #define SYNC_ZSTD_LEVEL		3
 #define SYNC_LINGER_SECONDS	2		/* wait for the peer's EOF */
-/* META bytes around its name and data: role, name length, status,
- * data length. */
-#define SYNC_META_OVERHEAD	(1 + 4 + 1 + 4)
 
 enum sync_conn_state {
 	SYNC_CONN_HELLO,	/* waiting for the client's HELLO */
@@ -102,6 +103,9 @@ struct sync_conn {
 	uint8_t			*rbuf, *zbuf;
 	size_t			 zcap;
 	struct buf		 wbuf;		/* one encoded frame */
+
+	/* A release being published (SPEC §11 "Publishing"), or NULL. */
+	struct sync_publish	*pub;
 };
 
 struct sync_server {
@@ -186,6 +190,7 @@ sync_conn_free(struct sync_conn *c)
 	free(c->rbuf);
 	free(c->zbuf);
 	buf_free(&c->wbuf);
+	sync_publish_free(c->pub);	/* a cut publish leaves no trace */
 	TAILQ_REMOVE(&srv->conns, c, link);
 	srv->nconns--;
 	free(c);
@@ -315,20 +320,39 @@ sync_conn_on_hello(struct sync_conn *c, const struct msg_hello *h)
 	sync_conn_set_state(c, SYNC_CONN_READY);
 }
 
+/*
+ * Why pieces: a catalog or a signed manifest may be 16 MiB, more than a
+ * frame (SPEC §11 "Metadata in pieces"). The pieces of one META are
+ * queued back to back here, so no other frame comes between them; the
+ * file is already in memory, so this costs at most its size again in
+ * the output buffer.
+ */
 static void
 sync_conn_send_meta(struct sync_conn *c, const struct msg_get_meta *g,
     uint8_t status, const char *data, size_t len)
 {
 	struct msg	m;
+	size_t		off = 0, piece, n;
 
 	memset(&m, 0, sizeof m);
 	m.type = MSG_META;
 	m.u.meta.role = g->role;
 	m.u.meta.name = g->name;		/* borrowed from g */
 	m.u.meta.status = status;
-	m.u.meta.data = (const uint8_t *)data;
-	m.u.meta.datalen = (uint32_t)len;
-	sync_conn_send(c, &m);
+	if (status != MSG_STATUS_OK) {
+		sync_conn_send(c, &m);
+		return;
+	}
+	piece = c->max_frame - MSG_META_OVERHEAD - strlen(g->name);
+	m.u.meta.total = len;
+	do {
+		n = len - off < piece ? len - off : piece;
+		m.u.meta.offset = off;
+		m.u.meta.data = (const uint8_t *)data + off;
+		m.u.meta.datalen = (uint32_t)n;
+		sync_conn_send(c, &m);
+		off += n;
+	} while (off < len);
 }
 
 /*
@@ -380,14 +404,17 @@ sync_conn_on_get_meta(struct sync_conn *c, const struct msg_get_meta *g)
 		    g->role);
 		goto out;
 	}
-	rc = file_read_all(&data, &len, path, FRAME_MAX_LIMIT, &err);
+	rc = file_read_all(&data, &len, path, g->role == MSG_ROLE_TRUST ?
+	    MSG_TRUST_MAX : g->role == MSG_ROLE_CATALOG ? MSG_CATALOG_MAX :
+	    MSG_SIGNED_MANIFEST_MAX, &err);
 	if (rc == SATCHEL_ENOTFOUND) {
 		sync_conn_send_meta(c, g, MSG_STATUS_NOT_FOUND, NULL, 0);
 		goto out;
 	}
 	if (rc == SATCHEL_ELIMIT) {
+		fprintf(stderr, "satcheld: sync %s: %s\n", c->peer, err.msg);
 		sync_conn_send_error(c, MSG_ERR_INTERNAL,
-		    "META: too large for one frame (not yet chunked)");
+		    "META: the file is larger than the protocol allows");
 		goto out;
 	}
 	if (rc != 0) {
@@ -406,11 +433,6 @@ sync_conn_on_get_meta(struct sync_conn *c, const struct msg_get_meta *g)
 	}
 	if (len == 0) {
 		sync_conn_send_error(c, MSG_ERR_INTERNAL, "META: empty file");
-		goto out;
-	}
-	if (len > c->max_frame - SYNC_META_OVERHEAD - strlen(g->name)) {
-		sync_conn_send_error(c, MSG_ERR_INTERNAL,
-		    "META: too large for one frame (not yet chunked)");
 		goto out;
 	}
 	sync_conn_send_meta(c, g, MSG_STATUS_OK, data, len);
@@ -467,6 +489,181 @@ sync_conn_on_cancel(struct sync_conn *c, const struct msg_cancel *m)
 	sync_conn_pump(c);
 }
 
+/* --- publish (SPEC §11 "Publishing"); the work is sync-publish.c's --- */
+
+static void
+sync_conn_publish_result(struct sync_conn *c, uint8_t ok, uint64_t serial,
+    const char *text)
+{
+	struct msg	m;
+
+	memset(&m, 0, sizeof m);
+	m.type = MSG_PUBLISH_RESULT;
+	m.u.publish_result.ok = ok;
+	m.u.publish_result.catalog_serial = serial;
+	m.u.publish_result.message = (char *)text;	/* borrowed */
+	sync_conn_send(c, &m);
+	fprintf(stderr, "satcheld: sync %s: %s%s\n", c->peer,
+	    ok ? "" : "publish refused: ", text);
+	sync_publish_free(c->pub);
+	c->pub = NULL;
+}
+
+/* The need list, split like any list larger than a frame. */
+static void
+sync_conn_send_need(struct sync_conn *c)
+{
+	const uint8_t	(*hashes)[MSG_HASH_LEN];
+	struct msg	 m;
+	uint32_t	 n, off = 0, per;
+
+	sync_publish_need(c->pub, &hashes, &n);
+	per = (c->max_frame - MSG_PUBLISH_NEED_OVERHEAD) / MSG_HASH_LEN;
+	memset(&m, 0, sizeof m);
+	m.type = MSG_PUBLISH_NEED;
+	m.u.publish_need.total = n;
+	do {
+		m.u.publish_need.n = n - off < per ? n - off : per;
+		m.u.publish_need.hashes = (uint8_t (*)[MSG_HASH_LEN])hashes + off;
+		sync_conn_send(c, &m);
+		off += m.u.publish_need.n;
+	} while (off < n);
+}
+
+/*
+ * The end of a long publish step (acceptance or landing), back on the
+ * loop: answer, then take up the frames that waited meanwhile.
+ */
+static void
+sync_conn_publish_step_cb(void *arg, struct sync_publish *p)
+{
+	struct sync_conn	*c = arg;
+	const struct error	*err;
+	const char		*summary;
+	uint64_t		 serial;
+	int			 rc, step = sync_publish_step(p);
+
+	rc = sync_publish_result(p, &serial, &summary, &err);
+	if (rc == 0 && step == SYNC_PUBLISH_ACCEPT)
+		sync_conn_send_need(c);
+	else if (rc == 0)
+		sync_conn_publish_result(c, 1, serial, summary);
+	else if (rc == SYNC_PUBLISH_REFUSED)
+		sync_conn_publish_result(c, 0, serial, err->msg);
+	else {
+		fprintf(stderr, "satcheld: sync %s: publish: %s\n", c->peer,
+		    err->msg);
+		if (step == SYNC_PUBLISH_ACCEPT)
+			sync_conn_fail(c, MSG_ERR_INTERNAL, "publish: the server "
+			    "could not stage the release");
+		else
+			sync_conn_publish_result(c, 0, 0, "the server could not "
+			    "land the release (see its log); the store is "
+			    "unchanged");
+	}
+	if (c->state == SYNC_CONN_CLOSING)
+		return;
+	bufferevent_enable(c->bev, EV_READ);
+	sync_conn_read_cb(c->bev, c);
+}
+
+/* Hands a long step to the worker thread; reading waits for its end. */
+static void
+sync_conn_publish_work(struct sync_conn *c)
+{
+	if (sync_publish_run(c->pub, c->srv->base, sync_conn_publish_step_cb,
+	    c) != 0) {
+		fprintf(stderr, "satcheld: sync %s: publish: cannot start a "
+		    "worker thread: %s\n", c->peer, strerror(errno));
+		sync_conn_fail(c, MSG_ERR_INTERNAL, "publish: the server is out "
+		    "of resources");
+		return;
+	}
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+static void
+sync_conn_on_publish(struct sync_conn *c, const struct msg_publish *m)
+{
+	struct error	err;
+	int		rc;
+
+	if (c->pub == NULL)
+		c->pub = sync_publish_new(store_dir(c->srv->store), c->peer);
+	rc = sync_publish_piece(c->pub, m, &err);
+	if (rc == SYNC_PUBLISH_MORE)
+		return;
+	if (rc == SYNC_PUBLISH_WORK) {
+		sync_conn_publish_work(c);
+		return;
+	}
+	sync_conn_fail(c, MSG_ERR_PROTOCOL, "%s", err.msg);
+}
+
+static void
+sync_conn_on_publish_object(struct sync_conn *c,
+    const struct msg_publish_object *m)
+{
+	struct error	err;
+	uint16_t	code;
+
+	if (sync_publish_object(c->pub, m, &code, &err) != 0) {
+		if (code == MSG_ERR_INTERNAL)
+			fprintf(stderr, "satcheld: sync %s: publish: %s\n",
+			    c->peer, err.msg);
+		sync_conn_fail(c, code, "%s", code == MSG_ERR_INTERNAL ?
+		    "publish: the server could not store an object" : err.msg);
+	}
+}
+
+static void
+sync_conn_on_publish_done(struct sync_conn *c)
+{
+	struct error	err;
+
+	if (sync_publish_done(c->pub, &err) == SYNC_PUBLISH_WORK)
+		sync_conn_publish_work(c);
+	else
+		sync_conn_fail(c, MSG_ERR_PROTOCOL, "%s", err.msg);
+}
+
+/* While a publish is under way only its own messages may come: the
+ * manifest's pieces back to back, then objects and PUBLISH_DONE. */
+static int
+sync_conn_publish_allows(struct sync_conn *c, const struct msg *m)
+{
+	if (c->pub == NULL) {
+		if (m->type == MSG_PUBLISH_OBJECT || m->type == MSG_PUBLISH_DONE) {
+			sync_conn_fail(c, MSG_ERR_PROTOCOL, "%s without a "
+			    "PUBLISH that was accepted", msg_type_name(m->type));
+			return 0;
+		}
+		return 1;
+	}
+	switch (m->type) {
+	case MSG_KEEPALIVE:
+	case MSG_ERROR:
+	case MSG_BYE:
+		return 1;
+	case MSG_PUBLISH:
+		if (!sync_publish_accepted(c->pub))
+			return 1;
+		break;
+	case MSG_PUBLISH_OBJECT:
+	case MSG_PUBLISH_DONE:
+		if (sync_publish_accepted(c->pub))
+			return 1;
+		break;
+	default:
+		break;
+	}
+	sync_conn_fail(c, MSG_ERR_PROTOCOL, "%s during a publish (%s)",
+	    msg_type_name(m->type), sync_publish_accepted(c->pub) ?
+	    "objects or PUBLISH_DONE expected" :
+	    "the next PUBLISH piece expected");
+	return 0;
+}
+
 /* Dispatches one decoded message by state and type. */
 static void
 sync_conn_dispatch(struct sync_conn *c, const struct msg *m)
@@ -476,6 +673,8 @@ sync_conn_dispatch(struct sync_conn *c, const struct msg *m)
 		    msg_type_name(m->type));
 		return;
 	}
+	if (!sync_conn_publish_allows(c, m))
+		return;
 	switch (m->type) {
 	case MSG_HELLO:
 		sync_conn_on_hello(c, &m->u.hello);
@@ -499,10 +698,13 @@ sync_conn_dispatch(struct sync_conn *c, const struct msg *m)
 		sync_conn_on_cancel(c, &m->u.cancel);
 		break;
 	case MSG_PUBLISH:
+		sync_conn_on_publish(c, &m->u.publish);
+		break;
 	case MSG_PUBLISH_OBJECT:
+		sync_conn_on_publish_object(c, &m->u.publish_object);
+		break;
 	case MSG_PUBLISH_DONE:
-		sync_conn_send_error(c, MSG_ERR_REFUSED,
-		    "publish not supported yet");
+		sync_conn_on_publish_done(c);
 		break;
 	default:
 		/* META, OBJECT_DATA, ...: only a server sends them. */
@@ -536,7 +738,8 @@ sync_conn_read_cb(struct bufferevent *bev, void *arg)
 		evbuffer_drain(in, evbuffer_get_length(in));
 		return;
 	}
-	while (c->state != SYNC_CONN_CLOSING) {
+	/* A publish step on the worker thread: the rest waits for it. */
+	while (c->state != SYNC_CONN_CLOSING && !sync_publish_busy(c->pub)) {
 		avail = evbuffer_get_length(in);
 		if (avail < FRAME_HEADER_LEN)
 			break;

@@ -364,6 +364,19 @@ head_check_signers(const struct bundle_head *h, const char *name,
 }
 
 int
+bundle_head_check(const struct bundle_head *h, const char *name,
+    const struct trust *trust, struct error *err)
+{
+	struct bundle_report	rep;
+	int			rc;
+
+	memset(&rep, 0, sizeof rep);
+	rc = head_check_signers(h, name, NULL, 0, trust, &rep, err);
+	bundle_report_free(&rep);	/* its head is empty: h stays the caller's */
+	return rc;
+}
+
+int
 bundle_verify(const char *path, const struct pubkey *keys, size_t nkeys,
     const struct trust *trust, struct bundle_report *out, struct error *err)
 {

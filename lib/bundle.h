@@ -81,6 +81,12 @@ int	bundle_verify_to(const char *path, const struct pubkey *keys,
 	    const struct bundle_sink *sink, struct bundle_report *out,
 	    struct error *err);
 
+/* The signature rule of bundle_verify with a trust policy, for a head
+ * that arrived without its archive (a network publish); name is used in
+ * messages. */
+int	bundle_head_check(const struct bundle_head *h, const char *name,
+	    const struct trust *trust, struct error *err);
+
 /* Opens the bytes of one manifest file for bundle_write_archive. */
 typedef int (*bundle_open_fn)(void *arg, const struct manifest_file *,
     int *fd, struct error *err);

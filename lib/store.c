@@ -419,6 +419,13 @@ release_parse(const char *buf, size_t len, const char *path,
 }
 
 int
+store_signed_parse(const char *buf, size_t len, const char *what,
+    struct bundle_head *out, struct error *err)
+{
+	return release_parse(buf, len, what, out, err);
+}
+
+int
 store_release_load(const struct store *s, const char *name, uint64_t serial,
     struct bundle_head *out, struct error *err)
 {
@@ -521,22 +528,83 @@ store_publish_report_free(struct store_publish_report *r)
 
 /* --- publish: verified files go to a staging directory first --- */
 
+/* Why one check for both ways in: a release offered by an archive or
+ * over the network is held to the same rule, before any file is read and
+ * again under the lock just before it lands. */
+int
+store_publish_check(const struct store *s, const struct bundle_head *h,
+    const char *what, struct error *err)
+{
+	const struct manifest		*m = h->manifest;
+	const struct catalog_entry	*cur;
+	int				 rc;
+
+	if (s->catalog_key == NULL || s->trust == NULL)
+		return error_set(err, SATCHEL_EINVALID,
+		    "%s: not an origin store (no catalog key): publish to the "
+		    "origin, then pull from it", s->dir);
+	if ((rc = bundle_head_check(h, what, s->trust, err)) != 0)
+		return rc;
+	cur = s->catalog != NULL ? catalog_find(s->catalog, m->name) : NULL;
+	if (cur != NULL && m->serial <= cur->serial)
+		return error_set(err, SATCHEL_EINVALID,
+		    "%s: serial %llu is not greater than the store's current serial "
+		    "%llu (rollback refused)", m->name, (unsigned long long)m->serial,
+		    (unsigned long long)cur->serial);
+	return 0;
+}
+
+int
+store_stage_new(const struct store *s, char **out, struct error *err)
+{
+	char	*tmpl = xasprintf("%s/tmp/publish-XXXXXX", s->dir);
+
+	if (mkdtemp(tmpl) == NULL) {
+		int	e = errno;
+
+		free(tmpl);
+		return error_set(err, SATCHEL_ERR, "%s/tmp: %s", s->dir,
+		    strerror(e));
+	}
+	*out = tmpl;
+	return 0;
+}
+
+void
+store_stage_remove(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		*p;
+
+	if (dir == NULL || (d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		p = xasprintf("%s/%s", dir, de->d_name);
+		unlink(p);
+		free(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
 struct stage {
 	struct store			*s;
 	char				*dir;		/* tmp/publish-XXXXXX */
 	int				 fd;		/* current new object */
 	char				*cur;		/* its staging path */
 	struct store_publish_report	*rep;
-	const struct catalog_entry	*current;	/* in the catalog now */
 };
 
 static char *
-stage_object_path(const struct stage *st, const uint8_t sha[SHA256_LEN])
+stage_object_path(const char *dir, const uint8_t sha[SHA256_LEN])
 {
 	char	hex[SHA256_HEX_LEN + 1];
 
 	hex_encode(hex, sha, SHA256_LEN);
-	return xasprintf("%s/%s", st->dir, hex);
+	return xasprintf("%s/%s", dir, hex);
 }
 
 /* Refuses before any file is read: an older serial, or a name the trust
@@ -546,28 +614,19 @@ stage_head_cb(void *arg, const struct bundle_head *h, struct error *err)
 {
 	struct stage		*st = arg;
 	const struct manifest	*m = h->manifest;
-	char			*tmpl;
+	const struct catalog_entry *cur;
 
-	st->current = st->s->catalog != NULL ?
-	    catalog_find(st->s->catalog, m->name) : NULL;
-	if (st->current != NULL && m->serial <= st->current->serial)
+	cur = st->s->catalog != NULL ? catalog_find(st->s->catalog, m->name) :
+	    NULL;
+	if (cur != NULL && m->serial <= cur->serial)
 		return error_set(err, SATCHEL_EINVALID,
 		    "%s: serial %llu is not greater than the store's current serial "
 		    "%llu (rollback refused)", m->name, (unsigned long long)m->serial,
-		    (unsigned long long)st->current->serial);
+		    (unsigned long long)cur->serial);
 	st->rep->name = xstrdup(m->name);
 	st->rep->label = xstrdup(m->label);
 	st->rep->serial = m->serial;
-	tmpl = xasprintf("%s/tmp/publish-XXXXXX", st->s->dir);
-	if (mkdtemp(tmpl) == NULL) {
-		int	e = errno;
-
-		free(tmpl);
-		return error_set(err, SATCHEL_ERR, "%s/tmp: %s", st->s->dir,
-		    strerror(e));
-	}
-	st->dir = tmpl;
-	return 0;
+	return store_stage_new(st->s, &st->dir, err);
 }
 
 static int
@@ -581,7 +640,7 @@ stage_begin_cb(void *arg, const struct manifest_file *f, struct error *err)
 	present = stat(obj, &sb) == 0;
 	free(obj);
 	free(st->cur);
-	st->cur = stage_object_path(st, f->sha256);
+	st->cur = stage_object_path(st->dir, f->sha256);
 	if (!present)
 		present = stat(st->cur, &sb) == 0;	/* twice in this release */
 	if (present) {
@@ -625,64 +684,143 @@ stage_end_cb(void *arg, const struct manifest_file *f, struct error *err)
 static void
 stage_remove(struct stage *st)
 {
-	DIR		*d;
-	struct dirent	*de;
-	char		*p;
-
 	if (st->fd != -1)
 		close(st->fd);
 	st->fd = -1;
-	if (st->dir != NULL && (d = opendir(st->dir)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (de->d_name[0] == '.')
-				continue;
-			p = xasprintf("%s/%s", st->dir, de->d_name);
-			unlink(p);
-			free(p);
-		}
-		closedir(d);
-		rmdir(st->dir);
-	}
+	store_stage_remove(st->dir);
 	free(st->dir);
 	free(st->cur);
 	st->dir = st->cur = NULL;
 }
 
-/* Makes the staged objects part of objects/, durably. */
+/* Makes the staged objects part of objects/, durably. Every file of the
+ * manifest must then be in objects/: one that is neither staged nor
+ * there (gc may have removed an unused object since the publisher was
+ * told it was present) stops the landing before anything is visible. */
 static int
-stage_commit(struct stage *st, const struct manifest *m, struct error *err)
+publish_land_objects(struct store *s, const struct manifest *m,
+    const char *stagedir, struct error *err)
 {
-	char	*from, *to, *sub;
-	size_t	 i;
-	int	 rc = 0, dfd;
+	char		*from, *to, *sub;
+	struct stat	 sb;
+	size_t		 i;
+	int		 rc = 0, dfd;
 
 	/* Everything staged reaches the disk before any rename. */
-	if ((dfd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+	if ((dfd = open(stagedir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
 		syncfs(dfd);
 		close(dfd);
 	}
 	for (i = 0; i < m->nfiles && rc == 0; i++) {
 		char	hex[SHA256_HEX_LEN + 1];
 
-		from = stage_object_path(st, m->files[i].sha256);
+		from = stage_object_path(stagedir, m->files[i].sha256);
+		to = store_object_path(s, m->files[i].sha256);
 		if (access(from, F_OK) != 0) {
+			if (stat(to, &sb) != 0)
+				rc = error_set(err, SATCHEL_ERR, "%s: the object "
+				    "for \"%s\" is neither staged nor in the store",
+				    s->dir, m->files[i].path);
 			free(from);
+			free(to);
 			continue;
 		}
 		hex_encode(hex, m->files[i].sha256, SHA256_LEN);
-		sub = xasprintf("%s/objects/%.2s", st->s->dir, hex);
-		to = store_object_path(st->s, m->files[i].sha256);
+		sub = xasprintf("%s/objects/%.2s", s->dir, hex);
 		if ((rc = mkdir_checked(sub, err)) == 0 && rename(from, to) == -1)
 			rc = error_set(err, SATCHEL_ERR, "%s: %s", to, strerror(errno));
 		free(sub);
 		free(to);
 		free(from);
 	}
-	if (rc == 0 && (dfd = open(st->s->dir, O_RDONLY | O_DIRECTORY |
+	if (rc == 0 && (dfd = open(s->dir, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) != -1) {
 		syncfs(dfd);
 		close(dfd);
 	}
+	return rc;
+}
+
+/*
+ * The one landing of a publish, local or over the network: the staged
+ * objects, then the signed manifest, then the new catalog that makes the
+ * release visible in one rename, each durable before the next.
+ */
+static int
+publish_land(struct store *s, const struct bundle_head *h,
+    const char *stagedir, const struct privkey *key, int64_t now,
+    int64_t expiry, uint64_t *catalog_serial, struct error *err)
+{
+	const struct manifest	*m = h->manifest;
+	struct catalog		*c = NULL;
+	struct timespec		 ts[2];
+	char			*sbuf = NULL, *signedbuf = NULL, *path = NULL;
+	char			*dir = NULL;
+	uint8_t			 pin[SHA256_LEN];
+	size_t			 slen, i;
+	int			 rc;
+
+	if ((rc = publish_land_objects(s, m, stagedir, err)) != 0)
+		goto out;
+	/* The signed manifest: durable before the catalog names it. */
+	sigs_encode(&h->sigs, &sbuf, &slen);
+	signedbuf = xmalloc(h->manifest_len + slen + 1);
+	memcpy(signedbuf, h->manifest_buf, h->manifest_len);
+	memcpy(signedbuf + h->manifest_len, sbuf, slen);
+	dir = xasprintf("%s/meta/releases/%s", s->dir, m->name);
+	if ((rc = mkdir_checked(dir, err)) != 0)
+		goto out;
+	path = release_path(s->dir, m->name, m->serial);
+	if ((rc = file_write_atomic(path, signedbuf, h->manifest_len + slen,
+	    0444, err)) != 0)
+		goto out;
+	ts[0].tv_sec = ts[1].tv_sec = (time_t)now;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	utimensat(AT_FDCWD, path, ts, 0);
+	/* The new catalog makes the release visible, in one rename. */
+	c = catalog_new();
+	if (s->catalog != NULL) {
+		c->serial = s->catalog->serial;
+		for (i = 0; i < s->catalog->n; i++)
+			catalog_set(c, s->catalog->v[i].name, s->catalog->v[i].serial,
+			    s->catalog->v[i].manifest_sha256, s->catalog->v[i].size);
+	}
+	c->serial++;
+	c->issued = now;
+	c->expires = now + (expiry > 0 ? expiry : s->expiry);
+	sha256(h->manifest_buf, h->manifest_len, pin);
+	catalog_set(c, m->name, m->serial, pin, m->total_size);
+	if ((rc = catalog_store(s->dir, c, key, err)) != 0)
+		goto out;
+	*catalog_serial = c->serial;
+	catalog_free(s->catalog);
+	s->catalog = c;
+	c = NULL;
+out:
+	catalog_free(c);
+	free(sbuf);
+	free(signedbuf);
+	free(path);
+	free(dir);
+	return rc;
+}
+
+int
+store_publish_staged(struct store *s, const struct bundle_head *h,
+    const char *stagedir, const char *what, int64_t now, int64_t expiry,
+    uint64_t *catalog_serial, struct error *err)
+{
+	struct privkey	*key = NULL;
+	int		 rc;
+
+	if (s->lockfd == -1)
+		return error_set(err, SATCHEL_ERR, "%s: publish needs the store "
+		    "opened for writing", s->dir);
+	if ((rc = store_publish_check(s, h, what, err)) == 0 &&
+	    (rc = keyfile_load_private(&key, s->catalog_key, err)) == 0)
+		rc = publish_land(s, h, stagedir, key, now, expiry,
+		    catalog_serial, err);
+	privkey_free(key);
 	return rc;
 }
 
@@ -696,13 +834,6 @@ store_publish(struct store *s, const char *archive, int64_t now,
 					    stage_write_cb, stage_end_cb, NULL };
 	struct bundle_report		 vrep;
 	struct privkey			*key = NULL;
-	struct catalog			*c = NULL;
-	const struct manifest		*m;
-	struct timespec			 ts[2];
-	char				*sbuf = NULL, *signedbuf = NULL, *path = NULL;
-	char				*dir = NULL;
-	uint8_t				 pin[SHA256_LEN];
-	size_t				 slen, i;
 	int				 rc;
 
 	memset(&rep, 0, sizeof rep);
@@ -724,55 +855,16 @@ store_publish(struct store *s, const char *archive, int64_t now,
 	if ((rc = bundle_verify_to(archive, NULL, 0, s->trust, &sink, &vrep,
 	    err)) != 0)
 		goto out;
-	m = vrep.head.manifest;
-	if ((rc = stage_commit(&st, m, err)) != 0)
+	if ((rc = publish_land(s, &vrep.head, st.dir, key, now, expiry,
+	    &rep.catalog_serial, err)) != 0)
 		goto out;
-	/* The signed manifest: durable before the catalog names it. */
-	sigs_encode(&vrep.head.sigs, &sbuf, &slen);
-	signedbuf = xmalloc(vrep.head.manifest_len + slen + 1);
-	memcpy(signedbuf, vrep.head.manifest_buf, vrep.head.manifest_len);
-	memcpy(signedbuf + vrep.head.manifest_len, sbuf, slen);
-	dir = xasprintf("%s/meta/releases/%s", s->dir, m->name);
-	if ((rc = mkdir_checked(dir, err)) != 0)
-		goto out;
-	path = release_path(s->dir, m->name, m->serial);
-	if ((rc = file_write_atomic(path, signedbuf, vrep.head.manifest_len + slen,
-	    0444, err)) != 0)
-		goto out;
-	ts[0].tv_sec = ts[1].tv_sec = (time_t)now;
-	ts[0].tv_nsec = ts[1].tv_nsec = 0;
-	utimensat(AT_FDCWD, path, ts, 0);
-	/* The new catalog makes the release visible, in one rename. */
-	c = catalog_new();
-	if (s->catalog != NULL) {
-		c->serial = s->catalog->serial;
-		for (i = 0; i < s->catalog->n; i++)
-			catalog_set(c, s->catalog->v[i].name, s->catalog->v[i].serial,
-			    s->catalog->v[i].manifest_sha256, s->catalog->v[i].size);
-	}
-	c->serial++;
-	c->issued = now;
-	c->expires = now + (expiry > 0 ? expiry : s->expiry);
-	sha256(vrep.head.manifest_buf, vrep.head.manifest_len, pin);
-	catalog_set(c, m->name, m->serial, pin, m->total_size);
-	if ((rc = catalog_store(s->dir, c, key, err)) != 0)
-		goto out;
-	rep.catalog_serial = c->serial;
-	catalog_free(s->catalog);
-	s->catalog = c;
-	c = NULL;
 	*out = rep;
 	memset(&rep, 0, sizeof rep);	/* ownership moved to the caller */
 out:
 	stage_remove(&st);
 	store_publish_report_free(&rep);
 	bundle_report_free(&vrep);
-	catalog_free(c);
 	privkey_free(key);
-	free(sbuf);
-	free(signedbuf);
-	free(path);
-	free(dir);
 	return rc;
 }
 

@@ -80,6 +80,33 @@ int	store_publish(struct store *, const char *archive, int64_t now,
 	    int64_t expiry, struct store_publish_report *out, struct error *err);
 void	store_publish_report_free(struct store_publish_report *);
 
+/* Publishing over the network (satcheld), in three steps. */
+/* Parses a signed manifest (the manifest, then its signature block) as
+ * stored in meta/releases and sent by PUBLISH, strictly. */
+int	store_signed_parse(const char *buf, size_t len, const char *what,
+	    struct bundle_head *out, struct error *err);
+/* The checks store_publish makes before reading any file: s is an
+ * origin, a publisher key of its trust policy that covers the name
+ * signed h (and no publisher's signature is bad), and h's serial is
+ * greater than the catalog's. what names the release in messages. */
+int	store_publish_check(const struct store *, const struct bundle_head *h,
+	    const char *what, struct error *err);
+/* A new staging directory tmp/publish-XXXXXX (*out is malloc'd): the
+ * same filesystem as objects/, so landing an object is a rename. Files in
+ * it are named by their lowercase hex SHA-256, checked by the caller. */
+int	store_stage_new(const struct store *, char **out, struct error *err);
+/* Removes a staging directory and what it holds; NULL-safe. */
+void	store_stage_remove(const char *dir);
+/* Lands h, whose new objects are staged in stagedir, exactly as
+ * store_publish does: s must be open with STORE_WRITE (the lock held);
+ * store_publish_check is made again first, every manifest file must be
+ * staged or already in objects/; then objects, signed manifest and new
+ * catalog, each durable before the next. *catalog_serial is the new
+ * catalog's serial. stagedir is left for the caller to remove. */
+int	store_publish_staged(struct store *, const struct bundle_head *h,
+	    const char *stagedir, const char *what, int64_t now, int64_t expiry,
+	    uint64_t *catalog_serial, struct error *err);
+
 /* Writes release name@serial (serial 0: the current one) as a bundle
  * archive at out: the bytes Satchel's build wrote for it. */
 int	store_export(const struct store *, const char *name, uint64_t serial,

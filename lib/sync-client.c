@@ -272,6 +272,21 @@ sync_client_unexpected(struct sync_client *c, struct msg *m, const char *want,
 	return sync_client_fail(c, err, what);
 }
 
+/* The max_frame this client offers: 1 MiB, or SATCHEL_MAX_FRAME (4096 to
+ * 1 MiB) for a link whose buffers are tiny, or to make every document
+ * and list travel in pieces in a test. */
+static uint32_t
+sync_client_offer(void)
+{
+	const char	*e = getenv("SATCHEL_MAX_FRAME");
+	uint64_t	 v;
+
+	if (e != NULL && parse_u64(e, strlen(e), FRAME_MAX_PREAUTH,
+	    FRAME_MAX_DEFAULT, &v) == 0)
+		return (uint32_t)v;
+	return FRAME_MAX_DEFAULT;
+}
+
 int
 sync_client_open(struct sync_client **out, const char *url, struct error *err)
 {
@@ -305,7 +320,7 @@ sync_client_open(struct sync_client **out, const char *url, struct error *err)
 	memset(&m, 0, sizeof m);
 	m.type = MSG_HELLO;
 	m.u.hello.version = MSG_VERSION;
-	m.u.hello.max_frame = FRAME_MAX_DEFAULT;
+	m.u.hello.max_frame = sync_client_offer();
 	if ((rc = sync_client_send(c, &m, err)) != 0 ||
 	    (rc = sync_client_recv(c, &m, err)) != 0)
 		goto out;
@@ -314,8 +329,8 @@ sync_client_open(struct sync_client **out, const char *url, struct error *err)
 		goto out;
 	}
 	/* The smaller max_frame, at least the pre-handshake limit. */
-	c->max_frame = m.u.hello.max_frame < FRAME_MAX_DEFAULT ?
-	    m.u.hello.max_frame : FRAME_MAX_DEFAULT;
+	c->max_frame = m.u.hello.max_frame < sync_client_offer() ?
+	    m.u.hello.max_frame : sync_client_offer();
 	if (c->max_frame < FRAME_MAX_PREAUTH)
 		c->max_frame = FRAME_MAX_PREAUTH;
 	msg_free(&m);
@@ -357,6 +372,69 @@ sync_client_close(struct sync_client *c)
 	free(c);
 }
 
+/*
+ * Why: a document larger than a frame arrives as consecutive META pieces
+ * (SPEC §11 "Metadata in pieces"). The first piece's total, which the
+ * decoder already held to the role's limit, sizes the buffer; every
+ * later piece must answer the same request, repeat that total and start
+ * exactly where the previous one ended, and nothing may come between
+ * them. first is consumed (freed) here.
+ */
+static int
+sync_client_meta_pieces(struct sync_client *c, struct msg *first,
+    char **data, size_t *len, struct error *err)
+{
+	struct msg	 m = *first;
+	char		*buf = NULL, *name = NULL, what[200];
+	uint64_t	 total = m.u.meta.total, got = 0;
+	uint8_t		 role = m.u.meta.role;
+	int		 rc;
+
+	memset(first, 0, sizeof *first);
+	name = xstrdup(m.u.meta.name);
+	buf = xmalloc((size_t)total + 1);
+	for (;;) {
+		if (m.u.meta.offset != got) {
+			snprintf(what, sizeof what, "META piece at offset %llu "
+			    "where %llu was expected",
+			    (unsigned long long)m.u.meta.offset,
+			    (unsigned long long)got);
+			rc = sync_client_fail(c, err, what);
+			goto out;
+		}
+		memcpy(buf + got, m.u.meta.data, m.u.meta.datalen);
+		got += m.u.meta.datalen;
+		msg_free(&m);
+		if (got == total)
+			break;
+		if ((rc = sync_client_recv(c, &m, err)) != 0)
+			goto out;
+		if (m.type != MSG_META) {
+			rc = sync_client_unexpected(c, &m, "the next META piece",
+			    err);
+			goto out;
+		}
+		if (m.u.meta.role != role || strcmp(m.u.meta.name, name) != 0 ||
+		    m.u.meta.status != MSG_STATUS_OK ||
+		    m.u.meta.total != total) {
+			msg_free(&m);
+			rc = sync_client_fail(c, err, "a META piece of another "
+			    "document came between the pieces of one");
+			goto out;
+		}
+	}
+	buf[total] = '\0';
+	*data = buf;
+	*len = (size_t)total;
+	buf = NULL;		/* ownership moved to the caller */
+	rc = 0;
+out:
+	msg_free(&m);
+	free(buf);
+	free(name);
+	return rc;
+}
+
 int
 sync_client_get_meta(struct sync_client *c, uint8_t role, const char *name,
     const uint8_t *have, char **data, size_t *len, uint8_t *status,
@@ -386,14 +464,11 @@ sync_client_get_meta(struct sync_client *c, uint8_t role, const char *name,
 		    "META answers another request than the one asked");
 	}
 	*status = m.u.meta.status;
-	if (m.u.meta.status == MSG_STATUS_OK) {
-		*data = xmalloc((size_t)m.u.meta.datalen + 1);
-		memcpy(*data, m.u.meta.data, m.u.meta.datalen);
-		(*data)[m.u.meta.datalen] = '\0';
-		*len = m.u.meta.datalen;
+	if (m.u.meta.status != MSG_STATUS_OK) {
+		msg_free(&m);
+		return 0;
 	}
-	msg_free(&m);
-	return 0;
+	return sync_client_meta_pieces(c, &m, data, len, err);
 }
 
 /* One OBJECT_DATA piece: at the expected offset, within what is owed. */
@@ -479,4 +554,260 @@ sync_client_get_object(struct sync_client *c, const uint8_t sha[MSG_HASH_LEN],
 		return sync_client_unexpected(c, &m, "OBJECT_DATA or OBJECT_END",
 		    err);
 	}
+}
+
+/* --- publishing (SPEC §11 "Publishing") --- */
+
+#define SYNC_UPLOAD_PIECE	(128u << 10)	/* object bytes per chunk */
+#define SYNC_UPLOAD_LEVEL	3
+
+/* One object on its way out: raw bytes gathered into pieces, each sent
+ * as an independent zstd frame. */
+struct sync_client_upload {
+	uint8_t		 sha[MSG_HASH_LEN];
+	uint64_t	 offset;	/* bytes of this object already sent */
+	size_t		 piece;		/* raw bytes per chunk */
+	uint8_t		*raw;
+	size_t		 rawlen;
+	uint8_t		*z;
+	size_t		 zcap;
+	ZSTD_CCtx	*cctx;
+};
+
+static void
+sync_client_upload_free(struct sync_client_upload *u)
+{
+	if (u == NULL)
+		return;
+	ZSTD_freeCCtx(u->cctx);
+	free(u->raw);
+	free(u->z);
+	free(u);
+}
+
+void
+sync_client_publish_free(struct sync_client_publish *p)
+{
+	if (p == NULL)
+		return;
+	free(p->need);
+	free(p->message);
+	sync_client_upload_free(p->up);
+	memset(p, 0, sizeof *p);
+}
+
+/* The largest piece whose compressed form always fits a frame. */
+static size_t
+sync_client_upload_piece(uint32_t max_frame)
+{
+	size_t	limit = max_frame - MSG_PUBLISH_OBJECT_OVERHEAD, n, b;
+
+	n = limit < SYNC_UPLOAD_PIECE ? limit : SYNC_UPLOAD_PIECE;
+	while ((b = ZSTD_compressBound(n)) > limit)
+		n -= b - limit;
+	return n;
+}
+
+/* Reads a PUBLISH_RESULT, or PUBLISH_NEED frames when need is set. */
+static int
+sync_client_publish_result(struct sync_client *c, struct msg *m,
+    struct sync_client_publish *p, struct error *err)
+{
+	int	rc;
+
+	p->catalog_serial = m->u.publish_result.catalog_serial;
+	free(p->message);
+	p->message = xstrdup(m->u.publish_result.message);
+	rc = m->u.publish_result.ok ? 0 : error_set(err, SATCHEL_EVERIFY,
+	    "%s refused the release: %s", c->url, m->u.publish_result.message);
+	msg_free(m);
+	return rc;
+}
+
+int
+sync_client_publish_begin(struct sync_client *c, const char *signed_buf,
+    size_t len, struct sync_client_publish *p, struct error *err)
+{
+	struct msg	m;
+	size_t		off = 0, piece = c->max_frame - MSG_PUBLISH_OVERHEAD, n;
+	uint32_t	got = 0, total = 0;
+	int		rc;
+
+	memset(p, 0, sizeof *p);
+	if (len == 0 || len > MSG_SIGNED_MANIFEST_MAX)
+		return error_set(err, SATCHEL_EINVALID, "a signed manifest of "
+		    "%zu bytes cannot be published (1 to %u)", len,
+		    MSG_SIGNED_MANIFEST_MAX);
+	memset(&m, 0, sizeof m);
+	m.type = MSG_PUBLISH;
+	m.u.publish.total = len;
+	do {
+		n = len - off < piece ? len - off : piece;
+		m.u.publish.offset = off;
+		m.u.publish.data = (const uint8_t *)signed_buf + off;
+		m.u.publish.datalen = (uint32_t)n;
+		if ((rc = sync_client_send(c, &m, err)) != 0)
+			return rc;
+		off += n;
+	} while (off < len);
+	/* A refusal, or the need list in one or more frames. */
+	for (;;) {
+		if ((rc = sync_client_recv(c, &m, err)) != 0)
+			return rc;
+		if (m.type == MSG_PUBLISH_RESULT && p->need == NULL)
+			return sync_client_publish_result(c, &m, p, err);
+		if (m.type != MSG_PUBLISH_NEED)
+			return sync_client_unexpected(c, &m, "PUBLISH_NEED",
+			    err);
+		if (p->need == NULL) {
+			total = m.u.publish_need.total;
+			p->need = xreallocarray(NULL, total ? total : 1,
+			    sizeof *p->need);
+		} else if (m.u.publish_need.total != total ||
+		    m.u.publish_need.n > total - got) {
+			msg_free(&m);
+			return sync_client_fail(c, err, "PUBLISH_NEED frames "
+			    "that do not add up to their total");
+		}
+		memcpy(p->need + got, m.u.publish_need.hashes,
+		    (size_t)m.u.publish_need.n * MSG_HASH_LEN);
+		got += m.u.publish_need.n;
+		msg_free(&m);
+		if (got == total)
+			break;
+	}
+	p->nneed = total;
+	return 0;
+}
+
+int
+sync_client_publish_object_begin(struct sync_client *c,
+    struct sync_client_publish *p, const uint8_t sha[MSG_HASH_LEN],
+    struct error *err)
+{
+	struct sync_client_upload	*u = p->up;
+
+	(void)err;
+	if (u == NULL) {
+		u = p->up = xcalloc(1, sizeof *u);
+		if ((u->cctx = ZSTD_createCCtx()) == NULL)
+			fatal("ZSTD_createCCtx: out of memory");
+		u->piece = sync_client_upload_piece(c->max_frame);
+		u->raw = xmalloc(u->piece);
+		u->zcap = ZSTD_compressBound(u->piece);
+		u->z = xmalloc(u->zcap);
+	}
+	memcpy(u->sha, sha, MSG_HASH_LEN);
+	u->offset = 0;
+	u->rawlen = 0;
+	return 0;
+}
+
+/*
+ * Why: the server says nothing during the object phase unless it refuses
+ * (ERROR, then it closes). Looking before each send turns that refusal
+ * into the message the user sees, rather than a broken pipe some pieces
+ * later.
+ */
+static int
+sync_client_publish_heard(struct sync_client *c, struct error *err)
+{
+	struct pollfd	pfd = { c->fd, POLLIN, 0 };
+	struct msg	m;
+	int		rc;
+
+	if (c->rlen == c->used && poll(&pfd, 1, 0) <= 0)
+		return 0;
+	if ((rc = sync_client_recv(c, &m, err)) != 0)
+		return rc;
+	return sync_client_unexpected(c, &m, "nothing (objects are being sent)",
+	    err);
+}
+
+/* Compresses and sends what is gathered as one PUBLISH_OBJECT. */
+static int
+sync_client_upload_flush(struct sync_client *c, struct sync_client_publish *p,
+    struct error *err)
+{
+	struct sync_client_upload	*u = p->up;
+	struct msg			 m;
+	size_t				 zn;
+	int				 rc;
+
+	if (u->rawlen == 0)
+		return 0;
+	if ((rc = sync_client_publish_heard(c, err)) != 0)
+		return rc;
+	zn = ZSTD_compressCCtx(u->cctx, u->z, u->zcap, u->raw, u->rawlen,
+	    SYNC_UPLOAD_LEVEL);
+	if (ZSTD_isError(zn))
+		return error_set(err, SATCHEL_ERR, "zstd: %s",
+		    ZSTD_getErrorName(zn));
+	memset(&m, 0, sizeof m);
+	m.type = MSG_PUBLISH_OBJECT;
+	memcpy(m.u.publish_object.object, u->sha, MSG_HASH_LEN);
+	m.u.publish_object.offset = u->offset;
+	m.u.publish_object.chunk = u->z;
+	m.u.publish_object.chunklen = (uint32_t)zn;
+	if ((rc = sync_client_send(c, &m, err)) != 0)
+		return rc;
+	u->offset += u->rawlen;
+	p->bytes_raw += u->rawlen;
+	p->bytes_wire += FRAME_HEADER_LEN + MSG_PUBLISH_OBJECT_OVERHEAD + zn;
+	u->rawlen = 0;
+	return 0;
+}
+
+int
+sync_client_publish_object_write(struct sync_client *c,
+    struct sync_client_publish *p, const void *data, size_t len,
+    struct error *err)
+{
+	struct sync_client_upload	*u = p->up;
+	const uint8_t			*d = data;
+	size_t				 n;
+	int				 rc;
+
+	while (len > 0) {
+		n = u->piece - u->rawlen < len ? u->piece - u->rawlen : len;
+		memcpy(u->raw + u->rawlen, d, n);
+		u->rawlen += n;
+		d += n;
+		len -= n;
+		if (u->rawlen == u->piece &&
+		    (rc = sync_client_upload_flush(c, p, err)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+sync_client_publish_object_end(struct sync_client *c,
+    struct sync_client_publish *p, struct error *err)
+{
+	int	rc;
+
+	if ((rc = sync_client_upload_flush(c, p, err)) != 0)
+		return rc;
+	p->sent++;
+	return 0;
+}
+
+int
+sync_client_publish_done(struct sync_client *c, struct sync_client_publish *p,
+    struct error *err)
+{
+	struct msg	m;
+	int		rc;
+
+	if ((rc = sync_client_publish_heard(c, err)) != 0)
+		return rc;
+	memset(&m, 0, sizeof m);
+	m.type = MSG_PUBLISH_DONE;
+	if ((rc = sync_client_send(c, &m, err)) != 0 ||
+	    (rc = sync_client_recv(c, &m, err)) != 0)
+		return rc;
+	if (m.type != MSG_PUBLISH_RESULT)
+		return sync_client_unexpected(c, &m, "PUBLISH_RESULT", err);
+	return sync_client_publish_result(c, &m, p, err);
 }

@@ -1,7 +1,8 @@
 /*
  * sync-client.h: the client side of the sync protocol (protocol/SPEC.md
  * §11) over one blocking TCP connection to satcheld: the handshake,
- * GET_META by role and GET_OBJECT streamed into a callback. One request
+ * GET_META by role (documents reassembled from their pieces), GET_OBJECT
+ * streamed into a callback, and publishing a release. One request
  * at a time (no pipelining yet); every read and write is bounded by a
  * timeout, so a stalled server cannot hang the caller.
  */
@@ -56,5 +57,46 @@ typedef int (*sync_client_data_fn)(void *arg, const void *data, size_t len,
 int	sync_client_get_object(struct sync_client *, const uint8_t
 	    sha[MSG_HASH_LEN], uint64_t size, uint64_t offset,
 	    sync_client_data_fn fn, void *arg, struct error *err);
+
+/* --- publishing (SPEC §11 "Publishing") --- */
+
+/* The release offered: what the server answered. */
+struct sync_client_publish {
+	uint8_t		(*need)[MSG_HASH_LEN];	/* malloc'd, in manifest order */
+	uint32_t	  nneed;
+	uint64_t	  catalog_serial;	/* after a refusal: the current */
+	char		 *message;		/* the server's PUBLISH_RESULT text */
+	/* objects on their way out */
+	uint32_t	  sent;			/* objects completed */
+	uint64_t	  bytes_raw;		/* object bytes sent */
+	uint64_t	  bytes_wire;		/* PUBLISH_OBJECT frames' bytes */
+	struct sync_client_upload *up;		/* the object being sent */
+};
+void	sync_client_publish_free(struct sync_client_publish *);  /* NULL-safe */
+
+/*
+ * Offers the signed manifest (manifest then signature block; sent in
+ * pieces as large as the frame allows). 0: accepted, p->need lists the
+ * objects to send, in that order; SATCHEL_EVERIFY: refused before any
+ * content (err holds the server's reason, p->catalog_serial its current
+ * serial; the connection stays usable); other: the connection failed.
+ */
+int	sync_client_publish_begin(struct sync_client *, const char *signed_buf,
+	    size_t len, struct sync_client_publish *p, struct error *err);
+/* Sends one needed object: begin, its bytes in any runs, end (which
+ * sends the rest; size is the manifest's). Objects go in p->need order. */
+int	sync_client_publish_object_begin(struct sync_client *,
+	    struct sync_client_publish *p, const uint8_t sha[MSG_HASH_LEN],
+	    struct error *err);
+int	sync_client_publish_object_write(struct sync_client *,
+	    struct sync_client_publish *p, const void *data, size_t len,
+	    struct error *err);
+int	sync_client_publish_object_end(struct sync_client *,
+	    struct sync_client_publish *p, struct error *err);
+/* PUBLISH_DONE, then the result: 0 with p->catalog_serial the new serial
+ * and p->message the server's summary; SATCHEL_EVERIFY when the server
+ * refused to land it (err holds why). */
+int	sync_client_publish_done(struct sync_client *,
+	    struct sync_client_publish *p, struct error *err);
 
 #endif

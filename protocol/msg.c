@@ -11,12 +11,18 @@
 
 #include "error.h"
 #include "frame.h"
+#include "catalog.h"
 #include "manifest.h"
 #include "msg.h"
+#include "trust.h"
 #include "util.h"
 
 _Static_assert(MSG_SIGNED_MANIFEST_MAX == MANIFEST_MAX + 8192,
     "SPEC §11: signed_manifest at most MANIFEST_MAX + 8192");
+_Static_assert(MSG_TRUST_MAX == TRUST_MAX, "SPEC §7: a policy is 1 MiB");
+_Static_assert(MSG_CATALOG_MAX == CATALOG_MAX, "SPEC §9: a catalog is 16 MiB");
+_Static_assert(MSG_NEED_MAX == MANIFEST_FILES_MAX,
+    "SPEC §5: at most 1,000,000 files");
 
 /* The smallest wire capability: a u32 length and one byte. */
 #define MSG_CAP_WIRE_MIN	(4 + 1)
@@ -426,6 +432,60 @@ msg_decode_get_meta(struct msg_reader *r, struct msg_get_meta *g,
 	return 0;
 }
 
+/* The largest document of each role (SPEC §7, §9, §5). */
+static uint64_t
+msg_meta_max(uint8_t role)
+{
+	switch (role) {
+	case MSG_ROLE_TRUST:
+		return MSG_TRUST_MAX;
+	case MSG_ROLE_CATALOG:
+		return MSG_CATALOG_MAX;
+	default:
+		return MSG_SIGNED_MANIFEST_MAX;
+	}
+}
+
+/* Why: a document larger than a frame travels in pieces; each piece says
+ * the whole length, so the receiver can check it against the role's limit
+ * before the first byte is kept, and where it goes, so a piece out of
+ * place is refused rather than spliced in. A piece is never empty and
+ * never reaches past the end. */
+static int
+msg_get_piece(struct msg_reader *r, uint64_t max, uint64_t *total,
+    uint64_t *offset, const uint8_t **data, uint32_t *len, struct error *err)
+{
+	int	rc;
+
+	if ((rc = msg_get_u64(r, total, "total", err)) != 0)
+		return rc;
+	if (*total == 0 || *total > max) {
+		return error_set(err, SATCHEL_EINVALID,
+		    "%s: total: %llu bytes is not in 1..%llu", r->what,
+		    (unsigned long long)*total, (unsigned long long)max);
+	}
+	if ((rc = msg_get_u64(r, offset, "offset", err)) != 0)
+		return rc;
+	if (*offset >= *total) {
+		return error_set(err, SATCHEL_EINVALID,
+		    "%s: offset: %llu is not below the total of %llu bytes",
+		    r->what, (unsigned long long)*offset,
+		    (unsigned long long)*total);
+	}
+	if ((rc = msg_get_bytes(r, data, len, UINT32_MAX, "data", err)) != 0)
+		return rc;
+	if (*len == 0)
+		return error_set(err, SATCHEL_EINVALID, "%s: data: empty",
+		    r->what);
+	if (*len > *total - *offset) {
+		return error_set(err, SATCHEL_EINVALID,
+		    "%s: data: %u bytes at offset %llu reach past the total of "
+		    "%llu", r->what, *len, (unsigned long long)*offset,
+		    (unsigned long long)*total);
+	}
+	return 0;
+}
+
 /* Why: data is there for status 0 only, so a "not modified" can never
  * smuggle a body, and an "ok" always has one. */
 static int
@@ -443,12 +503,8 @@ msg_decode_meta(struct msg_reader *r, struct msg_meta *m, struct error *err)
 	}
 	if (m->status != MSG_STATUS_OK)
 		return 0;	/* msg_reader_end refuses data after it */
-	if ((rc = msg_get_bytes(r, &m->data, &m->datalen, UINT32_MAX, "data",
-	    err)) != 0)
-		return rc;
-	if (m->datalen == 0)
-		return error_set(err, SATCHEL_EINVALID, "META: data: empty");
-	return 0;
+	return msg_get_piece(r, msg_meta_max(m->role), &m->total, &m->offset,
+	    &m->data, &m->datalen, err);
 }
 
 /* A chunk is one zstd frame, opaque here but never empty. */
@@ -478,8 +534,20 @@ msg_decode_publish_need(struct msg_reader *r, struct msg_publish_need *pn,
 	size_t	left;
 	int	rc;
 
+	if ((rc = msg_get_u32(r, &pn->total, "total", err)) != 0)
+		return rc;
+	if (pn->total > MSG_NEED_MAX) {
+		return error_set(err, SATCHEL_EINVALID,
+		    "PUBLISH_NEED: total: %u hashes, at most %u", pn->total,
+		    MSG_NEED_MAX);
+	}
 	if ((rc = msg_get_u32(r, &pn->n, "n", err)) != 0)
 		return rc;
+	if (pn->n > pn->total || (pn->n == 0 && pn->total != 0)) {
+		return error_set(err, SATCHEL_EINVALID,
+		    "PUBLISH_NEED: n: %u hashes in a list of %u (1..total, or 0 "
+		    "for an empty list)", pn->n, pn->total);
+	}
 	left = r->len - r->off;
 	if (pn->n > left / MSG_HASH_LEN) {
 		return error_set(err, SATCHEL_EINVALID,
@@ -573,14 +641,9 @@ msg_decode(struct msg *out, const struct frame *f, struct error *err)
 		rc = msg_get_u32(&r, &m.u.cancel.request, "request", err);
 		break;
 	case MSG_PUBLISH:
-		if ((rc = msg_get_bytes(&r, &m.u.publish.manifest,
-		    &m.u.publish.manifestlen, MSG_SIGNED_MANIFEST_MAX,
-		    "signed_manifest", err)) != 0)
-			break;
-		if (m.u.publish.manifestlen == 0) {
-			rc = error_set(err, SATCHEL_EINVALID,
-			    "PUBLISH: signed_manifest: empty");
-		}
+		rc = msg_get_piece(&r, MSG_SIGNED_MANIFEST_MAX,
+		    &m.u.publish.total, &m.u.publish.offset, &m.u.publish.data,
+		    &m.u.publish.datalen, err);
 		break;
 	case MSG_PUBLISH_NEED:
 		rc = msg_decode_publish_need(&r, &m.u.publish_need, err);
@@ -698,6 +761,8 @@ msg_encode(const struct msg *m, struct buf *out)
 		msg_put_text(out, m->u.meta.name);
 		msg_put_u8(out, m->u.meta.status);
 		if (m->u.meta.status == MSG_STATUS_OK) {
+			msg_put_u64(out, m->u.meta.total);
+			msg_put_u64(out, m->u.meta.offset);
 			msg_put_bytes(out, m->u.meta.data,
 			    m->u.meta.datalen);
 		}
@@ -721,10 +786,13 @@ msg_encode(const struct msg *m, struct buf *out)
 		msg_put_u32(out, m->u.cancel.request);
 		break;
 	case MSG_PUBLISH:
-		msg_put_bytes(out, m->u.publish.manifest,
-		    m->u.publish.manifestlen);
+		msg_put_u64(out, m->u.publish.total);
+		msg_put_u64(out, m->u.publish.offset);
+		msg_put_bytes(out, m->u.publish.data, m->u.publish.datalen);
 		break;
 	case MSG_PUBLISH_NEED:
+		assert(m->u.publish_need.n <= m->u.publish_need.total);
+		msg_put_u32(out, m->u.publish_need.total);
 		msg_put_u32(out, m->u.publish_need.n);
 		for (i = 0; i < m->u.publish_need.n; i++)
 			msg_put_hash(out, m->u.publish_need.hashes[i]);

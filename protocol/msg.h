@@ -23,17 +23,22 @@
  * - ERROR: the code must be one of the eight the SPEC lists; a peer that
  *   knows more must not send them to a version 1 peer.
  * - Bytes that are never empty in a valid exchange are refused when
- *   empty: META data (status 0), OBJECT_DATA and PUBLISH_OBJECT chunks (a
- *   zstd frame is never empty), PUBLISH's signed_manifest. The chunks are
+ *   empty: META and PUBLISH pieces, OBJECT_DATA and PUBLISH_OBJECT
+ *   chunks (a zstd frame is never empty). The chunks are
  *   otherwise opaque here: no zstd in the codec.
  * - PUBLISH_RESULT `ok` is 0 or 1; catalog_serial is not constrained.
  * - PUBLISH_NEED: the decoder does not know the agreed max_frame, so it
  *   bounds n by the frame it was given (n * 32 must be exactly what
- *   follows the count), which frame_peek already bounded by max_frame:
- *   that is the SPEC's (max_frame - 4) / 32.
- * - signed_manifest is bounded by MANIFEST_MAX + 8192 as the SPEC says,
- *   but a frame payload is at most 16 MiB, so in version 1 a signed
- *   manifest larger than max_frame - 4 bytes cannot be published at all.
+ *   follows the counts), which frame_peek already bounded by max_frame:
+ *   that is the SPEC's (max_frame - 8) / 32; n <= total <= 1,000,000,
+ *   and n is 0 only when total is.
+ * - META data and PUBLISH's signed manifest travel in pieces (SPEC §11
+ *   "Metadata in pieces"): each frame carries the document's total length
+ *   and the piece's offset. The decoder checks one frame (total within
+ *   the role's limit, 1 <= piece, offset + piece <= total); that the
+ *   pieces follow one another in order is the receiver's job (it alone
+ *   sees the sequence). Likewise PUBLISH_NEED carries the list's total
+ *   count; the receiver adds the frames up.
  * - Every refusal by msg_decode is SATCHEL_EINVALID (answer ERROR
  *   `protocol`); only frame_peek's length check is SATCHEL_ELIMIT (answer
  *   `too-large`). Types 0x0500 and up (no range yet) are refused as well.
@@ -64,6 +69,18 @@
 #define MSG_CAP_MAX		64		/* capabilities in a HELLO */
 #define MSG_CAP_LEN_MAX		32		/* bytes of one capability */
 #define MSG_SIGNED_MANIFEST_MAX	((16u << 20) + 8192)	/* MANIFEST_MAX + 8192 */
+#define MSG_TRUST_MAX		(1u << 20)		/* TRUST_MAX */
+#define MSG_CATALOG_MAX		(16u << 20)		/* CATALOG_MAX */
+#define MSG_NEED_MAX		1000000			/* MANIFEST_FILES_MAX */
+/* META bytes around its name and data piece: role, name length, status,
+ * total, offset, data length. */
+#define MSG_META_OVERHEAD	(1 + 4 + 1 + 8 + 8 + 4)
+/* PUBLISH bytes around its piece: total, offset, data length. */
+#define MSG_PUBLISH_OVERHEAD	(8 + 8 + 4)
+/* PUBLISH_NEED bytes before its hashes: total, n. */
+#define MSG_PUBLISH_NEED_OVERHEAD	(4 + 4)
+/* PUBLISH_OBJECT bytes around the chunk: object, offset, chunk length. */
+#define MSG_PUBLISH_OBJECT_OVERHEAD	(32 + 8 + 4)
 /* OBJECT_DATA bytes around the chunk: request, offset, chunk length. */
 #define MSG_OBJECT_DATA_OVERHEAD	(4 + 8 + 4)
 
@@ -98,7 +115,7 @@ enum msg_error_code {
 	MSG_ERR_TOO_LARGE	= 2,
 	MSG_ERR_VERSION		= 3,
 	MSG_ERR_NOT_FOUND	= 4,
-	MSG_ERR_REFUSED		= 5,	/* publish: scope or serial */
+	MSG_ERR_REFUSED		= 5,	/* publish: an object breaks its manifest */
 	MSG_ERR_BUSY		= 6,	/* connection limit */
 	MSG_ERR_TIMEOUT		= 7,
 	MSG_ERR_INTERNAL	= 8,
@@ -141,7 +158,10 @@ struct msg_meta {
 	uint8_t		 role;
 	char		*name;		/* owned */
 	uint8_t		 status;	/* enum msg_status */
-	const uint8_t	*data;		/* status 0 only; into the payload */
+	/* status 0 only: a piece of the document of total bytes */
+	uint64_t	 total;
+	uint64_t	 offset;
+	const uint8_t	*data;		/* into the payload */
 	uint32_t	 datalen;
 };
 
@@ -167,13 +187,17 @@ struct msg_cancel {
 	uint32_t	 request;
 };
 
+/* A piece of the signed manifest (manifest then signature block). */
 struct msg_publish {
-	const uint8_t	*manifest;	/* signed_manifest, into the payload */
-	uint32_t	 manifestlen;
+	uint64_t	 total;
+	uint64_t	 offset;
+	const uint8_t	*data;		/* into the payload */
+	uint32_t	 datalen;
 };
 
 struct msg_publish_need {
-	uint32_t	 n;
+	uint32_t	 total;		/* hashes in the whole list */
+	uint32_t	 n;		/* in this frame */
 	uint8_t		(*hashes)[MSG_HASH_LEN];	/* owned, n of them */
 };
 

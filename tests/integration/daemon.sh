@@ -23,7 +23,7 @@ import hashlib, socket, struct, subprocess, sys, time
 HELLO, ERROR, KEEPALIVE, BYE = 0x0001, 0x0002, 0x0003, 0x0004
 GET_META, META = 0x0100, 0x0101
 GET_OBJECT, OBJECT_DATA, OBJECT_END, CANCEL = 0x0200, 0x0201, 0x0202, 0x0203
-PUBLISH = 0x0300
+PUBLISH, PUBLISH_RESULT = 0x0300, 0x0304
 
 def die(msg):
     print("FAIL " + msg)
@@ -99,6 +99,10 @@ def describe(f):
         (code,) = struct.unpack(">H", p[:2])
         msg, _ = parse_text(p, 2)
         return "ERROR %d %s" % (code, msg)
+    if t == PUBLISH_RESULT:
+        ok, serial = struct.unpack(">BQ", p[:9])
+        msg, _ = parse_text(p, 9)
+        return "PUBLISH_RESULT %d %d %s" % (ok, serial, msg)
     return "TYPE 0x%04x" % t
 
 def read_meta(c):
@@ -111,10 +115,20 @@ def read_meta(c):
     status = p[o]
     data = b""
     if status == 0:
-        (n,) = struct.unpack(">I", p[o + 1:o + 5])
-        data = p[o + 5:o + 5 + n]
-        if len(data) != n or o + 5 + n != len(p):
-            die("META data length")
+        # Pieces (SPEC §11 "Metadata in pieces"): total, offset, data,
+        # back to back until the total is reached.
+        while True:
+            total, off, n = struct.unpack(">QQI", p[o + 1:o + 21])
+            piece = p[o + 21:o + 21 + n]
+            if len(piece) != n or o + 21 + n != len(p) or off != len(data):
+                die("META piece length or offset")
+            data += piece
+            if len(data) == total:
+                break
+            f = c.read()
+            if f is None or f[0] != META:
+                die("expected the next META piece, got " + describe(f))
+            p = f[1]
     elif o + 1 != len(p):
         die("META trailing bytes")
     return role, name, status, data
@@ -228,7 +242,7 @@ elif mode == "raw":                # raw [hello] HEX: these bytes, then every an
 elif mode == "publish":
     c = Conn(port)
     c.handshake()
-    c.send(frame(PUBLISH, struct.pack(">I", 3) + b"abc"))
+    c.send(frame(PUBLISH, struct.pack(">QQI", 3, 0, 3) + b"abc"))
     print(describe(c.read()))
     c.send(frame(KEEPALIVE))
     c.send(frame(BYE))
@@ -405,8 +419,8 @@ expect_success "GET_OBJECT of a missing object: ERROR not-found, the connection 
     "/^ERROR 4 object 0{64} not found/" "then META status 0"
 
 client publish
-expect_success "PUBLISH: ERROR refused; KEEPALIVE ignored; BYE closes" \
-    "ERROR 5 publish not supported yet" "EOF"
+expect_success "PUBLISH of garbage: PUBLISH_RESULT ok 0; KEEPALIVE ignored; BYE closes" \
+    "PUBLISH_RESULT 0 2 PUBLISH: not a signed manifest" "EOF"
 
 # --- bad peers -------------------------------------------------------------------------
 

@@ -250,16 +250,40 @@ test_roundtrip_meta(void **state)
 	in.u.meta.role = MSG_ROLE_CATALOG;
 	in.u.meta.name = (char *)"";
 	in.u.meta.status = MSG_STATUS_OK;
+	in.u.meta.total = sizeof data - 1;
+	in.u.meta.offset = 0;
 	in.u.meta.data = data;
 	in.u.meta.datalen = sizeof data - 1;
 	roundtrip(&in, &out, &b);
 	assert_int_equal(out.u.meta.role, MSG_ROLE_CATALOG);
 	assert_int_equal(out.u.meta.status, MSG_STATUS_OK);
+	assert_true(out.u.meta.total == sizeof data - 1);
+	assert_true(out.u.meta.offset == 0);
 	assert_int_equal(out.u.meta.datalen, sizeof data - 1);
 	assert_memory_equal(out.u.meta.data, data, sizeof data - 1);
 	/* Not copied: it points into the frame. */
 	assert_ptr_equal(out.u.meta.data, (uint8_t *)b.data + b.len -
 	    (sizeof data - 1));
+	msg_free(&out);
+	buf_free(&b);
+
+	/* The last piece of the largest catalog, and of the largest signed
+	 * manifest: total at the role's limit. */
+	in.u.meta.total = MSG_CATALOG_MAX;
+	in.u.meta.offset = MSG_CATALOG_MAX - 3;
+	in.u.meta.datalen = 3;
+	roundtrip(&in, &out, &b);
+	assert_true(out.u.meta.total == MSG_CATALOG_MAX);
+	assert_true(out.u.meta.offset == MSG_CATALOG_MAX - 3);
+	assert_int_equal(out.u.meta.datalen, 3);
+	msg_free(&out);
+	buf_free(&b);
+	in.u.meta.role = MSG_ROLE_RELEASE;
+	in.u.meta.name = (char *)"demo@3";
+	in.u.meta.total = MSG_SIGNED_MANIFEST_MAX;
+	in.u.meta.offset = 0;
+	roundtrip(&in, &out, &b);
+	assert_true(out.u.meta.total == MSG_SIGNED_MANIFEST_MAX);
 	msg_free(&out);
 	buf_free(&b);
 
@@ -353,12 +377,25 @@ test_roundtrip_publish(void **state)
 
 	memset(&in, 0, sizeof in);
 	in.type = MSG_PUBLISH;
-	in.u.publish.manifest = manifest;
-	in.u.publish.manifestlen = sizeof manifest - 1;
+	in.u.publish.total = sizeof manifest - 1;
+	in.u.publish.data = manifest;
+	in.u.publish.datalen = sizeof manifest - 1;
 	roundtrip(&in, &out, &b);
-	assert_int_equal(out.u.publish.manifestlen, sizeof manifest - 1);
-	assert_memory_equal(out.u.publish.manifest, manifest,
+	assert_true(out.u.publish.total == sizeof manifest - 1);
+	assert_true(out.u.publish.offset == 0);
+	assert_int_equal(out.u.publish.datalen, sizeof manifest - 1);
+	assert_memory_equal(out.u.publish.data, manifest,
 	    sizeof manifest - 1);
+	msg_free(&out);
+	buf_free(&b);
+
+	/* A middle piece of the largest signed manifest. */
+	in.u.publish.total = MSG_SIGNED_MANIFEST_MAX;
+	in.u.publish.offset = 1u << 20;
+	roundtrip(&in, &out, &b);
+	assert_true(out.u.publish.total == MSG_SIGNED_MANIFEST_MAX);
+	assert_true(out.u.publish.offset == 1u << 20);
+	assert_int_equal(out.u.publish.datalen, sizeof manifest - 1);
 	msg_free(&out);
 	buf_free(&b);
 
@@ -405,8 +442,9 @@ test_roundtrip_publish(void **state)
 static void
 test_roundtrip_publish_need(void **state)
 {
-	/* As many hashes as fit a default frame: (max_frame - 4) / 32. */
-	const uint32_t	 many = (FRAME_MAX_DEFAULT - 4) / MSG_HASH_LEN;
+	/* As many hashes as fit a default frame: (max_frame - 8) / 32. */
+	const uint32_t	 many = (FRAME_MAX_DEFAULT -
+			    MSG_PUBLISH_NEED_OVERHEAD) / MSG_HASH_LEN;
 	struct msg	 in, out;
 	struct buf	 b;
 	struct frame	 f;
@@ -420,6 +458,8 @@ test_roundtrip_publish_need(void **state)
 	msg_free(&out);
 	buf_free(&b);
 
+	/* The first frame of a list of a million. */
+	in.u.publish_need.total = MSG_NEED_MAX;
 	in.u.publish_need.n = many;
 	in.u.publish_need.hashes = xcalloc(many, MSG_HASH_LEN);
 	for (i = 0; i < many; i++) {
@@ -429,6 +469,7 @@ test_roundtrip_publish_need(void **state)
 	roundtrip(&in, &out, &b);
 	assert_true(b.len <= FRAME_HEADER_LEN + FRAME_MAX_DEFAULT);
 	peek_whole(&b, FRAME_MAX_DEFAULT, &f);
+	assert_int_equal(out.u.publish_need.total, MSG_NEED_MAX);
 	assert_int_equal(out.u.publish_need.n, many);
 	assert_memory_equal(out.u.publish_need.hashes,
 	    in.u.publish_need.hashes, (size_t)many * MSG_HASH_LEN);
@@ -810,6 +851,21 @@ test_refuse_role(void **state)
 	}
 }
 
+/* META status 0 with a piece of len bytes at offset of total. */
+static void
+meta_piece(struct buf *p, uint8_t role, uint64_t total, uint64_t offset,
+    uint32_t len)
+{
+	msg_put_u8(p, role);
+	msg_put_text(p, role == MSG_ROLE_RELEASE ? "demo@3" : "");
+	msg_put_u8(p, MSG_STATUS_OK);
+	msg_put_u64(p, total);
+	msg_put_u64(p, offset);
+	msg_put_u32(p, len);
+	while (len-- > 0)
+		buf_add(p, "d", 1);
+}
+
 static void
 test_refuse_status(void **state)
 {
@@ -829,17 +885,74 @@ test_refuse_status(void **state)
 	expect_refused(MSG_META, &p, "META: status: 3 is not 0, 1 or 2");
 	buf_free(&p);
 
-	/* Status 0 without its data. */
+	/* Status 0 without its piece. */
 	msg_put_u8(&p, MSG_ROLE_TRUST);
 	msg_put_text(&p, "");
 	msg_put_u8(&p, MSG_STATUS_OK);
+	expect_refused(MSG_META, &p, "META: total: truncated");
+	buf_free(&p);
+	meta_piece(&p, MSG_ROLE_TRUST, 5, 0, 5);
+	p.len -= 1;
 	expect_refused(MSG_META, &p, "META: data: truncated");
 	buf_free(&p);
-	msg_put_u8(&p, MSG_ROLE_TRUST);
-	msg_put_text(&p, "");
-	msg_put_u8(&p, MSG_STATUS_OK);
-	msg_put_u32(&p, 0);
+	meta_piece(&p, MSG_ROLE_TRUST, 5, 0, 0);
 	expect_refused(MSG_META, &p, "META: data: empty");
+	buf_free(&p);
+}
+
+/* Why each: a total over the role's limit would make the receiver
+ * reserve too much; a piece outside 0..total would be spliced in where
+ * nothing belongs. */
+static void
+test_refuse_pieces(void **state)
+{
+	struct buf	p;
+
+	buf_init(&p);
+	meta_piece(&p, MSG_ROLE_TRUST, 0, 0, 1);
+	expect_refused(MSG_META, &p, "META: total: 0 bytes is not in 1..1048576");
+	buf_free(&p);
+	meta_piece(&p, MSG_ROLE_TRUST, MSG_TRUST_MAX + 1, 0, 1);
+	expect_refused(MSG_META, &p,
+	    "META: total: 1048577 bytes is not in 1..1048576");
+	buf_free(&p);
+	meta_piece(&p, MSG_ROLE_CATALOG, MSG_CATALOG_MAX + 1, 0, 1);
+	expect_refused(MSG_META, &p,
+	    "META: total: 16777217 bytes is not in 1..16777216");
+	buf_free(&p);
+	meta_piece(&p, MSG_ROLE_RELEASE, MSG_SIGNED_MANIFEST_MAX + 1, 0, 1);
+	expect_refused(MSG_META, &p,
+	    "META: total: 16785409 bytes is not in 1..16785408");
+	buf_free(&p);
+	meta_piece(&p, MSG_ROLE_CATALOG, 10, 10, 1);
+	expect_refused(MSG_META, &p,
+	    "META: offset: 10 is not below the total of 10 bytes");
+	buf_free(&p);
+	meta_piece(&p, MSG_ROLE_CATALOG, 10, 8, 3);
+	expect_refused(MSG_META, &p,
+	    "META: data: 3 bytes at offset 8 reach past the total of 10");
+	buf_free(&p);
+	meta_piece(&p, MSG_ROLE_CATALOG, UINT64_MAX, UINT64_MAX - 1, 1);
+	expect_refused(MSG_META, &p, "META: total: 18446744073709551615 bytes");
+	buf_free(&p);
+
+	/* PUBLISH: the same rules, the signed manifest's limit. */
+	msg_put_u64(&p, MSG_SIGNED_MANIFEST_MAX + 1);
+	msg_put_u64(&p, 0);
+	msg_put_bytes(&p, "x", 1);
+	expect_refused(MSG_PUBLISH, &p,
+	    "PUBLISH: total: 16785409 bytes is not in 1..16785408");
+	buf_free(&p);
+	msg_put_u64(&p, 4);
+	msg_put_u64(&p, 2);
+	msg_put_bytes(&p, "xyz", 3);
+	expect_refused(MSG_PUBLISH, &p,
+	    "PUBLISH: data: 3 bytes at offset 2 reach past the total of 4");
+	buf_free(&p);
+	msg_put_u64(&p, 4);
+	msg_put_u64(&p, 0);
+	msg_put_u32(&p, 0);
+	expect_refused(MSG_PUBLISH, &p, "PUBLISH: data: empty");
 	buf_free(&p);
 }
 
@@ -879,12 +992,36 @@ test_refuse_publish_need_count(void **state)
 	 * the claim would abort (xmalloc or the sanitizer), so passing
 	 * shows the count was checked against the frame first. */
 	buf_init(&p);
-	msg_put_u32(&p, UINT32_MAX);
+	msg_put_u32(&p, MSG_NEED_MAX);
+	msg_put_u32(&p, MSG_NEED_MAX);
 	msg_put_hash(&p, h);
 	expect_refused(MSG_PUBLISH_NEED, &p,
-	    "PUBLISH_NEED: n: 4294967295 hashes claimed, the payload holds 1");
+	    "PUBLISH_NEED: n: 1000000 hashes claimed, the payload holds 1");
 	buf_free(&p);
 
+	msg_put_u32(&p, MSG_NEED_MAX + 1);
+	msg_put_u32(&p, 1);
+	msg_put_hash(&p, h);
+	expect_refused(MSG_PUBLISH_NEED, &p,
+	    "PUBLISH_NEED: total: 1000001 hashes, at most 1000000");
+	buf_free(&p);
+
+	/* More in this frame than in the whole list; an empty frame of a
+	 * list that is not empty. */
+	msg_put_u32(&p, 1);
+	msg_put_u32(&p, 2);
+	msg_put_hash(&p, h);
+	msg_put_hash(&p, h);
+	expect_refused(MSG_PUBLISH_NEED, &p,
+	    "PUBLISH_NEED: n: 2 hashes in a list of 1");
+	buf_free(&p);
+	msg_put_u32(&p, 3);
+	msg_put_u32(&p, 0);
+	expect_refused(MSG_PUBLISH_NEED, &p,
+	    "PUBLISH_NEED: n: 0 hashes in a list of 3");
+	buf_free(&p);
+
+	msg_put_u32(&p, 2);
 	msg_put_u32(&p, 2);
 	msg_put_hash(&p, h);
 	buf_add(&p, h, 31);
@@ -893,6 +1030,7 @@ test_refuse_publish_need_count(void **state)
 	buf_free(&p);
 
 	/* Fewer claimed than held: the rest is trailing. */
+	msg_put_u32(&p, 1);
 	msg_put_u32(&p, 1);
 	msg_put_hash(&p, h);
 	msg_put_hash(&p, h);
@@ -937,15 +1075,10 @@ test_refuse_other_fields(void **state)
 	    "PUBLISH_OBJECT: zstd_chunk: empty");
 	buf_free(&p);
 
-	msg_put_u32(&p, 0);
-	expect_refused(MSG_PUBLISH, &p, "PUBLISH: signed_manifest: empty");
-	buf_free(&p);
-
-	/* Over MANIFEST_MAX + 8192, from the length field alone. */
-	msg_put_u32(&p, MSG_SIGNED_MANIFEST_MAX + 1);
-	buf_add(&p, "x", 1);
+	/* Over MANIFEST_MAX + 8192, from the total field alone. */
+	msg_put_u64(&p, MSG_SIGNED_MANIFEST_MAX + 1);
 	expect_refused(MSG_PUBLISH, &p,
-	    "PUBLISH: signed_manifest: 16785409 bytes is over the limit");
+	    "PUBLISH: total: 16785409 bytes is not in 1..16785408");
 	buf_free(&p);
 }
 
@@ -1129,13 +1262,34 @@ test_vectors_metadata(void **state)
 	m.u.meta.role = 2;
 	m.u.meta.name = (char *)"";
 	m.u.meta.status = 0;
+	m.u.meta.total = 3;
 	m.u.meta.data = (const uint8_t *)"abc";
 	m.u.meta.datalen = 3;
 	vector_check("meta-ok", &m, &out, &bytes);
 	assert_int_equal(out.u.meta.role, 2);
 	assert_int_equal(out.u.meta.status, 0);
+	assert_true(out.u.meta.total == 3);
+	assert_true(out.u.meta.offset == 0);
 	assert_int_equal(out.u.meta.datalen, 3);
 	assert_memory_equal(out.u.meta.data, "abc", 3);
+	msg_free(&out);
+	free(bytes);
+
+	memset(&m, 0, sizeof m);
+	m.type = MSG_META;
+	m.u.meta.role = 3;
+	m.u.meta.name = (char *)"d@1";
+	m.u.meta.status = 0;
+	m.u.meta.total = 5;
+	m.u.meta.offset = 2;
+	m.u.meta.data = (const uint8_t *)"cde";
+	m.u.meta.datalen = 3;
+	vector_check("meta-piece", &m, &out, &bytes);
+	assert_string_equal(out.u.meta.name, "d@1");
+	assert_true(out.u.meta.total == 5);
+	assert_true(out.u.meta.offset == 2);
+	assert_int_equal(out.u.meta.datalen, 3);
+	assert_memory_equal(out.u.meta.data, "cde", 3);
 	msg_free(&out);
 	free(bytes);
 
@@ -1212,20 +1366,37 @@ test_vectors_publish(void **state)
 
 	memset(&m, 0, sizeof m);
 	m.type = MSG_PUBLISH;
-	m.u.publish.manifest = (const uint8_t *)"m\n";
-	m.u.publish.manifestlen = 2;
+	m.u.publish.total = 2;
+	m.u.publish.data = (const uint8_t *)"m\n";
+	m.u.publish.datalen = 2;
 	vector_check("publish", &m, &out, &bytes);
-	assert_int_equal(out.u.publish.manifestlen, 2);
-	assert_memory_equal(out.u.publish.manifest, "m\n", 2);
+	assert_true(out.u.publish.total == 2);
+	assert_true(out.u.publish.offset == 0);
+	assert_int_equal(out.u.publish.datalen, 2);
+	assert_memory_equal(out.u.publish.data, "m\n", 2);
+	free(bytes);
+
+	memset(&m, 0, sizeof m);
+	m.type = MSG_PUBLISH;
+	m.u.publish.total = MSG_SIGNED_MANIFEST_MAX;
+	m.u.publish.offset = MSG_SIGNED_MANIFEST_MAX - 1;
+	m.u.publish.data = (const uint8_t *)"x";
+	m.u.publish.datalen = 1;
+	vector_check("publish-piece", &m, &out, &bytes);
+	assert_true(out.u.publish.total == 16785408);
+	assert_true(out.u.publish.offset == 16785407);
+	assert_memory_equal(out.u.publish.data, "x", 1);
 	free(bytes);
 
 	fill(hashes[0], 0x01);
 	fill(hashes[1], 0x02);
 	memset(&m, 0, sizeof m);
 	m.type = MSG_PUBLISH_NEED;
+	m.u.publish_need.total = 2;
 	m.u.publish_need.n = 2;
 	m.u.publish_need.hashes = hashes;
 	vector_check("publish-need", &m, &out, &bytes);
+	assert_int_equal(out.u.publish_need.total, 2);
 	assert_int_equal(out.u.publish_need.n, 2);
 	assert_memory_equal(out.u.publish_need.hashes, hashes, sizeof hashes);
 	msg_free(&out);
@@ -1234,7 +1405,22 @@ test_vectors_publish(void **state)
 	memset(&m, 0, sizeof m);
 	m.type = MSG_PUBLISH_NEED;
 	vector_check("publish-need-empty", &m, &out, &bytes);
+	assert_int_equal(out.u.publish_need.total, 0);
 	assert_int_equal(out.u.publish_need.n, 0);
+	msg_free(&out);
+	free(bytes);
+
+	/* The first frame of a list of 5. */
+	fill(h, 0x03);
+	memset(&m, 0, sizeof m);
+	m.type = MSG_PUBLISH_NEED;
+	m.u.publish_need.total = 5;
+	m.u.publish_need.n = 1;
+	m.u.publish_need.hashes = &h;
+	vector_check("publish-need-part", &m, &out, &bytes);
+	assert_int_equal(out.u.publish_need.total, 5);
+	assert_int_equal(out.u.publish_need.n, 1);
+	assert_memory_equal(out.u.publish_need.hashes[0], h, MSG_HASH_LEN);
 	msg_free(&out);
 	free(bytes);
 
@@ -1294,6 +1480,7 @@ main(void)
 		cmocka_unit_test(test_refuse_status),
 		cmocka_unit_test(test_refuse_have_flag),
 		cmocka_unit_test(test_refuse_publish_need_count),
+		cmocka_unit_test(test_refuse_pieces),
 		cmocka_unit_test(test_refuse_other_fields),
 		cmocka_unit_test(test_refuse_unknown_type_known_range),
 		cmocka_unit_test(test_refuse_unknown_range),
