@@ -42,7 +42,8 @@ satcheld_help(FILE *f)
 	fprintf(f,
 	    "usage: satcheld --store DIR [--sync-listen ADDR:PORT]\n"
 	    "                [--port-file FILE] [--idle-timeout SECONDS]\n"
-	    "                [--max-connections N] [--help] [--version]\n"
+	    "                [--max-connections N] [--min-rate BYTES[/SECONDS]]\n"
+	    "                [--help] [--version]\n"
 	    "\n"
 	    "The Satchel daemon: serves the store DIR (read-only) over the sync\n"
 	    "protocol. SIGTERM or SIGINT stops it gracefully.\n"
@@ -56,6 +57,10 @@ satcheld_help(FILE *f)
 	    "  -t, --idle-timeout SECONDS close connections idle this long (default %d)\n"
 	    "  -m, --max-connections N    refuse more connections with ERROR busy\n"
 	    "                             (default %d)\n"
+	    "  -r, --min-rate BYTES[/SECONDS]\n"
+	    "                             drop a connection with answers or a frame\n"
+	    "                             pending that moves fewer than BYTES a second\n"
+	    "                             over SECONDS (default 1024/60; 0: no minimum)\n"
 	    "  -h, --help                 show this help\n"
 	    "  -V, --version              show the version and the libevent version\n"
 	    "\n"
@@ -161,19 +166,21 @@ main(int argc, char **argv)
 		{ "port-file",		required_argument,	NULL,	'p' },
 		{ "idle-timeout",	required_argument,	NULL,	't' },
 		{ "max-connections",	required_argument,	NULL,	'm' },
+		{ "min-rate",		required_argument,	NULL,	'r' },
 		{ "help",		no_argument,		NULL,	'h' },
 		{ "version",		no_argument,		NULL,	'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct daemon			d;
-	struct sync_server_opts		so = { MAIN_IDLE_DEFAULT,
-					    MAIN_MAX_CONN_DEFAULT };
+	struct sync_server_opts		so = {
+					    .idle_timeout = MAIN_IDLE_DEFAULT,
+					    .max_connections = MAIN_MAX_CONN_DEFAULT };
 	struct error			err;
 	const char			*store_path = NULL, *port_file = NULL;
 	const char			*listen_spec = MAIN_SYNC_LISTEN_DEFAULT;
 	int				opt, rc = 1;
 
-	while ((opt = getopt_long(argc, argv, "s:l:p:t:m:hV", opts, NULL)) !=
+	while ((opt = getopt_long(argc, argv, "s:l:p:t:m:r:hV", opts, NULL)) !=
 	    -1) {
 		switch (opt) {
 		case 's':
@@ -195,6 +202,23 @@ main(int argc, char **argv)
 			    100000, &so.max_connections) != 0)
 				return 2;
 			break;
+		case 'r': {
+			/* BYTES[/SECONDS]: see struct sync_server_opts. */
+			char	*slash = strchr(optarg, '/');
+			char	*bytes = slash != NULL ? xstrndup(optarg,
+				    (size_t)(slash - optarg)) : xstrdup(optarg);
+			int	 bad;
+
+			so.min_rate_window = SYNC_MIN_RATE_WINDOW;
+			bad = main_parse_uint("--min-rate", bytes, 0,
+			    1u << 30, &so.min_rate) != 0 || (slash != NULL &&
+			    main_parse_uint("--min-rate SECONDS", slash + 1, 1,
+			    86400, &so.min_rate_window) != 0);
+			free(bytes);
+			if (bad)
+				return 2;
+			break;
+		}
 		case 'h':
 			satcheld_help(stdout);
 			return 0;

@@ -1062,6 +1062,12 @@ sync_server_tick_cb(evutil_socket_t fd, short what, void *arg)
 			continue;
 		need = (uint64_t)srv->opts.min_rate * (uint64_t)held;
 		if (moved - c->rate_mark < need) {
+			/* Reset rather than close: what the kernel still
+			 * holds for this peer is dropped with it. */
+			struct linger	lg = { 1, 0 };
+
+			(void)setsockopt(bufferevent_getfd(c->bev), SOL_SOCKET,
+			    SO_LINGER, &lg, sizeof lg);
 			sync_conn_close(c, 1, "too slow: %llu bytes moved in "
 			    "%lld s with %s pending (minimum %u bytes/s)",
 			    (unsigned long long)(moved - c->rate_mark),
