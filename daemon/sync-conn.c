@@ -793,6 +793,14 @@ sync_job_run(struct workers_job *wj, void *local)
 	}
 }
 
+static void
+sync_job_unref_cb(const void *data, size_t len, void *arg)
+{
+	(void)data;
+	(void)len;
+	free(arg);
+}
+
 /* The loop's part, once the worker is done: the frames go out, the
  * answered requests go away, CANCELs that came meanwhile apply. */
 static void
@@ -822,14 +830,15 @@ sync_job_done(struct workers_job *wj)
 		return;
 	}
 	if (j->out.len > 0) {
-		if (bufferevent_write(c->bev, j->out.data, j->out.len) != 0)
-			fatal("bufferevent_write: out of memory");
+		/* No copy: the output takes the bytes and frees them once
+		 * sent, so a connection holds only what is in flight. */
+		if (evbuffer_add_reference(bufferevent_get_output(c->bev),
+		    j->out.data, j->out.len, sync_job_unref_cb,
+		    j->out.data) != 0)
+			fatal("evbuffer_add_reference: out of memory");
 		c->bytes_out += j->out.len;
+		buf_init(&j->out);	/* ownership moved to the output */
 	}
-	/* Keep a job's worth of buffer, not an outsized one. */
-	if (j->out.cap > 2 * (SYNC_JOB_OUT + FRAME_HEADER_LEN +
-	    FRAME_MAX_DEFAULT))
-		buf_free(&j->out);
 	if (j->fail_code != 0) {
 		sync_conn_fail(c, j->fail_code, "%s", j->fail);
 		return;
