@@ -19,6 +19,10 @@
  * While a job runs the worker owns the connection's stream (fd, pos,
  * size) and the requests it was given; the loop only flags them
  * (cancelled) and a close waits for the job (dead) before freeing.
+ * GET_META goes to the workers too (the catalog check, the read and the
+ * SHA-256 for "not modified"), as a second kind of job; until its answer
+ * is queued no further frame of that connection is handled, so answers
+ * keep the order of the requests that need them.
  *
  * Decisions where the SPEC is silent (to be folded into SPEC §11):
  * - GET_OBJECT of an object the store lacks: ERROR `not-found` naming the
@@ -122,6 +126,20 @@ struct sync_job {
 	char			 fail[ERROR_MSG_MAX];
 };
 
+/* A GET_META for the workers: which file, and what it held. */
+struct sync_meta_job {
+	struct workers_job	 wj;
+	struct sync_conn	*c;
+	struct msg_get_meta	 g;		/* g.name owned */
+	char			*path;
+	int			 visible;	/* the catalog has reached it */
+	int			 rc;		/* of file_read_all */
+	struct error		 err;
+	char			*data;
+	size_t			 len;
+	int			 same;		/* data hashes to g.have */
+};
+
 /* A worker thread's own zstd context and buffers. */
 struct sync_local {
 	ZSTD_CCtx	*zc;
@@ -151,7 +169,9 @@ struct sync_conn {
 	struct buf		 wbuf;		/* one encoded frame */
 	struct sync_job		 job;
 	int			 busy;		/* job is with the workers */
-	int			 dead;		/* free once the job is back */
+	struct sync_meta_job	 meta;
+	int			 meta_busy;	/* meta is with the workers */
+	int			 dead;		/* free once the jobs are back */
 	/* The minimum-rate window: when it began, bytes moved then. */
 	time_t			 rate_since;
 	uint64_t		 rate_mark;
@@ -176,6 +196,8 @@ static void	sync_conn_event_cb(struct bufferevent *, short, void *);
 static void	sync_conn_pump(struct sync_conn *);
 static void	sync_job_run(struct workers_job *, void *);
 static void	sync_job_done(struct workers_job *);
+static void	sync_meta_run(struct workers_job *, void *);
+static void	sync_meta_done(struct workers_job *);
 
 static const char *
 sync_conn_state_name(enum sync_conn_state s)
@@ -242,7 +264,7 @@ sync_conn_free(struct sync_conn *c)
 	    "messages, %llu bytes in, %llu bytes out: %s\n", c->peer, secs,
 	    (unsigned long long)c->nmsgs, (unsigned long long)c->bytes_in,
 	    (unsigned long long)c->bytes_out, c->reason);
-	assert(!c->busy);
+	assert(!c->busy && !c->meta_busy);
 	while (!TAILQ_EMPTY(&c->queue))
 		sync_conn_pop(c, TAILQ_FIRST(&c->queue));
 	sync_conn_stop_stream(c);
@@ -287,7 +309,7 @@ sync_conn_close(struct sync_conn *c, int now, const char *fmt, ...)
 		while (!c->busy && !TAILQ_EMPTY(&c->queue))
 			sync_conn_pop(c, TAILQ_FIRST(&c->queue));
 	}
-	if (now && c->busy) {
+	if (now && (c->busy || c->meta_busy)) {
 		/* The worker still uses the stream: free when it is back,
 		 * hearing nothing from the socket meanwhile. */
 		c->dead = 1;
@@ -406,19 +428,16 @@ sync_conn_send_meta(struct sync_conn *c, const struct msg_get_meta *g,
 /*
  * Why: metadata files are small and replaced whole by rename, so each
  * request reads the current file (no cache yet) and answers "not
- * modified" when the client's hash matches. Hashing a metadata file of
- * up to 16 MiB here blocks the loop briefly; acceptable for this step,
- * a cache keyed by (inode, mtime) belongs to the next one.
+ * modified" when the client's hash matches. Reading and hashing a file
+ * of up to 16 MiB, and the catalog check of a release, happen on a
+ * worker (sync_meta_run); sync_meta_done answers.
  */
 static void
 sync_conn_on_get_meta(struct sync_conn *c, const struct msg_get_meta *g)
 {
-	const char	*dir = store_dir(c->srv->store), *at;
-	struct error	 err;
-	char		*path = NULL, *data = NULL;
-	size_t		 len = 0;
-	uint8_t		 sum[SHA256_LEN];
-	int		 rc;
+	struct sync_meta_job	*mj = &c->meta;
+	const char		*dir = store_dir(c->srv->store), *at;
+	char			*path = NULL;
 
 	switch (g->role) {
 	case MSG_ROLE_TRUST:
@@ -433,62 +452,125 @@ sync_conn_on_get_meta(struct sync_conn *c, const struct msg_get_meta *g)
 			fatal("GET_META: decoded name without '@'");
 		path = xasprintf("%s/meta/releases/%.*s/%s.signed", dir,
 		    (int)(at - g->name), g->name, at + 1);
-		/* Only what the catalog has reached is served (SPEC §10). */
-		{
-			char	*name = xstrndup(g->name, (size_t)(at - g->name));
-			int	 vis = store_release_visible(dir, name,
-			    strtoull(at + 1, NULL, 10));
-
-			free(name);
-			if (!vis) {
-				sync_conn_send_meta(c, g, MSG_STATUS_NOT_FOUND,
-				    NULL, 0);
-				goto out;
-			}
-		}
 		break;
 	default:
 		sync_conn_fail(c, MSG_ERR_PROTOCOL, "GET_META: role %u",
 		    g->role);
-		goto out;
+		return;
 	}
-	rc = file_read_all(&data, &len, path, FRAME_MAX_LIMIT, &err);
+	memset(mj, 0, sizeof *mj);
+	mj->wj.run = sync_meta_run;
+	mj->wj.done = sync_meta_done;
+	mj->c = c;
+	mj->g = *g;
+	mj->g.name = xstrdup(g->name);
+	mj->path = path;		/* ownership moved to the job */
+	c->meta_busy = 1;
+	workers_submit(c->srv->workers, &mj->wj);
+}
+
+/* The worker's part of a GET_META: only what the catalog has reached is
+ * served (SPEC §10); then the file and, if the client has a copy, the
+ * hash of ours. */
+static void
+sync_meta_run(struct workers_job *wj, void *local)
+{
+	struct sync_meta_job	*mj = (struct sync_meta_job *)wj;
+	const char		*at;
+	uint8_t			 sum[SHA256_LEN];
+
+	(void)local;
+	mj->visible = 1;
+	if (mj->g.role == MSG_ROLE_RELEASE) {
+		char	*name;
+
+		at = strchr(mj->g.name, '@');
+		name = xstrndup(mj->g.name, (size_t)(at - mj->g.name));
+		mj->visible = store_release_visible(store_dir(mj->c->srv->store),
+		    name, strtoull(at + 1, NULL, 10));
+		free(name);
+		if (!mj->visible)
+			return;
+	}
+	mj->rc = file_read_all(&mj->data, &mj->len, mj->path, FRAME_MAX_LIMIT,
+	    &mj->err);
+	if (mj->rc == 0 && mj->g.have_flag) {
+		sha256(mj->data, mj->len, sum);
+		mj->same = memcmp(sum, mj->g.have, SHA256_LEN) == 0;
+	}
+}
+
+/* Answers a GET_META from what the worker found (loop thread). */
+static void
+sync_meta_answer(struct sync_conn *c, struct sync_meta_job *mj)
+{
+	const struct msg_get_meta	*g = &mj->g;
+	const char			*data = mj->data;
+	size_t				 len = mj->len;
+	int				 rc = mj->rc;
+
+	if (!mj->visible) {
+		sync_conn_send_meta(c, g, MSG_STATUS_NOT_FOUND, NULL, 0);
+		return;
+	}
 	if (rc == SATCHEL_ENOTFOUND) {
 		sync_conn_send_meta(c, g, MSG_STATUS_NOT_FOUND, NULL, 0);
-		goto out;
+		return;
 	}
 	if (rc == SATCHEL_ELIMIT) {
 		sync_conn_send_error(c, MSG_ERR_INTERNAL,
 		    "META: too large for one frame (not yet chunked)");
-		goto out;
+		return;
 	}
 	if (rc != 0) {
-		fprintf(stderr, "satcheld: sync %s: %s\n", c->peer, err.msg);
+		fprintf(stderr, "satcheld: sync %s: %s\n", c->peer,
+		    mj->err.msg);
 		sync_conn_send_error(c, MSG_ERR_INTERNAL,
 		    "META: cannot read the file");
-		goto out;
+		return;
 	}
-	if (g->have_flag) {
-		sha256(data, len, sum);
-		if (memcmp(sum, g->have, SHA256_LEN) == 0) {
-			sync_conn_send_meta(c, g, MSG_STATUS_NOT_MODIFIED,
-			    NULL, 0);
-			goto out;
-		}
+	if (mj->same) {
+		sync_conn_send_meta(c, g, MSG_STATUS_NOT_MODIFIED, NULL, 0);
+		return;
 	}
 	if (len == 0) {
 		sync_conn_send_error(c, MSG_ERR_INTERNAL, "META: empty file");
-		goto out;
+		return;
 	}
 	if (len > c->max_frame - SYNC_META_OVERHEAD - strlen(g->name)) {
 		sync_conn_send_error(c, MSG_ERR_INTERNAL,
 		    "META: too large for one frame (not yet chunked)");
-		goto out;
+		return;
 	}
 	sync_conn_send_meta(c, g, MSG_STATUS_OK, data, len);
-out:
-	free(data);
-	free(path);
+}
+
+/* The loop's part of a GET_META: the answer, then the frames that
+ * waited behind it. */
+static void
+sync_meta_done(struct workers_job *wj)
+{
+	struct sync_meta_job	*mj = (struct sync_meta_job *)wj;
+	struct sync_conn	*c = mj->c;
+
+	c->meta_busy = 0;
+	if (!c->dead && c->state != SYNC_CONN_CLOSING)
+		sync_meta_answer(c, mj);
+	free(mj->g.name);
+	free(mj->path);
+	free(mj->data);
+	memset(mj, 0, sizeof *mj);
+	if (c->dead) {
+		if (!c->busy)
+			sync_conn_free(c);
+		return;
+	}
+	if (c->state == SYNC_CONN_CLOSING)
+		return;
+	if (!c->srv->stopping)
+		sync_conn_read_cb(c->bev, c);
+	if (c->state == SYNC_CONN_READY)
+		sync_conn_pump(c);
 }
 
 static struct sync_req *
@@ -612,7 +694,8 @@ sync_conn_read_cb(struct bufferevent *bev, void *arg)
 		evbuffer_drain(in, evbuffer_get_length(in));
 		return;
 	}
-	while (c->state != SYNC_CONN_CLOSING) {
+	/* A GET_META with the workers holds back the frames after it. */
+	while (c->state != SYNC_CONN_CLOSING && !c->meta_busy) {
 		avail = evbuffer_get_length(in);
 		if (avail < FRAME_HEADER_LEN)
 			break;
@@ -820,7 +903,8 @@ sync_job_done(struct workers_job *wj)
 		sync_conn_unlink(c, r);	/* the worker closed its stream */
 	}
 	if (c->dead) {
-		sync_conn_free(c);
+		if (!c->meta_busy)
+			sync_conn_free(c);
 		return;
 	}
 	if (c->state == SYNC_CONN_CLOSING) {
@@ -1032,7 +1116,7 @@ sync_conn_moved(struct sync_conn *c)
 static int
 sync_conn_owes(struct sync_conn *c)
 {
-	return !TAILQ_EMPTY(&c->queue) || c->busy ||
+	return !TAILQ_EMPTY(&c->queue) || c->busy || c->meta_busy ||
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0 ||
 	    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0;
 }
@@ -1081,7 +1165,7 @@ sync_server_tick_cb(evutil_socket_t fd, short what, void *arg)
 			    "%lld s with %s pending (minimum %u bytes/s)",
 			    (unsigned long long)(moved - c->rate_mark),
 			    (long long)held, TAILQ_EMPTY(&c->queue) &&
-			    !c->busy && evbuffer_get_length(
+			    !c->busy && !c->meta_busy && evbuffer_get_length(
 			    bufferevent_get_output(c->bev)) == 0 ?
 			    "a partial frame" : "answers", srv->opts.min_rate);
 			continue;
@@ -1149,7 +1233,7 @@ sync_server_shutdown(struct sync_server *srv, void (*done)(void *), void *arg)
 		next = TAILQ_NEXT(c, link);
 		if (c->state == SYNC_CONN_CLOSING)
 			continue;
-		if (TAILQ_EMPTY(&c->queue))
+		if (TAILQ_EMPTY(&c->queue) && !c->meta_busy)
 			sync_conn_close(c, 0, "shutdown");
 		else
 			bufferevent_disable(c->bev, EV_READ);
