@@ -14,6 +14,7 @@
 #include "fsutil.h"
 #include "listen.h"
 #include "sync-client.h"
+#include "sync-conn.h"
 #include "util.h"
 
 enum conf_type {
@@ -22,6 +23,7 @@ enum conf_type {
 	CONF_UPSTREAM,		/* satchel://HOST:PORT or a path */
 	CONF_UINT,		/* an integer in [min, max] */
 	CONF_PATTERNS,		/* space-separated fnmatch patterns */
+	CONF_RATE,		/* BYTES[/SECONDS]: min_rate, min_rate_window */
 };
 
 static const struct conf_key {
@@ -43,6 +45,7 @@ static const struct conf_key {
 	{ "bundles",		CONF_PATTERNS,	O(bundles),		0, 0 },
 	{ "git-repos",		CONF_STRING,	O(git_repos),		0, 0 },
 	{ "git-poll",		CONF_UINT,	O(git_poll),		1, 86400 },
+	{ "min-rate",		CONF_RATE,	O(min_rate),		0, 1u << 30 },
 #undef O
 };
 
@@ -73,6 +76,8 @@ conf_init(struct conf *c)
 	c->interval = CONF_INTERVAL_DEFAULT;
 	c->retry = CONF_RETRY_DEFAULT;
 	c->git_poll = CONF_GIT_POLL_DEFAULT;
+	c->min_rate = SYNC_MIN_RATE_DEFAULT;
+	c->min_rate_window = SYNC_MIN_RATE_WINDOW;
 }
 
 static void
@@ -199,6 +204,28 @@ out:
 	return rc;
 }
 
+/* BYTES[/SECONDS]: "0" turns the minimum off; the window defaults. */
+static int
+conf_parse_rate(struct conf *c, const char *value, const struct conf_key *k,
+    struct error *err)
+{
+	const char	*slash = strchr(value, '/');
+	size_t		 blen = slash != NULL ? (size_t)(slash - value) :
+			    strlen(value);
+	uint64_t	 bytes, secs = SYNC_MIN_RATE_WINDOW;
+
+	if (parse_u64(value, blen, k->min, k->max, &bytes) != 0 ||
+	    (slash != NULL && parse_u64(slash + 1, strlen(slash + 1), 1,
+	    86400, &secs) != 0))
+		return error_set(err, SATCHEL_EINVALID, "\"%s\" is not "
+		    "BYTES[/SECONDS] (bytes a second in %llu..%llu, a window "
+		    "of 1..86400 seconds)", value, (unsigned long long)k->min,
+		    (unsigned long long)k->max);
+	c->min_rate = (unsigned)bytes;
+	c->min_rate_window = (unsigned)secs;
+	return 0;
+}
+
 int
 conf_set(struct conf *c, const char *key, const char *value,
     struct error *err)
@@ -230,6 +257,8 @@ conf_set(struct conf *c, const char *key, const char *value,
 			    (unsigned long long)k->max);
 		*(unsigned *)((char *)c + k->off) = (unsigned)u;
 		return 0;
+	case CONF_RATE:
+		return conf_parse_rate(c, value, k, err);
 	case CONF_PATTERNS:
 		if ((rc = conf_parse_patterns(&v, &n, value, err)) != 0)
 			return rc;

@@ -30,6 +30,8 @@ struct conf {
 	char		*port_file;
 	unsigned	 idle_timeout;		/* seconds */
 	unsigned	 max_connections;
+	unsigned	 min_rate;		/* bytes a second; 0: none */
+	unsigned	 min_rate_window;	/* seconds */
 
 	/* Mirror mode: set when upstream is. */
 	char		*upstream;		/* satchel://HOST:PORT or a store */

@@ -46,6 +46,7 @@ static const struct option main_opts[] = {
 	{ "port-file",		required_argument,	NULL,	'p' },
 	{ "idle-timeout",	required_argument,	NULL,	't' },
 	{ "max-connections",	required_argument,	NULL,	'm' },
+	{ "min-rate",		required_argument,	NULL,	'R' },
 	{ "upstream",		required_argument,	NULL,	'u' },
 	{ "trust",		required_argument,	NULL,	'T' },
 	{ "interval",		required_argument,	NULL,	'i' },
@@ -57,7 +58,7 @@ static const struct option main_opts[] = {
 	{ "version",		no_argument,		NULL,	'V' },
 	{ NULL, 0, NULL, 0 }
 };
-#define MAIN_SHORT_OPTS	"c:s:l:p:t:m:u:T:i:r:b:g:P:hV"
+#define MAIN_SHORT_OPTS	"c:s:l:p:t:m:R:u:T:i:r:b:g:P:hV"
 
 /* What the command line set: applied over the config file at start and
  * again at each reload, so the command line always wins. */
@@ -87,6 +88,7 @@ satcheld_help(FILE *f)
 	fprintf(f,
 "usage: satcheld --store DIR [--sync-listen ADDR:PORT] [--port-file FILE]\n"
 "                [--idle-timeout SECONDS] [--max-connections N]\n"
+"                [--min-rate BYTES[/SECONDS]]\n"
 "                [--upstream URL|DIR [--trust POLICY] [--interval SECONDS]\n"
 "                 [--retry SECONDS] [--bundles PATTERN...]]\n"
 "                [--git-repos DIR [--git-poll SECONDS]] [-c CONFIG]\n"
@@ -107,6 +109,10 @@ satcheld_help(FILE *f)
 "  -t, --idle-timeout SECONDS close connections idle this long (default %d)\n"
 "  -m, --max-connections N    refuse more connections with ERROR busy\n"
 "                             (default %d)\n"
+"  -R, --min-rate BYTES[/SECONDS]\n"
+"                             drop a connection with answers or a frame\n"
+"                             pending that moves fewer than BYTES a second\n"
+"                             over SECONDS (default %d/%d; 0: no minimum)\n"
 "  -h, --help                 show this help\n"
 "  -V, --version              show the version and the libevent version\n"
 "\n"
@@ -161,7 +167,7 @@ satcheld_help(FILE *f)
 "taken, a config file that does not parse), 2 usage error on the command\n"
 "line.\n",
 	    CONF_SYNC_LISTEN_DEFAULT, CONF_IDLE_DEFAULT, CONF_MAX_CONN_DEFAULT,
-	    CONF_INTERVAL_DEFAULT, CONF_RETRY_DEFAULT, CONF_GIT_POLL_DEFAULT,
+	    SYNC_MIN_RATE_DEFAULT, SYNC_MIN_RATE_WINDOW, CONF_INTERVAL_DEFAULT, CONF_RETRY_DEFAULT, CONF_GIT_POLL_DEFAULT,
 	    MAIN_GRACE_SECONDS);
 }
 
@@ -367,6 +373,16 @@ main_check_store(const char *dir, const char *when)
 }
 
 static void
+main_server_opts(struct sync_server_opts *so, const struct conf *c)
+{
+	memset(so, 0, sizeof *so);
+	so->idle_timeout = c->idle_timeout;
+	so->max_connections = c->max_connections;
+	so->min_rate = c->min_rate;
+	so->min_rate_window = c->min_rate_window;
+}
+
+static void
 main_restart_only(const char *key, const char *was, const char *now)
 {
 	if ((was == NULL) != (now == NULL) ||
@@ -414,12 +430,14 @@ main_reload(struct daemon *d)
 	c.git_poll = d->conf.git_poll;
 
 	if (c.idle_timeout != d->conf.idle_timeout ||
-	    c.max_connections != d->conf.max_connections) {
-		so.idle_timeout = c.idle_timeout;
-		so.max_connections = c.max_connections;
+	    c.max_connections != d->conf.max_connections ||
+	    c.min_rate != d->conf.min_rate ||
+	    c.min_rate_window != d->conf.min_rate_window) {
+		main_server_opts(&so, &c);
 		sync_server_set_opts(d->sync, &so);
 		fprintf(stderr, "satcheld: reload: idle-timeout %u s, "
-		    "max-connections %u\n", c.idle_timeout, c.max_connections);
+		    "max-connections %u, min-rate %u/%u\n", c.idle_timeout,
+		    c.max_connections, c.min_rate, c.min_rate_window);
 	}
 	if (c.upstream != NULL && store_is_origin(d->store)) {
 		fprintf(stderr, "satcheld: reload: %s is an origin (it signs "
@@ -578,8 +596,7 @@ main(int argc, char **argv)
 	}
 	if ((d.base = event_base_new()) == NULL)
 		fatal("event_base_new failed");
-	so.idle_timeout = d.conf.idle_timeout;
-	so.max_connections = d.conf.max_connections;
+	main_server_opts(&so, &d.conf);
 	d.sync = sync_server_new(d.base, d.store, &so);
 	if (listen_open(&d.sync_listen, d.base, d.conf.sync_listen,
 	    sync_server_accept, d.sync, &err) != 0) {

@@ -9,6 +9,23 @@
  * connection stops reading), and the one teardown point,
  * sync_conn_close(), which logs why and frees everything.
  *
+ * Objects are read and compressed off the event loop: a connection with
+ * requests hands a job (the first SYNC_JOB_REQS requests) to the worker
+ * pool (workers.c), which opens, preads and compresses into one buffer
+ * of encoded frames, stopping near SYNC_JOB_OUT bytes; back on the loop
+ * the buffer is queued on the socket and the answered requests dropped.
+ * A connection has at most one job at a time, so its answers stay in
+ * request order (SPEC §11) and its memory bounded: at most SYNC_OUT_LOW
+ * queued plus one job's output. Per-thread zstd contexts, not
+ * per-connection ones, keep 50 mirrors under a few MB of zstd state.
+ * While a job runs the worker owns the connection's stream (fd, pos,
+ * size) and the requests it was given; the loop only flags them
+ * (cancelled) and a close waits for the job (dead) before freeing.
+ * GET_META goes to the workers too (the catalog check, the read and the
+ * SHA-256 for "not modified"), as a second kind of job; until its answer
+ * is queued no further frame of that connection is handled, so answers
+ * keep the order of the requests that need them.
+ *
  * Decisions where the SPEC is silent (to be folded into SPEC §11):
  * - GET_OBJECT of an object the store lacks: ERROR `not-found` naming the
  *   hash and the request, and the connection stays open (the SPEC has no
@@ -28,8 +45,15 @@
  * - EOF from the peer closes the connection, even mid-stream.
  * - Progress on the output (a write callback) re-arms the idle timeout,
  *   so a slow download is not cut for want of client messages.
+ * - Minimum rate: a connection that owes or is owed bytes (requests
+ *   outstanding, output queued, a frame begun) must move min_rate bytes
+ *   a second over each window of min_rate_window seconds, or it is
+ *   dropped with a log line: a peer that reads our replies too slowly or
+ *   trickles a frame in byte by byte to dodge the idle timeout would
+ *   otherwise hold its slot (and memory) forever.
  */
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
@@ -60,10 +84,26 @@
 #include "sync-conn.h"
 #include "sync-publish.h"
 #include "util.h"
+#include "workers.h"
 
 #define SYNC_QUEUE_MAX		256		/* outstanding GET_OBJECTs */
-#define SYNC_PIECE_MAX		(128u << 10)	/* object bytes per OBJECT_DATA */
+/* Object bytes per OBJECT_DATA. Why 128 KiB: on the benchmark corpus
+ * (gen_corpus.py) independent 128 KiB zstd -3 pieces total 1.010x the
+ * whole files' zstd -3 size (512 KiB: 1.002x), within the 1.02x target,
+ * while a piece and its buffers stay small for 50 connections at once. */
+#define SYNC_PIECE_MAX		(128u << 10)
 #define SYNC_OUT_LOW		(256u << 10)	/* produce while output below */
+#define SYNC_JOB_OUT		(128u << 10)	/* a job stops past this output */
+#define SYNC_JOB_REQS		64		/* requests one job may answer */
+#define SYNC_TICK_SECONDS	1		/* the minimum-rate check */
+/* A job's output buffer: the budget, one more piece, and room for
+ * not-found ERRORs of all its requests; kept for reuse (at most
+ * SYNC_SPARE_MAX of them) since fresh memory for every 128 KiB sent
+ * cost page faults and a third more CPU. */
+#define SYNC_JOB_CAP		(SYNC_JOB_OUT + \
+				    ZSTD_COMPRESSBOUND(SYNC_PIECE_MAX) + \
+				    SYNC_JOB_REQS * 256 + 1024)
+#define SYNC_SPARE_MAX		32
 #define SYNC_ZSTD_LEVEL		3
 #define SYNC_LINGER_SECONDS	2		/* wait for the peer's EOF */
 
@@ -78,6 +118,42 @@ struct sync_req {
 	uint32_t		 request;
 	uint8_t			 object[MSG_HASH_LEN];
 	uint64_t		 offset;
+	int			 injob;		/* given to the running job */
+	int			 cancelled;	/* CANCEL came while in the job */
+};
+
+/* Work for the pool: what a connection's next answers need. Set up and
+ * read back on the loop thread; run on a worker. */
+struct sync_job {
+	struct workers_job	 wj;
+	struct sync_conn	*c;
+	struct sync_req		*reqs[SYNC_JOB_REQS];
+	unsigned		 nreqs;
+	unsigned		 answered;	/* reqs[0..answered) are done */
+	struct buf		 out;		/* encoded frames */
+	uint16_t		 fail_code;	/* non-zero: ERROR, then close */
+	char			 fail[ERROR_MSG_MAX];
+};
+
+/* A GET_META for the workers: which file, and what it held. */
+struct sync_meta_job {
+	struct workers_job	 wj;
+	struct sync_conn	*c;
+	struct msg_get_meta	 g;		/* g.name owned */
+	char			*path;
+	int			 visible;	/* the catalog has reached it */
+	int			 rc;		/* of file_read_all */
+	struct error		 err;
+	char			*data;
+	size_t			 len;
+	int			 same;		/* data hashes to g.have */
+};
+
+/* A worker thread's own zstd context and buffers. */
+struct sync_local {
+	ZSTD_CCtx	*zc;
+	uint8_t		*rbuf, *zbuf;
+	size_t		 zcap;
 };
 
 struct sync_conn {
@@ -99,13 +175,18 @@ struct sync_conn {
 	int			 fd;
 	uint64_t		 pos, size;
 	size_t			 piece;		/* raw bytes per OBJECT_DATA */
-	ZSTD_CCtx		*zc;
-	uint8_t			*rbuf, *zbuf;
-	size_t			 zcap;
 	struct buf		 wbuf;		/* one encoded frame */
 
 	/* A release being published (SPEC §11 "Publishing"), or NULL. */
 	struct sync_publish	*pub;
+	struct sync_job		 job;
+	int			 busy;		/* job is with the workers */
+	struct sync_meta_job	 meta;
+	int			 meta_busy;	/* meta is with the workers */
+	int			 dead;		/* free once the jobs are back */
+	/* The minimum-rate window: when it began, bytes moved then. */
+	time_t			 rate_since;
+	uint64_t		 rate_mark;
 };
 
 struct sync_server {
@@ -117,12 +198,20 @@ struct sync_server {
 	int				 stopping;
 	void				(*done)(void *);
 	void				*done_arg;
+	struct workers			*workers;
+	struct event			*tick;		/* minimum rate */
+	char				*spare[SYNC_SPARE_MAX];
+	unsigned			 nspare;	/* SYNC_JOB_CAP each */
 };
 
 static void	sync_conn_read_cb(struct bufferevent *, void *);
 static void	sync_conn_write_cb(struct bufferevent *, void *);
 static void	sync_conn_event_cb(struct bufferevent *, short, void *);
 static void	sync_conn_pump(struct sync_conn *);
+static void	sync_job_run(struct workers_job *, void *);
+static void	sync_job_done(struct workers_job *);
+static void	sync_meta_run(struct workers_job *, void *);
+static void	sync_meta_done(struct workers_job *);
 
 static const char *
 sync_conn_state_name(enum sync_conn_state s)
@@ -157,14 +246,21 @@ sync_conn_stop_stream(struct sync_conn *c)
 	c->pos = c->size = 0;
 }
 
+/* Drops r, leaving the stream alone (a job's answered requests). */
+static void
+sync_conn_unlink(struct sync_conn *c, struct sync_req *r)
+{
+	TAILQ_REMOVE(&c->queue, r, link);
+	c->nqueue--;
+	free(r);
+}
+
 static void
 sync_conn_pop(struct sync_conn *c, struct sync_req *r)
 {
 	if (r == TAILQ_FIRST(&c->queue))
 		sync_conn_stop_stream(c);
-	TAILQ_REMOVE(&c->queue, r, link);
-	c->nqueue--;
-	free(r);
+	sync_conn_unlink(c, r);
 }
 
 /* Logs the connection's one line and frees everything it holds. */
@@ -182,15 +278,14 @@ sync_conn_free(struct sync_conn *c)
 	    "messages, %llu bytes in, %llu bytes out: %s\n", c->peer, secs,
 	    (unsigned long long)c->nmsgs, (unsigned long long)c->bytes_in,
 	    (unsigned long long)c->bytes_out, c->reason);
+	assert(!c->busy && !c->meta_busy);
 	while (!TAILQ_EMPTY(&c->queue))
 		sync_conn_pop(c, TAILQ_FIRST(&c->queue));
 	sync_conn_stop_stream(c);
 	bufferevent_free(c->bev);	/* closes the socket */
-	ZSTD_freeCCtx(c->zc);		/* NULL-safe */
-	free(c->rbuf);
-	free(c->zbuf);
 	buf_free(&c->wbuf);
 	sync_publish_free(c->pub);	/* a cut publish leaves no trace */
+	buf_free(&c->job.out);
 	TAILQ_REMOVE(&srv->conns, c, link);
 	srv->nconns--;
 	free(c);
@@ -225,8 +320,17 @@ sync_conn_close(struct sync_conn *c, int now, const char *fmt, ...)
 		va_end(ap);
 		sync_conn_set_state(c, SYNC_CONN_CLOSING);
 		bufferevent_disable(c->bev, EV_READ);
-		while (!TAILQ_EMPTY(&c->queue))
+		/* Requests a job holds are dropped when it comes back. */
+		while (!c->busy && !TAILQ_EMPTY(&c->queue))
 			sync_conn_pop(c, TAILQ_FIRST(&c->queue));
+	}
+	if (now && (c->busy || c->meta_busy)) {
+		/* The worker still uses the stream: free when it is back,
+		 * hearing nothing from the socket meanwhile. */
+		c->dead = 1;
+		bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
+		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+		return;
 	}
 	if (now) {
 		sync_conn_free(c);
@@ -358,19 +462,16 @@ sync_conn_send_meta(struct sync_conn *c, const struct msg_get_meta *g,
 /*
  * Why: metadata files are small and replaced whole by rename, so each
  * request reads the current file (no cache yet) and answers "not
- * modified" when the client's hash matches. Hashing a metadata file of
- * up to 16 MiB here blocks the loop briefly; acceptable for this step,
- * a cache keyed by (inode, mtime) belongs to the next one.
+ * modified" when the client's hash matches. Reading and hashing a file
+ * of up to 16 MiB, and the catalog check of a release, happen on a
+ * worker (sync_meta_run); sync_meta_done answers.
  */
 static void
 sync_conn_on_get_meta(struct sync_conn *c, const struct msg_get_meta *g)
 {
-	const char	*dir = store_dir(c->srv->store), *at;
-	struct error	 err;
-	char		*path = NULL, *data = NULL;
-	size_t		 len = 0;
-	uint8_t		 sum[SHA256_LEN];
-	int		 rc;
+	struct sync_meta_job	*mj = &c->meta;
+	const char		*dir = store_dir(c->srv->store), *at;
+	char			*path = NULL;
 
 	switch (g->role) {
 	case MSG_ROLE_TRUST:
@@ -385,60 +486,124 @@ sync_conn_on_get_meta(struct sync_conn *c, const struct msg_get_meta *g)
 			fatal("GET_META: decoded name without '@'");
 		path = xasprintf("%s/meta/releases/%.*s/%s.signed", dir,
 		    (int)(at - g->name), g->name, at + 1);
-		/* Only what the catalog has reached is served (SPEC §10). */
-		{
-			char	*name = xstrndup(g->name, (size_t)(at - g->name));
-			int	 vis = store_release_visible(dir, name,
-			    strtoull(at + 1, NULL, 10));
-
-			free(name);
-			if (!vis) {
-				sync_conn_send_meta(c, g, MSG_STATUS_NOT_FOUND,
-				    NULL, 0);
-				goto out;
-			}
-		}
 		break;
 	default:
 		sync_conn_fail(c, MSG_ERR_PROTOCOL, "GET_META: role %u",
 		    g->role);
-		goto out;
+		return;
 	}
-	rc = file_read_all(&data, &len, path, g->role == MSG_ROLE_TRUST ?
-	    MSG_TRUST_MAX : g->role == MSG_ROLE_CATALOG ? MSG_CATALOG_MAX :
-	    MSG_SIGNED_MANIFEST_MAX, &err);
+	memset(mj, 0, sizeof *mj);
+	mj->wj.run = sync_meta_run;
+	mj->wj.done = sync_meta_done;
+	mj->c = c;
+	mj->g = *g;
+	mj->g.name = xstrdup(g->name);
+	mj->path = path;		/* ownership moved to the job */
+	c->meta_busy = 1;
+	workers_submit(c->srv->workers, &mj->wj);
+}
+
+/* The worker's part of a GET_META: only what the catalog has reached is
+ * served (SPEC §10); then the file and, if the client has a copy, the
+ * hash of ours. */
+static void
+sync_meta_run(struct workers_job *wj, void *local)
+{
+	struct sync_meta_job	*mj = (struct sync_meta_job *)wj;
+	const char		*at;
+	uint8_t			 sum[SHA256_LEN];
+
+	(void)local;
+	mj->visible = 1;
+	if (mj->g.role == MSG_ROLE_RELEASE) {
+		char	*name;
+
+		at = strchr(mj->g.name, '@');
+		name = xstrndup(mj->g.name, (size_t)(at - mj->g.name));
+		mj->visible = store_release_visible(store_dir(mj->c->srv->store),
+		    name, strtoull(at + 1, NULL, 10));
+		free(name);
+		if (!mj->visible)
+			return;
+	}
+	mj->rc = file_read_all(&mj->data, &mj->len, mj->path,
+	    mj->g.role == MSG_ROLE_TRUST ? MSG_TRUST_MAX :
+	    mj->g.role == MSG_ROLE_CATALOG ? MSG_CATALOG_MAX :
+	    MSG_SIGNED_MANIFEST_MAX, &mj->err);
+	if (mj->rc == 0 && mj->g.have_flag) {
+		sha256(mj->data, mj->len, sum);
+		mj->same = memcmp(sum, mj->g.have, SHA256_LEN) == 0;
+	}
+}
+
+/* Answers a GET_META from what the worker found (loop thread). */
+static void
+sync_meta_answer(struct sync_conn *c, struct sync_meta_job *mj)
+{
+	const struct msg_get_meta	*g = &mj->g;
+	const char			*data = mj->data;
+	size_t				 len = mj->len;
+	int				 rc = mj->rc;
+
+	if (!mj->visible) {
+		sync_conn_send_meta(c, g, MSG_STATUS_NOT_FOUND, NULL, 0);
+		return;
+	}
 	if (rc == SATCHEL_ENOTFOUND) {
 		sync_conn_send_meta(c, g, MSG_STATUS_NOT_FOUND, NULL, 0);
-		goto out;
+		return;
 	}
 	if (rc == SATCHEL_ELIMIT) {
-		fprintf(stderr, "satcheld: sync %s: %s\n", c->peer, err.msg);
+		fprintf(stderr, "satcheld: sync %s: %s\n", c->peer,
+		    mj->err.msg);
 		sync_conn_send_error(c, MSG_ERR_INTERNAL,
 		    "META: the file is larger than the protocol allows");
-		goto out;
+		return;
 	}
 	if (rc != 0) {
-		fprintf(stderr, "satcheld: sync %s: %s\n", c->peer, err.msg);
+		fprintf(stderr, "satcheld: sync %s: %s\n", c->peer,
+		    mj->err.msg);
 		sync_conn_send_error(c, MSG_ERR_INTERNAL,
 		    "META: cannot read the file");
-		goto out;
+		return;
 	}
-	if (g->have_flag) {
-		sha256(data, len, sum);
-		if (memcmp(sum, g->have, SHA256_LEN) == 0) {
-			sync_conn_send_meta(c, g, MSG_STATUS_NOT_MODIFIED,
-			    NULL, 0);
-			goto out;
-		}
+	if (mj->same) {
+		sync_conn_send_meta(c, g, MSG_STATUS_NOT_MODIFIED, NULL, 0);
+		return;
 	}
 	if (len == 0) {
 		sync_conn_send_error(c, MSG_ERR_INTERNAL, "META: empty file");
-		goto out;
+		return;
 	}
 	sync_conn_send_meta(c, g, MSG_STATUS_OK, data, len);
-out:
-	free(data);
-	free(path);
+}
+
+/* The loop's part of a GET_META: the answer, then the frames that
+ * waited behind it. */
+static void
+sync_meta_done(struct workers_job *wj)
+{
+	struct sync_meta_job	*mj = (struct sync_meta_job *)wj;
+	struct sync_conn	*c = mj->c;
+
+	c->meta_busy = 0;
+	if (!c->dead && c->state != SYNC_CONN_CLOSING)
+		sync_meta_answer(c, mj);
+	free(mj->g.name);
+	free(mj->path);
+	free(mj->data);
+	memset(mj, 0, sizeof *mj);
+	if (c->dead) {
+		if (!c->busy)
+			sync_conn_free(c);
+		return;
+	}
+	if (c->state == SYNC_CONN_CLOSING)
+		return;
+	if (!c->srv->stopping)
+		sync_conn_read_cb(c->bev, c);
+	if (c->state == SYNC_CONN_READY)
+		sync_conn_pump(c);
 }
 
 static struct sync_req *
@@ -484,8 +649,12 @@ sync_conn_on_cancel(struct sync_conn *c, const struct msg_cancel *m)
 {
 	struct sync_req	*r;
 
-	if ((r = sync_conn_find(c, m->request)) != NULL)
-		sync_conn_pop(c, r);
+	if ((r = sync_conn_find(c, m->request)) != NULL) {
+		if (r->injob)
+			r->cancelled = 1;	/* see sync_job_done */
+		else
+			sync_conn_pop(c, r);
+	}
 	sync_conn_pump(c);
 }
 
@@ -738,8 +907,10 @@ sync_conn_read_cb(struct bufferevent *bev, void *arg)
 		evbuffer_drain(in, evbuffer_get_length(in));
 		return;
 	}
-	/* A publish step on the worker thread: the rest waits for it. */
-	while (c->state != SYNC_CONN_CLOSING && !sync_publish_busy(c->pub)) {
+	/* A publish step or a GET_META with the workers holds back the
+	 * frames after it. */
+	while (c->state != SYNC_CONN_CLOSING && !sync_publish_busy(c->pub) &&
+	    !c->meta_busy) {
 		avail = evbuffer_get_length(in);
 		if (avail < FRAME_HEADER_LEN)
 			break;
@@ -771,26 +942,45 @@ sync_conn_read_cb(struct bufferevent *bev, void *arg)
 	}
 }
 
-/* Opens the object of the request at the head of the queue. 0: stream
- * it; 1: answered (not found), go on with the next; -1: closing. */
-static int
-sync_conn_start(struct sync_conn *c, struct sync_req *r)
+/* Sets the job's ERROR-and-close outcome (on a worker thread). */
+static void
+sync_job_fail(struct sync_job *j, uint16_t code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void
+sync_job_fail(struct sync_job *j, uint16_t code, const char *fmt, ...)
 {
-	struct stat	 st;
-	char		*path, hex[SHA256_HEX_LEN + 1];
-	int		 fd;
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(j->fail, sizeof j->fail, fmt, ap);
+	va_end(ap);
+	j->fail_code = code;
+}
+
+/* Opens the object of request r (worker thread). 0: stream it; 1:
+ * answered (not found), go on with the next; -1: the job fails. */
+static int
+sync_job_start(struct sync_job *j, struct sync_req *r)
+{
+	struct sync_conn	*c = j->c;
+	struct stat		 st;
+	struct msg		 m;
+	char			*path, hex[SHA256_HEX_LEN + 1];
+	char			 text[ERROR_MSG_MAX];
+	int			 fd;
 
 	path = store_object_path(c->srv->store, r->object);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	free(path);
 	hex_encode(hex, r->object, MSG_HASH_LEN);
 	if (fd == -1 && errno == ENOENT) {
-		char	*text = xasprintf("object %s not found (request %u)",
-			    hex, r->request);
-
-		sync_conn_send_error(c, MSG_ERR_NOT_FOUND, text);
-		free(text);
-		sync_conn_pop(c, r);
+		snprintf(text, sizeof text, "object %s not found (request %u)",
+		    hex, r->request);
+		memset(&m, 0, sizeof m);
+		m.type = MSG_ERROR;
+		m.u.error.code = MSG_ERR_NOT_FOUND;
+		m.u.error.message = text;	/* not freed: m is ours */
+		msg_encode(&m, &j->out);
 		return 1;
 	}
 	if (fd == -1 || fstat(fd, &st) == -1) {
@@ -798,23 +988,16 @@ sync_conn_start(struct sync_conn *c, struct sync_req *r)
 		    hex, strerror(errno));
 		if (fd != -1)
 			close(fd);
-		sync_conn_fail(c, MSG_ERR_INTERNAL, "object %s: cannot read "
-		    "it", hex);
+		sync_job_fail(j, MSG_ERR_INTERNAL, "object %s: cannot read it",
+		    hex);
 		return -1;
 	}
 	if (r->offset > (uint64_t)st.st_size) {
 		close(fd);
-		sync_conn_fail(c, MSG_ERR_PROTOCOL, "GET_OBJECT: offset %llu "
+		sync_job_fail(j, MSG_ERR_PROTOCOL, "GET_OBJECT: offset %llu "
 		    "is past the end of object %s (request %u)",
 		    (unsigned long long)r->offset, hex, r->request);
 		return -1;
-	}
-	if (c->zc == NULL) {
-		if ((c->zc = ZSTD_createCCtx()) == NULL)
-			fatal("ZSTD_createCCtx: out of memory");
-		c->zcap = ZSTD_compressBound(c->piece);
-		c->rbuf = xmalloc(c->piece);
-		c->zbuf = xmalloc(c->zcap);
 	}
 	c->fd = fd;
 	c->pos = r->offset;
@@ -822,28 +1005,31 @@ sync_conn_start(struct sync_conn *c, struct sync_req *r)
 	return 0;
 }
 
-/* Reads, compresses and queues one OBJECT_DATA of the current request. */
+/* Reads, compresses and encodes one OBJECT_DATA of request r (worker
+ * thread). */
 static int
-sync_conn_piece(struct sync_conn *c, struct sync_req *r)
+sync_job_piece(struct sync_job *j, struct sync_req *r, struct sync_local *l)
 {
-	struct msg	 m;
-	uint64_t	 left = c->size - c->pos;
-	size_t		 n = left < c->piece ? (size_t)left : c->piece, zn;
-	ssize_t		 got;
+	struct sync_conn	*c = j->c;
+	struct msg		 m;
+	uint64_t		 left = c->size - c->pos;
+	size_t			 n = left < c->piece ? (size_t)left : c->piece;
+	size_t			 zn;
+	ssize_t			 got;
 
 	do {
-		got = pread(c->fd, c->rbuf, n, (off_t)c->pos);
+		got = pread(c->fd, l->rbuf, n, (off_t)c->pos);
 	} while (got == -1 && errno == EINTR);
 	if (got != (ssize_t)n) {
-		sync_conn_fail(c, MSG_ERR_INTERNAL, "object read failed at "
+		sync_job_fail(j, MSG_ERR_INTERNAL, "object read failed at "
 		    "offset %llu (request %u)", (unsigned long long)c->pos,
 		    r->request);
 		return -1;
 	}
-	zn = ZSTD_compressCCtx(c->zc, c->zbuf, c->zcap, c->rbuf, n,
+	zn = ZSTD_compressCCtx(l->zc, l->zbuf, l->zcap, l->rbuf, n,
 	    SYNC_ZSTD_LEVEL);
 	if (ZSTD_isError(zn)) {
-		sync_conn_fail(c, MSG_ERR_INTERNAL, "zstd: %s",
+		sync_job_fail(j, MSG_ERR_INTERNAL, "zstd: %s",
 		    ZSTD_getErrorName(zn));
 		return -1;
 	}
@@ -851,52 +1037,174 @@ sync_conn_piece(struct sync_conn *c, struct sync_req *r)
 	m.type = MSG_OBJECT_DATA;
 	m.u.object_data.request = r->request;
 	m.u.object_data.offset = c->pos;
-	m.u.object_data.chunk = c->zbuf;
+	m.u.object_data.chunk = l->zbuf;
 	m.u.object_data.chunklen = (uint32_t)zn;
-	sync_conn_send(c, &m);
+	msg_encode(&m, &j->out);
 	c->pos += n;
 	return 0;
 }
 
 /*
- * Produces output while the output buffer is under SYNC_OUT_LOW: the
- * write callback calls this again once it has drained below it, so a
- * connection holds at most about SYNC_OUT_LOW plus one frame.
+ * The worker's part: answers the job's requests in order, appending
+ * their frames to j->out, until about SYNC_JOB_OUT bytes are there (the
+ * request then being streamed is continued by the next job) or a
+ * failure ends the connection.
+ */
+static void
+sync_job_run(struct workers_job *wj, void *local)
+{
+	struct sync_job		*j = (struct sync_job *)wj;
+	struct sync_conn	*c = j->c;
+	struct sync_local	*l = local;
+	struct sync_req		*r;
+	struct msg		 m;
+	unsigned		 i;
+	int			 rc;
+
+	j->out.len = 0;
+	j->answered = 0;
+	j->fail_code = 0;
+	/* The budget, one more piece and the ERRORs: no growing by copies
+	 * (a spare buffer, if there was one, already has this room). */
+	buf_reserve(&j->out, SYNC_JOB_CAP - 1);
+	for (i = 0; i < j->nreqs && j->out.len < SYNC_JOB_OUT; i++) {
+		r = j->reqs[i];
+		if (c->fd == -1) {
+			if ((rc = sync_job_start(j, r)) < 0)
+				return;
+			if (rc > 0) {
+				j->answered = i + 1;
+				continue;
+			}
+		}
+		while (c->pos < c->size && j->out.len < SYNC_JOB_OUT)
+			if (sync_job_piece(j, r, l) != 0)
+				return;
+		if (c->pos < c->size)
+			return;		/* the next job goes on */
+		memset(&m, 0, sizeof m);
+		m.type = MSG_OBJECT_END;
+		m.u.object_end.request = r->request;
+		m.u.object_end.size = c->size;
+		msg_encode(&m, &j->out);
+		close(c->fd);
+		c->fd = -1;
+		c->pos = c->size = 0;
+		j->answered = i + 1;
+	}
+}
+
+/* The output has sent a job's buffer: keep it for the next job. */
+static void
+sync_job_unref_cb(const void *data, size_t len, void *arg)
+{
+	struct sync_server	*srv = arg;
+
+	(void)len;
+	if (srv->nspare < SYNC_SPARE_MAX)
+		srv->spare[srv->nspare++] = (char *)data;
+	else
+		free((void *)data);
+}
+
+static void
+sync_job_free_cb(const void *data, size_t len, void *arg)
+{
+	(void)len;
+	(void)arg;
+	free((void *)data);
+}
+
+/* The loop's part, once the worker is done: the frames go out, the
+ * answered requests go away, CANCELs that came meanwhile apply. */
+static void
+sync_job_done(struct workers_job *wj)
+{
+	struct sync_job		*j = (struct sync_job *)wj;
+	struct sync_conn	*c = j->c;
+	struct sync_req		*r, *next;
+	unsigned		 i;
+
+	c->busy = 0;
+	for (i = 0; i < j->nreqs; i++)
+		j->reqs[i]->injob = 0;
+	for (i = 0; i < j->answered; i++) {
+		r = TAILQ_FIRST(&c->queue);
+		assert(r == j->reqs[i]);
+		sync_conn_unlink(c, r);	/* the worker closed its stream */
+	}
+	if (c->dead) {
+		if (!c->meta_busy)
+			sync_conn_free(c);
+		return;
+	}
+	if (c->state == SYNC_CONN_CLOSING) {
+		/* Closed meanwhile: the answers are not wanted any more. */
+		while (!TAILQ_EMPTY(&c->queue))
+			sync_conn_pop(c, TAILQ_FIRST(&c->queue));
+		return;
+	}
+	if (j->out.len > 0) {
+		/* No copy: the output takes the bytes and frees them once
+		 * sent, so a connection holds only what is in flight. */
+		if (evbuffer_add_reference(bufferevent_get_output(c->bev),
+		    j->out.data, j->out.len, j->out.cap == SYNC_JOB_CAP ?
+		    sync_job_unref_cb : sync_job_free_cb, c->srv) != 0)
+			fatal("evbuffer_add_reference: out of memory");
+		c->bytes_out += j->out.len;
+		buf_init(&j->out);	/* ownership moved to the output */
+	}
+	if (j->fail_code != 0) {
+		sync_conn_fail(c, j->fail_code, "%s", j->fail);
+		return;
+	}
+	for (r = TAILQ_FIRST(&c->queue); r != NULL; r = next) {
+		next = TAILQ_NEXT(r, link);
+		if (r->cancelled)
+			sync_conn_pop(c, r);
+	}
+	sync_conn_pump(c);
+}
+
+/*
+ * Hands the next answers to the workers while the output buffer is under
+ * SYNC_OUT_LOW and no job is out: the write callback calls this again
+ * once the output has drained below it, so a connection holds at most
+ * about SYNC_OUT_LOW plus one job's output.
  */
 static void
 sync_conn_pump(struct sync_conn *c)
 {
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	struct sync_job	*j = &c->job;
 	struct sync_req	*r;
-	struct msg	 m;
-	int		 rc;
 
-	while (c->state == SYNC_CONN_READY &&
-	    evbuffer_get_length(out) < SYNC_OUT_LOW) {
-		if ((r = TAILQ_FIRST(&c->queue)) == NULL) {
-			if (c->srv->stopping)
-				sync_conn_close(c, 0, "shutdown");
-			return;
-		}
-		if (c->fd == -1) {
-			if ((rc = sync_conn_start(c, r)) != 0) {
-				if (rc < 0)
-					return;
-				continue;
-			}
-		}
-		if (c->pos < c->size) {
-			if (sync_conn_piece(c, r) != 0)
-				return;
-			continue;
-		}
-		memset(&m, 0, sizeof m);
-		m.type = MSG_OBJECT_END;
-		m.u.object_end.request = r->request;
-		m.u.object_end.size = c->size;
-		sync_conn_send(c, &m);
-		sync_conn_pop(c, r);
+	if (c->busy || c->state != SYNC_CONN_READY ||
+	    evbuffer_get_length(out) >= SYNC_OUT_LOW)
+		return;
+	if (TAILQ_EMPTY(&c->queue)) {
+		if (c->srv->stopping)
+			sync_conn_close(c, 0, "shutdown");
+		return;
 	}
+	j->c = c;
+	j->wj.run = sync_job_run;
+	j->wj.done = sync_job_done;
+	j->nreqs = 0;
+	if (j->out.data == NULL) {
+		j->out.data = c->srv->nspare > 0 ?
+		    c->srv->spare[--c->srv->nspare] : xmalloc(SYNC_JOB_CAP);
+		j->out.cap = SYNC_JOB_CAP;
+		j->out.len = 0;
+	}
+	TAILQ_FOREACH(r, &c->queue, link) {
+		if (j->nreqs == SYNC_JOB_REQS)
+			break;
+		r->injob = 1;
+		j->reqs[j->nreqs++] = r;
+	}
+	c->busy = 1;
+	workers_submit(c->srv->workers, &j->wj);
 }
 
 static void
@@ -983,7 +1291,9 @@ sync_server_accept(int fd, const struct sockaddr *sa, socklen_t salen,
 	c->max_frame = FRAME_MAX_PREAUTH;
 	TAILQ_INIT(&c->queue);
 	buf_init(&c->wbuf);
+	buf_init(&c->job.out);
 	clock_gettime(CLOCK_MONOTONIC, &c->started);
+	c->rate_since = c->started.tv_sec;
 	listen_format_addr(c->peer, sizeof c->peer, sa, salen);
 	if ((c->bev = bufferevent_socket_new(srv->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
@@ -1004,16 +1314,142 @@ sync_server_accept(int fd, const struct sockaddr *sa, socklen_t salen,
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
+static void *
+sync_local_new(void)
+{
+	struct sync_local	*l = xcalloc(1, sizeof *l);
+
+	if ((l->zc = ZSTD_createCCtx()) == NULL)
+		fatal("ZSTD_createCCtx: out of memory");
+	l->zcap = ZSTD_compressBound(SYNC_PIECE_MAX);
+	l->rbuf = xmalloc(SYNC_PIECE_MAX);
+	l->zbuf = xmalloc(l->zcap);
+	return l;
+}
+
+static void
+sync_local_free(void *arg)
+{
+	struct sync_local	*l = arg;
+
+	ZSTD_freeCCtx(l->zc);
+	free(l->rbuf);
+	free(l->zbuf);
+	free(l);
+}
+
+/* Bytes that crossed the socket either way so far: queued output minus
+ * what still waits, drained input plus what is buffered. */
+static uint64_t
+sync_conn_moved(struct sync_conn *c)
+{
+	return c->bytes_out -
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) +
+	    c->bytes_in + evbuffer_get_length(bufferevent_get_input(c->bev));
+}
+
+/* 1 when the peer has something to move: answers it has not taken, or a
+ * frame it has begun. */
+static int
+sync_conn_owes(struct sync_conn *c)
+{
+	return !TAILQ_EMPTY(&c->queue) || c->busy || c->meta_busy ||
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0 ||
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0;
+}
+
+/*
+ * Why a window rather than a timeout: the idle timeout is re-armed by
+ * any byte, so a peer trickling one byte a second, or reading our answers
+ * at that pace, keeps its slot forever. Every tick, a connection that
+ * owes nothing starts a new window; one that has owed for a whole window
+ * must have moved min_rate bytes a second across it.
+ */
+static void
+sync_server_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sync_server	*srv = arg;
+	struct sync_conn	*c, *next;
+	struct timespec		 now;
+	uint64_t		 moved, need;
+	time_t			 held;
+
+	(void)fd;
+	(void)what;
+	if (srv->opts.min_rate == 0)
+		return;		/* turned off (a reload may turn it on) */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, link);
+		if (c->state == SYNC_CONN_CLOSING)
+			continue;
+		moved = sync_conn_moved(c);
+		if (!sync_conn_owes(c)) {
+			c->rate_since = now.tv_sec;
+			c->rate_mark = moved;
+			continue;
+		}
+		held = now.tv_sec - c->rate_since;
+		if (held < (time_t)srv->opts.min_rate_window)
+			continue;
+		need = (uint64_t)srv->opts.min_rate * (uint64_t)held;
+		if (moved - c->rate_mark < need) {
+			/* Reset rather than close: what the kernel still
+			 * holds for this peer is dropped with it. */
+			struct linger	lg = { 1, 0 };
+
+			(void)setsockopt(bufferevent_getfd(c->bev), SOL_SOCKET,
+			    SO_LINGER, &lg, sizeof lg);
+			sync_conn_close(c, 1, "too slow: %llu bytes moved in "
+			    "%lld s with %s pending (minimum %u bytes/s)",
+			    (unsigned long long)(moved - c->rate_mark),
+			    (long long)held, TAILQ_EMPTY(&c->queue) &&
+			    !c->busy && !c->meta_busy && evbuffer_get_length(
+			    bufferevent_get_output(c->bev)) == 0 ?
+			    "a partial frame" : "answers", srv->opts.min_rate);
+			continue;
+		}
+		c->rate_since = now.tv_sec;
+		c->rate_mark = moved;
+	}
+}
+
+/* Why: each connection is a descriptor (and an object being sent, a
+ * second one); a soft limit of 1024 would turn a busy day into EMFILE. */
+static void
+sync_server_raise_nofile(unsigned max_connections)
+{
+	struct rlimit	rl;
+	rlim_t		want = (rlim_t)max_connections * 2 + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want ||
+	    rl.rlim_cur == rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		fprintf(stderr, "satcheld: cannot raise the open files limit: "
+		    "%s\n", strerror(errno));
+}
+
 struct sync_server *
 sync_server_new(struct event_base *base, const struct store *store,
     const struct sync_server_opts *opts)
 {
 	struct sync_server	*srv = xcalloc(1, sizeof *srv);
+	struct timeval		 tv = { SYNC_TICK_SECONDS, 0 };
 
 	srv->base = base;
 	srv->store = store;
-	srv->opts = *opts;
+	srv->opts.nworkers = opts->nworkers != 0 ? opts->nworkers :
+	    SYNC_WORKERS_DEFAULT;
 	TAILQ_INIT(&srv->conns);
+	sync_server_set_opts(srv, opts);
+	srv->workers = workers_new(base, srv->opts.nworkers, sync_local_new,
+	    sync_local_free);
+	/* Always ticking: a reload may turn the minimum rate on. */
+	if ((srv->tick = event_new(base, -1, EV_PERSIST, sync_server_tick_cb,
+	    srv)) == NULL || event_add(srv->tick, &tv) != 0)
+		fatal("sync_server_new: cannot add the rate timer");
 	return srv;
 }
 
@@ -1029,7 +1465,7 @@ sync_server_shutdown(struct sync_server *srv, void (*done)(void *), void *arg)
 		next = TAILQ_NEXT(c, link);
 		if (c->state == SYNC_CONN_CLOSING)
 			continue;
-		if (TAILQ_EMPTY(&c->queue))
+		if (TAILQ_EMPTY(&c->queue) && !c->meta_busy)
 			sync_conn_close(c, 0, "shutdown");
 		else
 			bufferevent_disable(c->bev, EV_READ);
@@ -1043,8 +1479,13 @@ sync_server_shutdown(struct sync_server *srv, void (*done)(void *), void *arg)
 void
 sync_server_close_all(struct sync_server *srv, const char *reason)
 {
-	while (!TAILQ_EMPTY(&srv->conns))
-		sync_conn_close(TAILQ_FIRST(&srv->conns), 1, "%s", reason);
+	struct sync_conn	*c, *next;
+
+	/* A connection whose job is out stays listed until it is back. */
+	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, link);
+		sync_conn_close(c, 1, "%s", reason);
+	}
 }
 
 unsigned
@@ -1060,6 +1501,11 @@ sync_server_free(struct sync_server *srv)
 		return;
 	srv->done = NULL;
 	sync_server_close_all(srv, "exit");
+	workers_free(srv->workers);	/* frees the connections left */
+	if (srv->tick != NULL)
+		event_free(srv->tick);
+	while (srv->nspare > 0)
+		free(srv->spare[--srv->nspare]);
 	free(srv);
 }
 
@@ -1070,5 +1516,13 @@ void
 sync_server_set_opts(struct sync_server *srv,
     const struct sync_server_opts *opts)
 {
+	unsigned	nworkers = srv->opts.nworkers;	/* fixed at start */
+
 	srv->opts = *opts;
+	srv->opts.nworkers = nworkers;
+	if (srv->opts.min_rate_window == 0) {
+		srv->opts.min_rate = SYNC_MIN_RATE_DEFAULT;
+		srv->opts.min_rate_window = SYNC_MIN_RATE_WINDOW;
+	}
+	sync_server_raise_nofile(srv->opts.max_connections);
 }

@@ -16,7 +16,19 @@ struct sync_server;
 struct sync_server_opts {
 	unsigned	idle_timeout;		/* seconds */
 	unsigned	max_connections;
+	/* A connection that owes or is owed bytes (requests outstanding,
+	 * output queued, a frame begun) and moves fewer than min_rate
+	 * bytes a second over min_rate_window seconds is dropped. Window 0:
+	 * the defaults (SYNC_MIN_RATE_DEFAULT over SYNC_MIN_RATE_WINDOW);
+	 * min_rate 0 with a window: no minimum. */
+	unsigned	min_rate;		/* bytes per second */
+	unsigned	min_rate_window;	/* seconds */
+	unsigned	nworkers;		/* 0: SYNC_WORKERS_DEFAULT */
 };
+
+#define SYNC_MIN_RATE_DEFAULT	1024		/* bytes per second */
+#define SYNC_MIN_RATE_WINDOW	60		/* seconds */
+#define SYNC_WORKERS_DEFAULT	2
 
 /* The server borrows base and store; they must outlive it. Release with
  * sync_server_free(), which closes every connection at once. */

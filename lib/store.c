@@ -4,6 +4,7 @@
  * the checks fsck makes. Layout and reasons: protocol/SPEC.md, "Store".
  */
 #include <sys/file.h>
+#include <sys/queue.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -1323,10 +1324,16 @@ out:
 	return rc;
 }
 
-/* The bytes of one object on their way from a satcheld to its .part. */
+/* The bytes of one object on their way from a satcheld to its .part:
+ * one per request in flight of a pipelined fetch (pull_fetch). */
 struct fetch {
+	TAILQ_ENTRY(fetch)		 link;
 	int				 fd;
-	const char			*path;
+	char				*path;		/* tmp/pull-N/HASH.part */
+	char				*to;		/* tmp/pull-N/HASH */
+	const struct manifest		*m;
+	const struct manifest_file	*f;
+	uint64_t			 have;		/* bytes the .part had */
 	struct sha256_ctx		*ctx;
 	const struct store_pull_opts	*o;
 	uint64_t			*done;
@@ -1349,90 +1356,101 @@ fetch_data_cb(void *arg, const void *data, size_t len, struct error *err)
 	return 0;
 }
 
+static void
+fetch_free(struct fetch *fe)
+{
+	if (fe == NULL)
+		return;
+	if (fe->fd != -1)
+		close(fe->fd);
+	sha256_free(fe->ctx);
+	free(fe->path);
+	free(fe->to);
+	free(fe);
+}
+
 /*
- * copy_checked's counterpart for a satcheld: fetches object want into the
- * .part file dst, hashing on the way. Why a .part is continued, not
- * restarted: a transfer cut by the network leaves the bytes received so
- * far, so the next run hashes them and asks only for the rest (SPEC §11:
- * GET_OBJECT from an offset); a prefix that was not the object's fails
- * the digest below and is removed. 0 only when exactly size bytes hash to
- * want; *copied counts the bytes that crossed the network.
+ * Opens the .part file fe->path and hashes what it holds. Why a .part is
+ * continued, not restarted: a transfer cut by the network leaves the
+ * bytes received so far, so the next run hashes them and asks only for
+ * the rest (SPEC §11: GET_OBJECT from an offset); a prefix that was not
+ * the object's fails the digest in fetch_finish and is removed.
  */
 static int
-fetch_checked(struct sync_client *net, const char *dst, uint64_t size,
-    const uint8_t want[SHA256_LEN], uint64_t *copied,
-    const struct store_pull_opts *o, uint64_t *done, uint64_t total,
-    struct error *err)
+fetch_open(struct fetch *fe, struct error *err)
 {
-	struct fetch	 fe;
-	uint8_t		 digest[SHA256_LEN];
 	char		*chunk = xmalloc(OBJECT_CHUNK);
-	uint64_t	 have = 0;
+	uint64_t	 size = fe->f->size;
 	ssize_t		 n;
 	int		 rc = 0;
 
-	memset(&fe, 0, sizeof fe);
-	fe.path = dst;
-	fe.ctx = sha256_new();
-	fe.o = o;
-	fe.done = done;
-	fe.total = total;
+	fe->ctx = sha256_new();
 	/* A .part copied from a directory is read-only: make it writable. */
-	if ((fe.fd = open(dst, O_RDWR | O_CLOEXEC)) == -1 && errno == EACCES &&
-	    chmod(dst, 0644) == 0)
-		fe.fd = open(dst, O_RDWR | O_CLOEXEC);
-	if (fe.fd == -1 && errno == ENOENT)
-		fe.fd = open(dst, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fe.fd == -1) {
-		rc = error_set(err, SATCHEL_ERR, "%s: %s", dst, strerror(errno));
+	if ((fe->fd = open(fe->path, O_RDWR | O_CLOEXEC)) == -1 &&
+	    errno == EACCES && chmod(fe->path, 0644) == 0)
+		fe->fd = open(fe->path, O_RDWR | O_CLOEXEC);
+	if (fe->fd == -1 && errno == ENOENT)
+		fe->fd = open(fe->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+		    0644);
+	if (fe->fd == -1) {
+		rc = error_set(err, SATCHEL_ERR, "%s: %s", fe->path,
+		    strerror(errno));
 		goto out;
 	}
-	while (have <= size && (n = read(fe.fd, chunk, OBJECT_CHUNK)) != 0) {
+	while (fe->have <= size && (n = read(fe->fd, chunk, OBJECT_CHUNK)) != 0) {
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
-			rc = error_set(err, SATCHEL_ERR, "%s: read: %s", dst,
+			rc = error_set(err, SATCHEL_ERR, "%s: read: %s", fe->path,
 			    strerror(errno));
 			goto out;
 		}
-		have += (uint64_t)n;
-		if (have <= size)
-			sha256_update(fe.ctx, chunk, (size_t)n);
+		fe->have += (uint64_t)n;
+		if (fe->have <= size)
+			sha256_update(fe->ctx, chunk, (size_t)n);
 	}
-	if (have > size) {
+	if (fe->have > size) {
 		/* Not a prefix of this object: start it anew. */
-		have = 0;
-		sha256_free(fe.ctx);
-		fe.ctx = sha256_new();
-		if (ftruncate(fe.fd, 0) == -1 || lseek(fe.fd, 0, SEEK_SET) == -1) {
-			rc = error_set(err, SATCHEL_ERR, "%s: %s", dst,
+		fe->have = 0;
+		sha256_free(fe->ctx);
+		fe->ctx = sha256_new();
+		if (ftruncate(fe->fd, 0) == -1 ||
+		    lseek(fe->fd, 0, SEEK_SET) == -1) {
+			rc = error_set(err, SATCHEL_ERR, "%s: %s", fe->path,
 			    strerror(errno));
 			goto out;
 		}
 	}
-	*done += have;
-	if ((rc = sync_client_get_object(net, want, size, have, fetch_data_cb,
-	    &fe, err)) != 0)
-		goto out;
-	sha256_final(fe.ctx, digest);
-	if (memcmp(digest, want, SHA256_LEN) != 0) {
-		rc = error_set(err, SATCHEL_EVERIFY, "%s: damaged (its bytes do "
-		    "not match the signed manifest)", sync_client_url(net));
-		goto out;
-	}
-	if (fchmod(fe.fd, 0444) == -1 || close(fe.fd) == -1) {
-		fe.fd = -1;
-		rc = error_set(err, SATCHEL_ERR, "%s: %s", dst, strerror(errno));
-		goto out;
-	}
-	fe.fd = -1;
-	*copied += size - have;
+	*fe->done += fe->have;
 out:
-	if (fe.fd != -1)
-		close(fe.fd);
 	free(chunk);
-	sha256_free(fe.ctx);
 	return rc;
+}
+
+/* copy_checked's counterpart for a satcheld, once the server has sent
+ * the whole object: 0 only when exactly its size bytes hash to its
+ * digest; then the .part becomes the staged object. */
+static int
+fetch_finish(struct fetch *fe, struct sync_client *net, uint64_t *copied,
+    struct error *err)
+{
+	uint8_t	digest[SHA256_LEN];
+
+	sha256_final(fe->ctx, digest);
+	if (memcmp(digest, fe->f->sha256, SHA256_LEN) != 0)
+		return error_set(err, SATCHEL_EVERIFY, "%s: damaged (its bytes "
+		    "do not match the signed manifest)", sync_client_url(net));
+	if (fchmod(fe->fd, 0444) == -1 || close(fe->fd) == -1) {
+		fe->fd = -1;
+		return error_set(err, SATCHEL_ERR, "%s: %s", fe->path,
+		    strerror(errno));
+	}
+	fe->fd = -1;
+	if (rename(fe->path, fe->to) == -1)
+		return error_set(err, SATCHEL_ERR, "%s: %s", fe->to,
+		    strerror(errno));
+	*copied += fe->f->size - fe->have;
+	return 0;
 }
 
 static int
@@ -1456,6 +1474,142 @@ struct pulled {
 	size_t			 signed_len;
 	int64_t			 mtime;
 };
+
+/* A pipelined fetch of the files of the pulled releases that the
+ * destination lacks: the walk's position and the objects in flight. */
+struct pull_fetch {
+	struct sync_client		*net;
+	struct pulled			*v;
+	size_t				 n, i, j;
+	struct store			*dst;
+	const char			*stagedir;
+	const struct store_pull_opts	*o;
+	struct store_pull_report	*rep;
+	uint64_t			*done;
+	uint64_t			 total;
+	TAILQ_HEAD(, fetch)		 flight;
+};
+
+/* Why the objects in flight are looked at: two files with the same bytes
+ * would otherwise be fetched twice at once into one .part. */
+static int
+pull_fetch_have(struct pull_fetch *pf, const struct manifest_file *f,
+    const char *to)
+{
+	char		*have = store_object_path(pf->dst, f->sha256);
+	struct stat	 sb;
+	struct fetch	*fe;
+	int		 found;
+
+	found = stat(have, &sb) == 0 || stat(to, &sb) == 0;
+	free(have);
+	TAILQ_FOREACH(fe, &pf->flight, link)
+		if (!found && memcmp(fe->f->sha256, f->sha256, SHA256_LEN) == 0)
+			found = 1;
+	return found;
+}
+
+/* sync_client_next_fn: the next file to fetch, its .part opened. */
+static int
+pull_fetch_next(void *arg, struct sync_client_obj *ob, struct error *err)
+{
+	struct pull_fetch		*pf = arg;
+	const struct manifest		*m;
+	const struct manifest_file	*f;
+	struct fetch			*fe;
+	char				 hex[SHA256_HEX_LEN + 1], *to;
+	int				 rc;
+
+	for (; pf->i < pf->n; pf->i++, pf->j = 0) {
+		m = pf->v[pf->i].h.manifest;
+		while (pf->j < m->nfiles) {
+			f = &m->files[pf->j++];
+			hex_encode(hex, f->sha256, SHA256_LEN);
+			to = xasprintf("%s/%s", pf->stagedir, hex);
+			if (pull_fetch_have(pf, f, to)) {
+				pf->rep->files_present++;
+				*pf->done += f->size;
+				if (pf->o->progress != NULL)
+					pf->o->progress(pf->o->progress_arg,
+					    "copying", *pf->done, pf->total);
+				free(to);
+				continue;
+			}
+			fe = xcalloc(1, sizeof *fe);
+			fe->fd = -1;
+			fe->to = to;
+			fe->path = xasprintf("%s.part", to);
+			fe->m = m;
+			fe->f = f;
+			fe->o = pf->o;
+			fe->done = pf->done;
+			fe->total = pf->total;
+			if ((rc = fetch_open(fe, err)) != 0) {
+				error_prefix(err, "%s@%llu, file \"%s\"", m->name,
+				    (unsigned long long)m->serial, f->path);
+				unlink(fe->path);
+				fetch_free(fe);
+				return rc;
+			}
+			TAILQ_INSERT_TAIL(&pf->flight, fe, link);
+			memcpy(ob->sha, f->sha256, SHA256_LEN);
+			ob->size = f->size;
+			ob->offset = fe->have;
+			ob->fn = fetch_data_cb;
+			ob->arg = fe;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* sync_client_end_fn: an object's answer is complete, or will not be. */
+static int
+pull_fetch_end(void *arg, struct sync_client_obj *ob, int rc,
+    struct error *err)
+{
+	struct pull_fetch	*pf = arg;
+	struct fetch		*fe = ob->arg;
+
+	TAILQ_REMOVE(&pf->flight, fe, link);
+	if (rc == 0)
+		rc = fetch_finish(fe, pf->net, &pf->rep->bytes_copied, err);
+	if (rc == 0)
+		pf->rep->files_copied++;
+	else if (err != NULL)
+		error_prefix(err, "%s@%llu, file \"%s\"", fe->m->name,
+		    (unsigned long long)fe->m->serial, fe->f->path);
+	/* A cut connection keeps what was checked so far. */
+	if (rc != 0 && !sync_client_broken(pf->net))
+		unlink(fe->path);
+	fetch_free(fe);
+	return rc;
+}
+
+/* The network side of pull_stage: every missing file of v[0..n) fetched
+ * into stagedir over one pipelined connection. */
+static int
+pull_fetch(struct sync_client *net, struct pulled *v, size_t n,
+    struct store *dst, const char *stagedir, const struct store_pull_opts *o,
+    struct store_pull_report *rep, uint64_t *done, uint64_t total,
+    struct error *err)
+{
+	struct pull_fetch	pf;
+
+	memset(&pf, 0, sizeof pf);
+	pf.net = net;
+	pf.v = v;
+	pf.n = n;
+	pf.dst = dst;
+	pf.stagedir = stagedir;
+	pf.o = o;
+	pf.rep = rep;
+	pf.done = done;
+	pf.total = total;
+	TAILQ_INIT(&pf.flight);
+	return sync_client_fetch(net, pull_fetch_next, pull_fetch_end, &pf,
+	    err);
+}
 
 /* Why the staging directory is named by the catalog serial: an
  * interrupted pull of the same catalog finds what it already copied and
@@ -1548,7 +1702,10 @@ pull_stage(struct store *src, struct sync_client *net, struct store *dst,
 			goto out;
 		total += p.h.manifest->total_size;
 	}
-	for (i = 0; i < n; i++) {
+	if (net != NULL && (rc = pull_fetch(net, v, n, dst, *stagedir, o, rep,
+	    &done, total, err)) != 0)
+		goto out;
+	for (i = 0; net == NULL && i < n; i++) {
 		const struct manifest	*m = v[i].h.manifest;
 
 		for (j = 0; j < m->nfiles; j++) {
@@ -1569,15 +1726,9 @@ pull_stage(struct store *src, struct sync_client *net, struct store *dst,
 				continue;
 			}
 			part = xasprintf("%s.part", to);
-			if (net != NULL) {
-				from = NULL;
-				rc = fetch_checked(net, part, f->size, f->sha256,
-				    &rep->bytes_copied, o, &done, total, err);
-			} else {
-				from = store_object_path(src, f->sha256);
-				rc = copy_checked(from, part, f->size, f->sha256,
-				    &rep->bytes_copied, o, &done, total, err);
-			}
+			from = store_object_path(src, f->sha256);
+			rc = copy_checked(from, part, f->size, f->sha256,
+			    &rep->bytes_copied, o, &done, total, err);
 			if (rc != 0)
 				error_prefix(err, "%s@%llu, file \"%s\"", m->name,
 				    (unsigned long long)m->serial, f->path);
@@ -1586,8 +1737,7 @@ pull_stage(struct store *src, struct sync_client *net, struct store *dst,
 				    strerror(errno));
 			else
 				rep->files_copied++;
-			/* A cut connection keeps what was checked so far. */
-			if (rc != 0 && (net == NULL || !sync_client_broken(net)))
+			if (rc != 0)
 				unlink(part);
 			free(part);
 			free(from);

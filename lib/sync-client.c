@@ -6,8 +6,12 @@
  * and the zstd context that unpacks OBJECT_DATA pieces.
  *
  * Decisions:
- * - One request at a time: simple and enough on a LAN; pipelining up to
- *   the server's 256 outstanding requests is the next step.
+ * - sync_client_get_object asks for one object and waits for its end;
+ *   sync_client_fetch keeps a window of requests in flight (bounded in
+ *   number and in bytes owed) so that a long or slow link stays full and
+ *   many small objects do not each cost a round trip. The server answers
+ *   in request order (SPEC §11), so the answers are checked against the
+ *   oldest request in flight: anything else breaks the connection.
  * - A piece is one independent zstd frame that must declare its content
  *   size (the server's always do); more than SYNC_CLIENT_PIECE_MAX, or
  *   more than the bytes still owed, is refused before decompressing.
@@ -46,6 +50,7 @@ struct sync_client {
 	size_t		 used;		/* bytes of the last frame, drained next */
 	uint32_t	 next_request;
 	int		 broken;
+	int		 desync;	/* a fetch left requests unanswered */
 	ZSTD_DCtx	*dctx;
 	uint8_t		*piece;		/* SYNC_CLIENT_PIECE_MAX bytes */
 };
@@ -520,6 +525,9 @@ sync_client_get_object(struct sync_client *c, const uint8_t sha[MSG_HASH_LEN],
 	char		 what[160];
 	int		 rc;
 
+	if (c->desync)
+		return sync_client_fail(c, err, "the connection has "
+		    "unanswered requests");
 	memset(&m, 0, sizeof m);
 	m.type = MSG_GET_OBJECT;
 	m.u.get_object.request = req;
@@ -810,4 +818,176 @@ sync_client_publish_done(struct sync_client *c, struct sync_client_publish *p,
 	if (m.type != MSG_PUBLISH_RESULT)
 		return sync_client_unexpected(c, &m, "PUBLISH_RESULT", err);
 	return sync_client_publish_result(c, &m, p, err);
+}
+
+/* One request of a pipelined fetch, in flight. */
+struct sync_client_flight {
+	struct sync_client_obj	 o;
+	uint32_t		 request;
+	uint64_t		 at;		/* the next byte expected */
+};
+
+/* The window of a pipelined fetch: a ring of requests in the order sent,
+ * which is the order they are answered in. */
+struct sync_client_window {
+	struct sync_client_flight	 v[SYNC_CLIENT_WINDOW];
+	unsigned			 head, n;
+	uint64_t			 owed;		/* bytes still owed */
+	int				 last;		/* next() said 0 */
+};
+
+/* Why batched: the requests that fit the window go out in one send, so
+ * refilling costs one system call, not one per object. */
+static int
+sync_client_fill(struct sync_client *c, struct sync_client_window *w,
+    sync_client_next_fn next, void *arg, struct error *err)
+{
+	struct sync_client_flight	*fl;
+	struct buf			 b;
+	struct msg			 m;
+	size_t				 off = 0;
+	ssize_t				 n;
+	int				 rc = 0;
+
+	buf_init(&b);
+	while (!w->last && w->n < SYNC_CLIENT_WINDOW &&
+	    (w->n == 0 || w->owed < SYNC_CLIENT_WINDOW_BYTES)) {
+		fl = &w->v[(w->head + w->n) % SYNC_CLIENT_WINDOW];
+		memset(fl, 0, sizeof *fl);
+		if ((rc = next(arg, &fl->o, err)) <= 0) {
+			if (rc == 0)
+				w->last = 1;
+			break;
+		}
+		rc = 0;
+		if (fl->o.offset > fl->o.size)
+			fatal("sync_client_fetch: offset past the size");
+		fl->request = c->next_request++;
+		fl->at = fl->o.offset;
+		w->n++;
+		w->owed += fl->o.size - fl->o.offset;
+		memset(&m, 0, sizeof m);
+		m.type = MSG_GET_OBJECT;
+		m.u.get_object.request = fl->request;
+		memcpy(m.u.get_object.object, fl->o.sha, MSG_HASH_LEN);
+		m.u.get_object.offset = fl->o.offset;
+		msg_encode(&m, &b);
+	}
+	/* Those already taken from next() are in the window: send them even
+	 * when next() failed, so that the caller's end() sees each. */
+	while (off < b.len) {
+		n = send(c->fd, b.data + off, b.len - off, MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			c->broken = 1;
+			if (rc == 0)
+				rc = error_set(err, SATCHEL_ERR, "%s: send: %s",
+				    c->url, errno == EAGAIN ||
+				    errno == EWOULDBLOCK ? "timed out" :
+				    strerror(errno));
+			break;
+		}
+		off += (size_t)n;
+	}
+	buf_free(&b);
+	return rc;
+}
+
+/* Ends the oldest request in flight with rc and drops it. */
+static int
+sync_client_pop(struct sync_client_window *w, sync_client_end_fn end,
+    void *arg, int rc, struct error *err)
+{
+	struct sync_client_flight	*fl = &w->v[w->head];
+
+	w->head = (w->head + 1) % SYNC_CLIENT_WINDOW;
+	w->n--;
+	w->owed -= fl->o.size - fl->at;
+	return end(arg, &fl->o, rc, err);
+}
+
+int
+sync_client_fetch(struct sync_client *c, sync_client_next_fn next,
+    sync_client_end_fn end, void *arg, struct error *err)
+{
+	struct sync_client_window	*w = xcalloc(1, sizeof *w);
+	struct sync_client_flight	*fl;
+	struct msg			 m;
+	struct error			 scratch;
+	uint64_t			 before;
+	char				 what[200];
+	int				 rc = 0;
+
+	if (c->desync) {
+		free(w);
+		return sync_client_fail(c, err, "the connection has "
+		    "unanswered requests");
+	}
+	for (;;) {
+		if ((rc = sync_client_fill(c, w, next, arg, err)) != 0)
+			break;
+		if (w->n == 0)
+			break;		/* all asked for, all ended */
+		fl = &w->v[w->head];
+		rc = sync_client_recv(c, &m, err);
+		if (rc == SATCHEL_ENOTFOUND) {
+			/* Not found answers the oldest request (SPEC §11). */
+			if ((rc = sync_client_pop(w, end, arg, rc, err)) != 0)
+				break;
+			continue;
+		}
+		if (rc != 0)
+			break;
+		if (m.type == MSG_OBJECT_DATA &&
+		    m.u.object_data.request == fl->request) {
+			before = fl->at;
+			rc = sync_client_piece(c, &m.u.object_data, &fl->at,
+			    fl->o.size, fl->o.fn, fl->o.arg, err);
+			w->owed -= fl->at - before;
+			msg_free(&m);
+			if (rc != 0)
+				break;
+			continue;
+		}
+		if (m.type == MSG_OBJECT_END &&
+		    m.u.object_end.request == fl->request) {
+			if (m.u.object_end.size != fl->o.size ||
+			    fl->at != fl->o.size) {
+				snprintf(what, sizeof what, "object of %llu bytes "
+				    "(%llu received) where its manifest says %llu",
+				    (unsigned long long)m.u.object_end.size,
+				    (unsigned long long)fl->at,
+				    (unsigned long long)fl->o.size);
+				msg_free(&m);
+				rc = sync_client_fail(c, err, what);
+				break;
+			}
+			msg_free(&m);
+			if ((rc = sync_client_pop(w, end, arg, 0, err)) != 0)
+				break;
+			continue;
+		}
+		if (m.type == MSG_OBJECT_DATA || m.type == MSG_OBJECT_END) {
+			snprintf(what, sizeof what, "%s for request %u where "
+			    "request %u was expected", msg_type_name(m.type),
+			    m.type == MSG_OBJECT_DATA ? m.u.object_data.request :
+			    m.u.object_end.request, fl->request);
+			msg_free(&m);
+			rc = sync_client_fail(c, err, what);
+			break;
+		}
+		rc = sync_client_unexpected(c, &m, "OBJECT_DATA or OBJECT_END",
+		    err);
+		break;
+	}
+	/* Stopped early: what is still in flight ends unfinished, and the
+	 * server's answers to it would confuse any later request. */
+	if (w->n > 0 && !c->broken)
+		c->desync = 1;
+	while (w->n > 0)
+		(void)sync_client_pop(w, end, arg, rc != 0 ? rc : SATCHEL_ERR,
+		    &scratch);
+	free(w);
+	return rc;
 }

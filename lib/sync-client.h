@@ -2,9 +2,10 @@
  * sync-client.h: the client side of the sync protocol (protocol/SPEC.md
  * §11) over one blocking TCP connection to satcheld: the handshake,
  * GET_META by role (documents reassembled from their pieces), GET_OBJECT
- * streamed into a callback, and publishing a release. One request
- * at a time (no pipelining yet); every read and write is bounded by a
- * timeout, so a stalled server cannot hang the caller.
+ * streamed into a callback, a pipelined fetch of many objects
+ * (sync_client_fetch) that keeps a window of requests in flight, and
+ * publishing a release; every read and write is bounded by a timeout, so
+ * a stalled server cannot hang the caller.
  */
 #ifndef SATCHEL_SYNC_CLIENT_H
 #define SATCHEL_SYNC_CLIENT_H
@@ -20,6 +21,11 @@
 #define SYNC_CLIENT_IO_TIMEOUT		60	/* seconds per read or write */
 /* Object bytes one OBJECT_DATA piece may decompress to. */
 #define SYNC_CLIENT_PIECE_MAX		(2u << 20)
+/* The pipelined fetch's window: requests in flight (the server allows
+ * 256) and object bytes still owed by them (at least one request is
+ * always in flight, however large). */
+#define SYNC_CLIENT_WINDOW		128
+#define SYNC_CLIENT_WINDOW_BYTES	(16u << 20)
 
 struct sync_client;
 
@@ -57,6 +63,41 @@ typedef int (*sync_client_data_fn)(void *arg, const void *data, size_t len,
 int	sync_client_get_object(struct sync_client *, const uint8_t
 	    sha[MSG_HASH_LEN], uint64_t size, uint64_t offset,
 	    sync_client_data_fn fn, void *arg, struct error *err);
+
+/* One object of a pipelined fetch: exactly size bytes from offset on are
+ * passed to fn(arg, ...), in order, with the same checks as
+ * sync_client_get_object. */
+struct sync_client_obj {
+	uint8_t			 sha[MSG_HASH_LEN];
+	uint64_t		 size;
+	uint64_t		 offset;
+	sync_client_data_fn	 fn;
+	void			*arg;
+};
+
+/* Fills *o with the next object to ask for: 1 when there is one, 0 when
+ * there are no more, negative (err filled) to stop the fetch. */
+typedef int (*sync_client_next_fn)(void *arg, struct sync_client_obj *o,
+    struct error *err);
+/* Called once for every object next() gave: rc 0 when all its bytes
+ * arrived and OBJECT_END confirmed its size (the caller checks the
+ * digest), SATCHEL_ENOTFOUND when the server lacks it (err says so), or
+ * another negative code when the fetch stopped before the object ended
+ * (err may be NULL then). A non-zero return stops the fetch with that
+ * code; the function must then have filled err. */
+typedef int (*sync_client_end_fn)(void *arg, struct sync_client_obj *o,
+    int rc, struct error *err);
+
+/* Pipelined GET_OBJECT: asks for the objects next() gives while at most
+ * SYNC_CLIENT_WINDOW requests and SYNC_CLIENT_WINDOW_BYTES owed bytes
+ * are in flight, and hands each answer to its object (the server answers
+ * in request order, SPEC §11). 0 once next() said 0 and every object
+ * ended well. On failure every object still in flight gets end() with a
+ * negative rc; if requests were left unanswered the connection can take
+ * no further request (sync_client_broken() tells whether the network
+ * itself failed). */
+int	sync_client_fetch(struct sync_client *, sync_client_next_fn next,
+	    sync_client_end_fn end, void *arg, struct error *err);
 
 /* --- publishing (SPEC §11 "Publishing") --- */
 

@@ -163,6 +163,7 @@ sync-listen = 127.0.0.1:0
 port-file = $TMP/port.M
 idle-timeout = 30
 max-connections = 5
+min-rate = 2048/30
 ; mirror mode
 upstream = $O
 trust = $TMP/policy
@@ -213,7 +214,7 @@ like "$(cat "$LOG")" "/reload: store changed from $(printf '%s' "$M" | sed 's|/|
     "SIGHUP: a new store is logged as needing a restart"
 like "$(cat "$LOG")" "/reload: sync-listen changed from 127.0.0.1:0 to 127.0.0.1:1: needs a restart/" \
     "SIGHUP: a new listen address is logged as needing a restart"
-like "$(cat "$LOG")" "/reload: idle-timeout 2 s, max-connections 5/" \
+like "$(cat "$LOG")" "/reload: idle-timeout 2 s, max-connections 5, min-rate 2048\/30/" \
     "SIGHUP: the new idle timeout is logged"
 like "$(cat "$LOG")" "/reload: store .*mirror: trust policy serial [0-9]+ \\(1 publisher\\), catalog serial 3/" \
     "SIGHUP: the store's trust policy and catalog are re-read"
@@ -330,7 +331,7 @@ expect_usage "an unknown option: usage error"
 run_satcheld --help
 _missing=
 for o in config store sync-listen port-file idle-timeout max-connections \
-    upstream trust interval retry bundles git-repos git-poll help version; do
+    min-rate upstream trust interval retry bundles git-repos git-poll help version; do
 	out_has "--$o" || _missing="$_missing --$o"
 done
 also "every option is in --help (missing:$_missing)" test -z "$_missing"
