@@ -9,6 +9,7 @@
 #
 # usage: sh tests/bench/sync.sh [--scale S] [--runs N] [--data DIR]
 #        [--peers "git rsync casync ostree http_tar satchel"] [--mirrors N]
+#        [--satchel-bin DIR]   (satchel and satcheld from DIR; no build)
 # Writes DIR/sync-S/RESULTS-sync.md (summary against the targets) and
 # DIR/sync-S/RESULTS-peers.md (the harness's full table).
 # Targets (issue 5): initial mirror wall no worse than `rsync -az` and git,
@@ -16,11 +17,13 @@
 # the changed files' zstd -3 size; daemon under 64 MB while 50 mirrors pull.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
+args="$*"
 scale=1.0
 runs=1
 data=/var/tmp/satchel-bench
 peers="git rsync casync ostree http_tar satchel"
 mirrors=50
+bin=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--scale) scale=$2; shift 2 ;;
@@ -28,7 +31,8 @@ while [ $# -gt 0 ]; do
 	--data) data=$2; shift 2 ;;
 	--peers) peers=$2; shift 2 ;;
 	--mirrors) mirrors=$2; shift 2 ;;
-	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+	--satchel-bin) bin=$2; shift 2 ;;
+	-h|--help) sed -n '2,18p' "$0"; exit 0 ;;
 	*) echo "unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -41,11 +45,15 @@ done
 . "$top/tests/packages.sh"
 install_packages $SATCHEL_BUILD_PACKAGES python3 rsync casync ostree nginx curl
 
-build="$top/_build/bench"
-mkdir -p "$build"
-[ -x "$top/configure" ] || (cd "$top" && sh autogen.sh >/dev/null 2>&1)
-[ -f "$build/Makefile" ] || (cd "$build" && "$top/configure" CFLAGS="-O2 -g" >/dev/null)
-make -C "$build" -j2 satchel satcheld >/dev/null
+if [ -n "$bin" ]; then
+	build=$(cd "$bin" && pwd)
+else
+	build="$top/_build/bench"
+	mkdir -p "$build"
+	[ -x "$top/configure" ] || (cd "$top" && sh autogen.sh >/dev/null 2>&1)
+	[ -f "$build/Makefile" ] || (cd "$build" && "$top/configure" CFLAGS="-O2 -g" >/dev/null)
+	make -C "$build" -j2 satchel satcheld >/dev/null
+fi
 export SATCHEL_BIN="$build"
 
 h="$data/sync-$scale"
@@ -112,7 +120,7 @@ if [ "$mirrors" -gt 0 ] && [ -d "$work/satchel/srv/o1" ]; then
 fi
 
 python3 - "$work" "$h/corpus" "$zsize" "$h/RESULTS-sync.md" \
-    "sh tests/bench/sync.sh --scale $scale --runs $runs --mirrors $mirrors" \
+    "sh tests/bench/sync.sh${args:+ $args}" \
     "$mirror_line" <<'PY'
 import json, os, statistics, sys
 work, corpus, zsize, out, cmd, mline = sys.argv[1:]
@@ -140,7 +148,7 @@ L = [f"Mirror of the {ch['v1_bytes'] / 1e6:.1f} MB corpus ({ch['v1_files']} file
      f"median of {len({r['run'] for r in res})} run(s). "
      f"MB down = bytes server→client. v1 as tar | zstd -3: {zsize / 1e6:.2f} MB; "
      f"changed files, each zstd -3: {chz / 1e6:.2f} MB.",
-     "", f"Command: `{cmd}`", "", "Machine/tools: " + sysinfo.replace("\n", "; "), "",
+     "", f"Command: `{cmd}`", "", "Machine/tools: " + sysinfo.replace("\n", "; ").replace("wrk line, ", ""), "",
      "| peer | initial: MB down | × tar.zst | wall s | update: MB down | × changed zstd | wall s | ok |",
      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | :-: |"]
 for p in peers:
