@@ -4,7 +4,8 @@
 # on the next pull: after a cut at 50% of a release, no more than 5 MB are
 # sent again." A relay between `satchel pull` and satcheld counts the
 # bytes satcheld sends and closes both sockets after exactly CUT of them.
-# A reference pull measures the release's bytes on the wire (satcheld logs
+# The same holds when the client is killed (SIGKILL) with half the release
+# received. A reference pull measures the release's bytes on the wire (satcheld logs
 # the bytes out of each connection at close); the relay cuts at half of
 # that; the store is left as it was (only tmp/pull-N/ keeps the checked
 # bytes); the next, direct pull completes the release, byte for byte the
@@ -26,14 +27,17 @@ SLACK=5000000		# issue 4: at most 5 MB sent again
 # --- the relay ------------------------------------------------------------------
 
 cat >"$TMP/relay.py" <<'PYEOF'
-# relay.py CUT UPSTREAM_PORT PORTFILE: accepts one connection on
+# relay.py CUT UPSTREAM_PORT PORTFILE [pause]: accepts one connection on
 # 127.0.0.1 (port 0, written to PORTFILE), connects it to UPSTREAM_PORT,
 # forwards both ways and counts the bytes each way; after exactly CUT
-# bytes from the server (CUT < 0: never) closes both sockets. Prints
-# "down=N up=M end=REASON". Everything within 30 s.
+# bytes from the server (CUT < 0: never) closes both sockets, or with
+# "pause" stops forwarding, writes PORTFILE.paused and waits for the
+# client to go away (the test kills it). Prints "down=N up=M end=REASON".
+# Everything within 30 s.
 import os, select, socket, sys, time
 
 cut, up_port, portfile = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+pause = len(sys.argv) > 4 and sys.argv[4] == "pause"
 deadline = time.monotonic() + 30
 
 ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -73,6 +77,14 @@ try:
                 down += len(data)
                 if cut >= 0 and down >= cut:
                     end = "cut"
+                    if pause:
+                        end = "paused"
+                        with open(portfile + ".paused", "w") as f:
+                            f.write("%d\n" % down)
+                        c.settimeout(max(deadline - time.monotonic(), 0.1))
+                        while c.recv(65536):
+                            pass	# until the killed client's EOF
+                        end = "client gone"
                     break
         if c in r:
             data = c.recv(65536)
@@ -87,7 +99,7 @@ except OSError as e:
 c.close()
 s.close()
 print("down=%d up=%d end=%s" % (down, up, end))
-sys.exit(0 if end in ("cut", "eof") else 1)
+sys.exit(0 if end in ("cut", "eof", "client gone") else 1)
 PYEOF
 
 # visible DIR: the store's fingerprint without tmp/ (a cut pull keeps its
@@ -109,11 +121,13 @@ wait_file()
 	return 1
 }
 
-# relay PIDVAR CUT: starts the relay in front of satcheld, sets RPORT.
+# relay PIDVAR CUT [pause]: starts the relay in front of satcheld, sets
+# RPORT.
 relay()
 {
-	rm -f "$TMP/relay.port"
-	bg_start "$1" python3 "$TMP/relay.py" "$2" "$OPORT" "$TMP/relay.port"
+	rm -f "$TMP/relay.port" "$TMP/relay.port.paused"
+	bg_start "$1" python3 "$TMP/relay.py" "$2" "$OPORT" "$TMP/relay.port" \
+	    ${3:-}
 	RELAY_OUT=$BG_OUT
 	RELAY_ERR=$BG_ERR
 	RPORT=
@@ -282,6 +296,52 @@ same_bytes "$TMP/s-big.satchel" "$TMP/big1.satchel" \
 run_satchel fsck "$SCHOOL"
 expect_success "fsck SCHOOL after the resumed pull: clean" "$SCHOOL: clean"
 ok "$(dir_empty "$SCHOOL/tmp" && echo 0 || echo 1)" "SCHOOL/tmp is empty"
+
+# --- the client killed at 50% ------------------------------------------------------
+
+# Not a cut: the relay holds the connection open after CUT bytes and the
+# client is killed (SIGKILL, its whole process group) while it waits.
+K=$TMP/school-k
+run_satchel store init --trust "$TMP/policy" "$K"
+visible "$K" >"$TMP/fp.before"
+relay DRK "$CUT" pause
+bg_start KP "$SATCHEL" pull "satchel://127.0.0.1:$RPORT" --store "$K" "$BIG"
+if wait_file "$TMP/relay.port.paused"; then
+	ok 0 "the relay paused the pull after $(cat "$TMP/relay.port.paused") bytes"
+else
+	ok 1 "the relay paused the pull after $CUT bytes"
+fi
+sigkill "$KP"
+bg_wait "$DRK"
+is "$(cat "$RELAY_OUT")" "down=$CUT up=$(sed -n 's/.*up=\([0-9]*\).*/\1/p' \
+    "$RELAY_OUT") end=client gone" "the relay saw the killed client go (rc $BG_RC)"
+NCLOSED=$((NCLOSED + 1))
+wait_closed "$NCLOSED"
+ok $? "satcheld logged the killed client's connection"
+visible "$K" >"$TMP/fp.after"
+if cmp -s "$TMP/fp.before" "$TMP/fp.after"; then
+	ok 0 "after the kill, the store's visible state is unchanged"
+else
+	ok 1 "after the kill, the store's visible state is unchanged"
+	diff "$TMP/fp.before" "$TMP/fp.after" | head -n 20 | diag
+fi
+run_satchel pull "$URL" --store "$K" "$BIG"
+expect_success "the next pull after the kill completes" "1 release updated"
+NCLOSED=$((NCLOSED + 1))
+wait_closed "$NCLOSED"
+ok $? "satcheld logged the pull after the kill"
+RESUMED=${BYTES_OUT:-999999999999}
+RESENT=$((RESUMED - (TOTAL - CUT)))
+diag "killed at $CUT of $TOTAL; the next pull: $RESUMED bytes out," \
+    "re-sent $RESENT bytes (limit $SLACK)"
+ok "$([ "$RESUMED" -le "$LIMIT" ] && echo 0 || echo 1)" \
+    "after a kill, the next pull sent $RESUMED <= $TOTAL - $CUT + $SLACK bytes (re-sent $RESENT)"
+run_satchel archive --store "$K" -o "$TMP/k-big.satchel" "$BIG"
+expect_success "archive $BIG after the kill"
+same_bytes "$TMP/k-big.satchel" "$TMP/big1.satchel" \
+    "after a kill and a resume, the bundle equals the published file"
+run_satchel fsck "$K"
+expect_success "fsck K: clean" "$K: clean"
 
 # --- a cut inside the handshake ------------------------------------------------------------
 
