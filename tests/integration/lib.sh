@@ -779,6 +779,180 @@ _retar_failed()
 	rm -f "$1"
 }
 
+# count FILE...: the number of distinct lines of the FILEs.
+count()
+{
+	LC_ALL=C sort -u "$@" | wc -l | tr -d ' '
+}
+
+# now_ns: the time, in nanoseconds since the epoch.
+now_ns()
+{
+	date +%s%N
+}
+
+# cb_release REPO SERIAL LABEL [TEXT]: the next release of the example
+# bundle calligraphy-basics in REPO: a paragraph TEXT ("A new paragraph.")
+# added to lesson 02-holding-the-brush, bundle.conf's serial and label
+# set, committed as "Release LABEL".
+cb_release()
+{
+	echo "<p>${4:-A new paragraph.}</p>" \
+	    >>"$1/lessons/02-holding-the-brush/index.html"
+	set_conf "$1" serial "$2"
+	set_conf "$1" label "$3"
+	git_commit "$1" "Release $3"
+}
+
+# --- keys, policies, origins ----------------------------------------------------
+
+# make_keys NAME...: a key pair $TMP/NAME.key (and .pub) for each NAME, one
+# case each ("keygen NAME.key", which prints the key's id).
+make_keys()
+{
+	for _k in "$@"; do
+		run_satchel keygen "$TMP/$_k.key"
+		expect_success "keygen $_k.key" '/^[0-9a-f]{16}$/'
+	done
+}
+
+# make_policy POLICY CATALOG_PUB AUTHOR_PUB PATTERN...: a new trust policy
+# POLICY under $TMP/root.key that trusts CATALOG_PUB to sign catalogs and
+# AUTHOR_PUB to publish bundles named by the PATTERNs. Checks of the next
+# case: its OUT and RC are those of `trust new`, and the two additions
+# are also()s, so the caller's expect_success judges all three.
+make_policy()
+{
+	_pol=$1
+	_cat=$2
+	_aut=$3
+	shift 3
+	run_satchel trust new --root-key "$TMP/root.key" -o "$_pol"
+	also "add-catalog" "$SATCHEL" trust add-catalog --root-key "$TMP/root.key" \
+	    "$_pol" "$_cat"
+	also "add-publisher" "$SATCHEL" trust add-publisher \
+	    --root-key "$TMP/root.key" "$_pol" "$_aut" "$@"
+}
+
+# make_origin STORE POLICY CATALOG_KEY ARCHIVE...: `store init` of an origin
+# STORE trusting POLICY, signing catalogs with CATALOG_KEY, then each
+# ARCHIVE published into it, in order. As make_policy: OUT and RC are those
+# of `store init`, the publishes also()s of the caller's next case.
+make_origin()
+{
+	_ost=$1
+	_pol=$2
+	_ck=$3
+	shift 3
+	run_satchel store init --trust "$_pol" --catalog-key "$_ck" "$_ost"
+	for _a in "$@"; do
+		also "publish $(basename "$_a")" "$SATCHEL" publish --store "$_ost" "$_a"
+	done
+}
+
+# --- daemons, waiting, logs --------------------------------------------------------
+
+# wait_file FILE: waits up to 10 s for FILE to be non-empty.
+wait_file()
+{
+	_i=0
+	while [ "$_i" -lt 100 ]; do
+		[ -s "$1" ] && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+# wait_port FILE [SECONDS]: waits up to SECONDS (10) for satcheld's port
+# file FILE to name the sync port; sets PORT to it (empty on failure).
+wait_port()
+{
+	_i=$((${2:-10} * 10))
+	PORT=
+	while [ "$_i" -gt 0 ]; do
+		if [ -s "$1" ]; then
+			PORT=$(sed -n 's/^sync \([0-9][0-9]*\)$/\1/p' "$1")
+			[ -n "$PORT" ] && return 0
+		fi
+		sleep 0.1
+		_i=$((_i - 1))
+	done
+	return 1
+}
+
+# wait_until SECONDS COMMAND...: runs COMMAND every 0.2 s until it
+# succeeds (0) or SECONDS have passed (1).
+wait_until()
+{
+	_n=$(($1 * 5))
+	shift
+	while [ "$_n" -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.2
+		_n=$((_n - 1))
+	done
+	return 1
+}
+
+# start_satcheld PIDVAR DESCRIPTION ARGS...: starts satcheld ARGS on
+# 127.0.0.1, port 0, with a port file of its own (bg_start: its PID in
+# PIDVAR), and waits up to 20 s for it to listen. A case: "DESCRIPTION
+# (sync PORT)", or not ok with satcheld's log and a bail out, for every
+# later case needs the daemon. Sets PORT, and DLOG to satcheld's stderr.
+_SATCHELD_N=0
+start_satcheld()
+{
+	_pv=$1
+	_sdesc=$2
+	shift 2
+	_SATCHELD_N=$((_SATCHELD_N + 1))
+	_pf=$_LIB/port.$_SATCHELD_N
+	bg_start "$_pv" "$SATCHELD" --sync-listen 127.0.0.1:0 \
+	    --port-file "$_pf" "$@"
+	DLOG=$BG_ERR
+	if wait_port "$_pf" 20; then
+		ok 0 "$_sdesc (sync $PORT)"
+	else
+		ok 1 "$_sdesc"
+		diag <"$DLOG"
+		bail_out "satcheld did not start ($_sdesc)"
+	fi
+}
+
+# daemon_pid PID: the satcheld that bg_start's timeout PID runs (signals
+# other than TERM go to it alone: timeout would pass them to its whole
+# process group, a pull in progress included).
+daemon_pid()
+{
+	pgrep -P "$1" satcheld | head -n 1
+}
+
+# log_has FILE ERE: FILE holds a line matching ERE.
+log_has()
+{
+	grep -Eq -- "$2" "$1"
+}
+
+# sanitizer_free FILE...: none of the FILEs (a daemon's log, say) holds a
+# sanitizer report; a FILE that does not exist holds none.
+sanitizer_free()
+{
+	! grep -Eq "$SANITIZER_RE" "$@" 2>/dev/null
+}
+
+# no_sanitizer FILE: a case "satcheld: no sanitizer report" on the log
+# FILE of a daemon that has ended; the report itself as diagnostics.
+no_sanitizer()
+{
+	if sanitizer_free "$1"; then
+		ok 0 "satcheld: no sanitizer report"
+	else
+		ok 1 "satcheld: no sanitizer report"
+		grep -E -A 20 "$SANITIZER_RE" "$1" | head -n 40 | diag
+	fi
+}
+
 # --- prerequisites -------------------------------------------------------------
 
 [ -x "$SATCHEL" ] || bail_out "$SATCHEL is missing: build it first"
