@@ -12,6 +12,7 @@
 # Targets (from issue 2): build <= 1.3x, verify <= 1.2x, peak memory < 64 MB.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/bench/lib.sh"
 scale=1.0
 runs=3
 data=/var/tmp/satchel-bench
@@ -26,18 +27,14 @@ while [ $# -gt 0 ]; do
 	*) echo "unknown option $1" >&2; exit 2 ;;
 	esac
 done
-shared="$top/../shared/bench"
-[ -f "$shared/gen_corpus.py" ] || { echo "missing $shared/gen_corpus.py" >&2; exit 1; }
+bench_shared gen_corpus.py
 . "$top/tests/packages.sh"
 install_packages $SATCHEL_BUILD_PACKAGES python3 time
 mkdir -p "$data"
 
 if [ -z "$satchel" ]; then
 	build="$data/build"
-	mkdir -p "$build"
-	[ -x "$top/configure" ] || (cd "$top" && ./autogen.sh >/dev/null 2>&1)
-	[ -f "$build/Makefile" ] || (cd "$build" && "$top/configure" CFLAGS="-O2 -g" >/dev/null)
-	make -C "$build" -j"$(nproc)" satchel >/dev/null
+	bench_build "$build" satchel
 	satchel="$build/satchel"
 fi
 
@@ -94,9 +91,7 @@ measure() {
 		cat "$out/$name.one" >> "$out/$name.times"
 		i=$((i + 1))
 	done
-	med=$(sort -n "$out/$name.times" | awk '{ t[NR] = $1 } END { print t[int((NR + 1) / 2)] }')
-	rss=$(awk 'BEGIN { m = 0 } { if ($2 > m) m = $2 } END { print m }' "$out/$name.times")
-	echo "$name $med $rss"
+	echo "$name $(bench_summary "$out/$name.times")"
 }
 
 echo "== measuring ($runs runs each after a warm-up; $files files, $bytes bytes)"

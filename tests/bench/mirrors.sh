@@ -13,6 +13,7 @@
 #            [--build DIR]   (a configured build to use; default DIR/build)
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/bench/lib.sh"
 scale=0.3
 nm=50
 data=/var/tmp/satchel-bench-mirrors
@@ -27,18 +28,11 @@ while [ $# -gt 0 ]; do
 	*) echo "unknown option $1" >&2; exit 2 ;;
 	esac
 done
-# The shared harness sits beside the repository (or beside a worktree's
-# parent); BENCH_SHARED overrides.
-shared=${BENCH_SHARED:-$top/../shared/bench}
-[ -f "$shared/gen_corpus.py" ] || shared=$top/../../shared/bench
+bench_shared gen_corpus.py
 mkdir -p "$data"
 if [ -z "$build" ]; then
 	build="$data/build"
-	mkdir -p "$build"
-	[ -x "$top/configure" ] || (cd "$top" && ./autogen.sh >/dev/null 2>&1)
-	[ -f "$build/Makefile" ] ||
-		(cd "$build" && "$top/configure" CFLAGS="-O2 -g" >/dev/null)
-	make -C "$build" -j2 satchel satcheld >/dev/null
+	bench_build "$build" satchel satcheld
 fi
 S="$build/satchel"
 D="$build/satcheld"
@@ -60,24 +54,11 @@ export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@invalid
 
 repo="$w/repo"
 cp -R "$corpus/v1" "$repo"
-cat > "$repo/bundle.conf" <<CONF
-name = bench-channel
-serial = 1
-label = 1.0
-title = Benchmark learning channel
-language = en
-license = CC-BY-4.0
-CONF
-for d in "$repo"/lessons/*/; do
-	printf 'entry = %s\n' "$(cd "$d" && ls | grep -v lesson.conf | head -n 1)" > "$d/lesson.conf"
-done
+bench_conf "$repo" 1 1.0
 git -C "$repo" -c init.defaultBranch=main init -q
 git -C "$repo" add -A
 git -C "$repo" commit -q -m v1
-for k in root cat pub; do "$S" keygen --force "$w/$k.key" >/dev/null 2>&1; done
-"$S" trust new --root-key "$w/root.key" -o "$w/policy" >/dev/null
-"$S" trust add-catalog --root-key "$w/root.key" "$w/policy" "$w/cat.key.pub" >/dev/null
-"$S" trust add-publisher --root-key "$w/root.key" "$w/policy" "$w/pub.key.pub" 'bench-*' >/dev/null
+bench_policy "$S" "$w"
 "$S" build -C "$repo" --key "$w/pub.key" -o "$w/v1.satchel" >/dev/null
 O="$w/origin"
 "$S" store init --trust "$w/policy" --catalog-key "$w/cat.key" "$O" >/dev/null
@@ -99,9 +80,7 @@ secs() { echo "$1 $2" | awk '{ printf "%.2f", $2 - $1 }'; }
     --max-connections 256 2> "$w/satcheld.log" &
 dpid=$!
 pids="$pids $dpid"
-i=0
-while [ ! -s "$w/port" ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-port=$(sed -n 's/^sync //p' "$w/port")
+port=$(bench_port "$w/port")
 url="satchel://127.0.0.1:$port"
 
 # One mirror.

@@ -12,6 +12,7 @@
 # usage: sh tests/bench/store.sh [--scale S] [--runs N] [--data DIR]
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/bench/lib.sh"
 scale=1.0
 runs=3
 data=/var/tmp/satchel-bench
@@ -24,15 +25,12 @@ while [ $# -gt 0 ]; do
 	*) echo "unknown option $1" >&2; exit 2 ;;
 	esac
 done
-shared="$top/../shared/bench"
+bench_shared gen_corpus.py
 . "$top/tests/packages.sh"
 install_packages $SATCHEL_BUILD_PACKAGES python3 time rsync
 mkdir -p "$data"
 build="$data/build"
-mkdir -p "$build"
-[ -x "$top/configure" ] || (cd "$top" && ./autogen.sh >/dev/null 2>&1)
-[ -f "$build/Makefile" ] || (cd "$build" && "$top/configure" CFLAGS="-O2 -g" >/dev/null)
-make -C "$build" -j"$(nproc)" satchel >/dev/null
+bench_build "$build" satchel
 S="$build/satchel"
 
 corpus="$data/corpus-$scale"
@@ -47,34 +45,18 @@ export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@invalid
 
 # One repository, two commits: v1, then v2 with serial 2.
 repo="$w/repo"
-conf() {
-	cat > "$repo/bundle.conf" <<CONF
-name = bench-channel
-serial = $1
-label = 1.$1
-title = Benchmark learning channel
-language = en
-license = CC-BY-4.0
-CONF
-	for d in "$repo"/lessons/*/; do
-		printf 'entry = %s\n' "$(cd "$d" && ls | grep -v lesson.conf | head -n 1)" > "$d/lesson.conf"
-	done
-}
 cp -R "$corpus/v1" "$repo"
-conf 1
+bench_conf "$repo" 1 1.1
 git -C "$repo" -c init.defaultBranch=main init -q
 git -C "$repo" add -A
 git -C "$repo" commit -q -m v1
 git -C "$repo" tag v1
 rsync -a --delete --exclude .git --exclude bundle.conf "$corpus/v2/" "$repo/"
-conf 2
+bench_conf "$repo" 2 1.2
 git -C "$repo" add -A
 git -C "$repo" commit -q -m v2
 
-for k in root cat pub; do "$S" keygen --force "$w/$k.key" >/dev/null 2>&1; done
-"$S" trust new --root-key "$w/root.key" -o "$w/policy" >/dev/null
-"$S" trust add-catalog --root-key "$w/root.key" "$w/policy" "$w/cat.key.pub" >/dev/null
-"$S" trust add-publisher --root-key "$w/root.key" "$w/policy" "$w/pub.key.pub" 'bench-*' >/dev/null
+bench_policy "$S" "$w"
 "$S" build -C "$repo" --rev v1 --key "$w/pub.key" -o "$w/v1.satchel" >/dev/null
 "$S" build -C "$repo" --key "$w/pub.key" -o "$w/v2.satchel" >/dev/null
 
@@ -93,9 +75,7 @@ measure() {
 		cat "$out/$name.one" >> "$out/$name"
 		i=$((i + 1))
 	done
-	med=$(sort -n "$out/$name" | awk '{ t[NR] = $1 } END { print t[int((NR + 1) / 2)] }')
-	rss=$(awk 'BEGIN { m = 0 } { if ($2 > m) m = $2 } END { print m }' "$out/$name")
-	echo "$med $rss"
+	bench_summary "$out/$name"
 }
 
 v1="$corpus/v1"

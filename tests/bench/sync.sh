@@ -17,6 +17,7 @@
 # the changed files' zstd -3 size; daemon under 64 MB while 50 mirrors pull.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/bench/lib.sh"
 args="$*"
 scale=1.0
 runs=1
@@ -36,12 +37,7 @@ while [ $# -gt 0 ]; do
 	*) echo "unknown option $1" >&2; exit 2 ;;
 	esac
 done
-# The harness lives beside the repository (../shared/bench); a git
-# worktree sits one level deeper.
-for shared in "${SHARED_BENCH:-}" "$top/../shared/bench" "$top/../../shared/bench"; do
-	[ -n "$shared" ] && [ -x "$shared/run_all.sh" ] && break
-done
-[ -x "$shared/run_all.sh" ] || { echo "no run_all.sh in ../shared/bench (set SHARED_BENCH)" >&2; exit 1; }
+bench_shared run_all.sh
 . "$top/tests/packages.sh"
 install_packages $SATCHEL_BUILD_PACKAGES python3 rsync casync ostree nginx curl
 
@@ -49,10 +45,7 @@ if [ -n "$bin" ]; then
 	build=$(cd "$bin" && pwd)
 else
 	build="$top/_build/bench"
-	mkdir -p "$build"
-	[ -x "$top/configure" ] || (cd "$top" && sh autogen.sh >/dev/null 2>&1)
-	[ -f "$build/Makefile" ] || (cd "$build" && "$top/configure" CFLAGS="-O2 -g" >/dev/null)
-	make -C "$build" -j2 satchel satcheld >/dev/null
+	bench_build "$build" satchel satcheld
 fi
 export SATCHEL_BIN="$build"
 
@@ -82,9 +75,7 @@ if [ "$mirrors" -gt 0 ] && [ -d "$work/satchel/srv/o1" ]; then
 	"$build/satcheld" --store "$work/satchel/srv/o1" --sync-listen 127.0.0.1:0 \
 	    --port-file "$m/port" --max-connections $((mirrors + 8)) 2>"$m/daemon.log" &
 	dpid=$!
-	i=0
-	while [ ! -s "$m/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-	port=$(awk '$1 == "sync" { print $2 }' "$m/port")
+	port=$(bench_port "$m/port")
 	t0=$(date +%s.%N)
 	i=1
 	pids=
