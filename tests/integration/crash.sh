@@ -23,11 +23,6 @@ NAME=new-citizen-orientation
 
 # --- helpers -----------------------------------------------------------------
 
-now_ns()
-{
-	date +%s%N
-}
-
 # elapsed T0 T1: seconds from the now_ns T0 to T1.
 elapsed()
 {
@@ -87,11 +82,7 @@ for k in root catalog author; do
 	run_satchel keygen "$TMP/$k.key"
 	also "keygen $k" test "$RC" -eq 0
 done
-run_satchel trust new --root-key "$TMP/root.key" -o "$TMP/policy"
-also "add-catalog" "$SATCHEL" trust add-catalog --root-key "$TMP/root.key" \
-    "$TMP/policy" "$TMP/catalog.key.pub"
-also "add-publisher" "$SATCHEL" trust add-publisher --root-key "$TMP/root.key" \
-    "$TMP/policy" "$TMP/author.key.pub" "$NAME"
+make_policy "$TMP/policy" "$TMP/catalog.key.pub" "$TMP/author.key.pub" "$NAME"
 expect_success "keys and a trust policy"
 
 make_repo "$NAME"
@@ -108,8 +99,7 @@ expect_success "build $NAME v2 with a 30 MB file" "serial 2"
 # The stores: an origin at v1 (publish's starting point), a school at v1
 # (pull's), and a USB drive at v2 (pull's source).
 O=$TMP/origin
-run_satchel store init --trust "$TMP/policy" --catalog-key "$TMP/catalog.key" "$O"
-also "publish v1" "$SATCHEL" publish --store "$O" "$TMP/v1.satchel"
+make_origin "$O" "$TMP/policy" "$TMP/catalog.key" "$TMP/v1.satchel"
 also "school" "$SATCHEL" store init --trust "$TMP/policy" "$TMP/school-v1"
 also "pull v1 into the school" "$SATCHEL" pull "$O" --store "$TMP/school-v1"
 also "origin at v1 kept" cp -a "$O" "$TMP/origin-v1"

@@ -14,47 +14,6 @@ need date sleep python3 pgrep
 
 cd "$TMP" || bail_out "cannot enter $TMP"
 
-# wait_port FILE: waits up to 10 s for satcheld's port file, sets PORT.
-wait_port()
-{
-	_i=0
-	PORT=
-	while [ "$_i" -lt 100 ]; do
-		if [ -s "$1" ]; then
-			PORT=$(sed -n 's/^sync \([0-9][0-9]*\)$/\1/p' "$1")
-			[ -n "$PORT" ] && return 0
-		fi
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	return 1
-}
-
-# wait_until SECONDS COMMAND...: runs COMMAND every 0.2 s until it
-# succeeds (0) or SECONDS have passed (1).
-wait_until()
-{
-	_n=$(($1 * 5))
-	shift
-	while [ "$_n" -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.2
-		_n=$((_n - 1))
-	done
-	return 1
-}
-
-log_has()
-{
-	grep -Eq -- "$2" "$1"
-}
-
-# daemon_pid PID: the satcheld that bg_start's timeout PID runs.
-daemon_pid()
-{
-	pgrep -P "$1" satcheld | head -n 1
-}
-
 cat >"$TMP/client.py" <<'PYEOF'
 # client.py PORT MODE [GOFILE]: one sync connection.
 #   idle: handshake, then wait; prints what ends it ("ERROR 7 ..." / "EOF")
@@ -129,15 +88,9 @@ PYEOF
 
 # --- an origin store to mirror ---------------------------------------------------------
 
-for k in root catalog author; do
-	run_satchel keygen "$TMP/$k.key"
-	expect_success "keygen $k.key" '/^[0-9a-f]{16}$/'
-done
-run_satchel trust new --root-key "$TMP/root.key" -o "$TMP/policy"
-also "add-catalog" "$SATCHEL" trust add-catalog --root-key "$TMP/root.key" \
-    "$TMP/policy" "$TMP/catalog.key.pub"
-also "add-publisher" "$SATCHEL" trust add-publisher --root-key "$TMP/root.key" \
-    "$TMP/policy" "$TMP/author.key.pub" calligraphy-basics family-health-care
+make_keys root catalog author
+make_policy "$TMP/policy" "$TMP/catalog.key.pub" "$TMP/author.key.pub" \
+    calligraphy-basics family-health-care
 expect_success "trust policy"
 make_repo calligraphy-basics
 run_satchel build -C "$REPO" --key "$TMP/author.key" -o "$TMP/cb1.satchel"
@@ -146,9 +99,8 @@ make_repo family-health-care
 run_satchel build -C "$REPO" --key "$TMP/author.key" -o "$TMP/fhc1.satchel"
 expect_success "build family-health-care"
 O=$TMP/origin
-run_satchel store init --trust "$TMP/policy" --catalog-key "$TMP/catalog.key" "$O"
-also "publish cb1" "$SATCHEL" publish --store "$O" "$TMP/cb1.satchel"
-also "publish fhc1" "$SATCHEL" publish --store "$O" "$TMP/fhc1.satchel"
+make_origin "$O" "$TMP/policy" "$TMP/catalog.key" \
+    "$TMP/cb1.satchel" "$TMP/fhc1.satchel"
 expect_success "an origin store with two bundles"
 
 # --- -c with every option ---------------------------------------------------------------
@@ -242,7 +194,7 @@ T1=$(date +%s)
 also "exit status 0 (got $BG_RC)" test "$BG_RC" = 0
 also "within the grace period ($((T1 - T0)) s)" test $((T1 - T0)) -le 6
 also "the log says stopped" log_has "$LOG" "satcheld: stopped$"
-also "no sanitizer report" sh -c "! grep -Eq '$SANITIZER_RE' '$LOG'"
+also "no sanitizer report" sanitizer_free "$LOG"
 ok 0 "SIGTERM: exit 0 within the grace period, no leaks"
 
 # --- the command line over the file -----------------------------------------------------
@@ -279,7 +231,7 @@ also "the origin's files are unchanged" test "$(find "$O" -type f | LC_ALL=C sor
 run python3 "$TMP/client.py" "$PORT" idle
 expect_success "SIGHUP cannot make an origin a mirror; it still serves" "ERROR 7 idle for 2 s"
 kill_recorded "$DO"
-also "no sanitizer report" sh -c "! grep -Eq '$SANITIZER_RE' '$OLOG'"
+also "no sanitizer report" sanitizer_free "$OLOG"
 ok 0 "that daemon stopped cleanly"
 
 # --- errors -----------------------------------------------------------------------------

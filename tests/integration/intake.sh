@@ -20,22 +20,6 @@ need git sed grep sleep cmp flock
 
 cd "$TMP" || bail_out "cannot enter $TMP"
 
-# wait_port FILE: waits up to 10 s for satcheld's port file, sets PORT.
-wait_port()
-{
-	_i=0
-	PORT=
-	while [ "$_i" -lt 100 ]; do
-		if [ -s "$1" ]; then
-			PORT=$(sed -n 's/^sync \([0-9][0-9]*\)$/\1/p' "$1")
-			[ -n "$PORT" ] && return 0
-		fi
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	return 1
-}
-
 # wait_log TEXT: waits up to 30 s for the daemon's log to hold the fixed
 # string TEXT; LOG is then the whole log.
 wait_log()
@@ -77,18 +61,12 @@ push()
 
 # --- keys, policy, origin ----------------------------------------------
 
-for k in root catalog author stranger; do
-	run_satchel keygen "$TMP/$k.key"
-	expect_success "keygen $k.key" '/^[0-9a-f]{16}$/'
-done
+make_keys root catalog author stranger
 AUTHOR_ID=$(key_id "$TMP/author.key.pub")
 STRANGER_ID=$(key_id "$TMP/stranger.key.pub")
 
-run_satchel trust new --root-key "$TMP/root.key" -o "$TMP/policy"
-also "add-catalog" "$SATCHEL" trust add-catalog --root-key "$TMP/root.key" \
-    "$TMP/policy" "$TMP/catalog.key.pub"
-also "add-publisher" "$SATCHEL" trust add-publisher --root-key "$TMP/root.key" \
-    "$TMP/policy" "$TMP/author.key.pub" 'calligraphy-*'
+make_policy "$TMP/policy" "$TMP/catalog.key.pub" "$TMP/author.key.pub" \
+    'calligraphy-*'
 expect_success "trust policy: the author may publish calligraphy-*"
 
 O=$TMP/origin
@@ -114,16 +92,8 @@ expect_usage "--git-poll 0: usage error" "--git-poll"
 
 # --- the daemon, watching an empty directory ---------------------------------
 
-bg_start DPID "$SATCHELD" --store "$O" --sync-listen 127.0.0.1:0 \
-    --port-file "$TMP/port" --git-repos "$GITDIR" --git-poll 1
-DLOG=$BG_ERR
-if wait_port "$TMP/port"; then
-	ok 0 "satcheld with --git-repos serves the origin (sync $PORT)"
-else
-	ok 1 "satcheld with --git-repos serves the origin"
-	diag <"$DLOG"
-	bail_out "satcheld did not start"
-fi
+start_satcheld DPID "satcheld with --git-repos serves the origin" \
+    --store "$O" --git-repos "$GITDIR" --git-poll 1
 URL=satchel://127.0.0.1:$PORT
 
 # --- v1: build --tag, git push, published, pulled by a mirror ------------
@@ -384,7 +354,7 @@ ok $? "v4's archive is built in the store's tmp/; its publish waits for the lock
 kill -TERM "$DPID"
 bg_wait "$DPID"
 is "$BG_RC" 0 "SIGTERM during the publish: satcheld exits 0, not killed"
-also "no sanitizer report" sh -c "! grep -Eq '$SANITIZER_RE' '$DLOG'"
+also "no sanitizer report" sanitizer_free "$DLOG"
 like "$(cat "$DLOG")" "a publish is still running after 4 s; exiting" \
     "it says it leaves the publish after the grace period"
 kill_recorded "$LPID"
@@ -410,7 +380,7 @@ like "$(log_line "$GITDIR/copy.git satchel/1")" "already published" \
 kill -TERM "$DPID"
 bg_wait "$DPID"
 is "$BG_RC" 0 "SIGTERM: satcheld exits 0"
-also "no sanitizer report" sh -c "! grep -Eq '$SANITIZER_RE' '$DLOG'"
+also "no sanitizer report" sanitizer_free "$DLOG"
 like "$(cat "$DLOG")" "satcheld: stopped" "the daemon says it stopped"
 run_satchel fsck "$O"
 expect_success "fsck: the origin is whole"

@@ -804,7 +804,7 @@ cb_release()
 	git_commit "$1" "Release $3"
 }
 
-# --- keys, policies, origins ----------------------------------------------------
+# --- keys, policies, origins --------------------------------------------
 
 # make_keys NAME...: a key pair $TMP/NAME.key (and .pub) for each NAME, one
 # case each ("keygen NAME.key", which prints the key's id).
@@ -828,8 +828,8 @@ make_policy()
 	_aut=$3
 	shift 3
 	run_satchel trust new --root-key "$TMP/root.key" -o "$_pol"
-	also "add-catalog" "$SATCHEL" trust add-catalog --root-key "$TMP/root.key" \
-	    "$_pol" "$_cat"
+	also "add-catalog" "$SATCHEL" trust add-catalog \
+	    --root-key "$TMP/root.key" "$_pol" "$_cat"
 	also "add-publisher" "$SATCHEL" trust add-publisher \
 	    --root-key "$TMP/root.key" "$_pol" "$_aut" "$@"
 }
@@ -846,11 +846,12 @@ make_origin()
 	shift 3
 	run_satchel store init --trust "$_pol" --catalog-key "$_ck" "$_ost"
 	for _a in "$@"; do
-		also "publish $(basename "$_a")" "$SATCHEL" publish --store "$_ost" "$_a"
+		also "publish $(basename "$_a")" \
+		    "$SATCHEL" publish --store "$_ost" "$_a"
 	done
 }
 
-# --- daemons, waiting, logs --------------------------------------------------------
+# --- daemons, waiting, logs ----------------------------------------------
 
 # wait_file FILE: waits up to 10 s for FILE to be non-empty.
 wait_file()

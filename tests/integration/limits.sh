@@ -178,49 +178,20 @@ wait_for()
 	return 1
 }
 
-# serve PIDVAR ARGS...: starts satcheld on 127.0.0.1:0, sets PORT and DLOG.
+# serve PIDVAR ARGS...: satcheld serving $O with ARGS (start_satcheld);
+# sets PORT and DLOG.
 serve()
 {
 	_v=$1
 	shift
-	rm -f "$TMP/port"
-	bg_start "$_v" "$SATCHELD" --store "$O" --sync-listen 127.0.0.1:0 \
-	    --port-file "$TMP/port" "$@"
-	DLOG=$BG_ERR
-	PORT=
-	if wait_for "$TMP/port" '^sync '; then
-		PORT=$(sed -n 's/^sync \([0-9][0-9]*\)$/\1/p' "$TMP/port")
-	fi
-	if [ -n "$PORT" ]; then
-		ok 0 "satcheld $* (sync $PORT)"
-	else
-		ok 1 "satcheld $*"
-		diag <"$DLOG"
-		bail_out "satcheld did not start"
-	fi
-}
-
-no_sanitizer()
-{
-	if grep -Eq "$SANITIZER_RE" "$DLOG"; then
-		ok 1 "satcheld: no sanitizer report"
-		grep -E -A 20 "$SANITIZER_RE" "$DLOG" | head -n 40 | diag
-	else
-		ok 0 "satcheld: no sanitizer report"
-	fi
+	start_satcheld "$_v" "satcheld $*" --store "$O" "$@"
 }
 
 # --- the origin ---------------------------------------------------------------------------
 
-for k in root catalog author; do
-	run_satchel keygen "$TMP/$k.key"
-	expect_success "keygen $k.key" '/^[0-9a-f]{16}$/'
-done
-run_satchel trust new --root-key "$TMP/root.key" -o "$TMP/policy"
-also "add-catalog" "$SATCHEL" trust add-catalog --root-key "$TMP/root.key" \
-    "$TMP/policy" "$TMP/catalog.key.pub"
-also "add-publisher" "$SATCHEL" trust add-publisher --root-key "$TMP/root.key" \
-    "$TMP/policy" "$TMP/author.key.pub" new-citizen-orientation
+make_keys root catalog author
+make_policy "$TMP/policy" "$TMP/catalog.key.pub" "$TMP/author.key.pub" \
+    new-citizen-orientation
 expect_success "trust policy"
 make_repo new-citizen-orientation
 head -c 8388608 /dev/urandom >"$REPO/big.bin"
@@ -229,8 +200,7 @@ BIG=$(sha256sum "$REPO/big.bin" | cut -d ' ' -f 1)
 run_satchel build -C "$REPO" --key "$TMP/author.key" -o "$TMP/nco.satchel"
 expect_success "build new-citizen-orientation with an 8 MiB file" "serial 1"
 O=$TMP/origin
-run_satchel store init --trust "$TMP/policy" --catalog-key "$TMP/catalog.key" "$O"
-also "publish" "$SATCHEL" publish --store "$O" "$TMP/nco.satchel"
+make_origin "$O" "$TMP/policy" "$TMP/catalog.key" "$TMP/nco.satchel"
 expect_success "the origin"
 
 # --- minimum rate -------------------------------------------------------------------------
@@ -270,7 +240,7 @@ like "$(sed -n 's/^END //p' "$TR_OUT")" "/^closed/" \
 if kill -0 "$DS" 2>/dev/null; then ok 0 "satcheld still runs"
 else ok 1 "satcheld still runs"; fi
 kill_recorded "$DS"
-no_sanitizer
+no_sanitizer "$DLOG"
 
 # --- 1000 connections at once ------------------------------------------------------------------
 
@@ -310,6 +280,6 @@ is "$(grep -c 'too many connections (limit 100)' "$DLOG")" 900 \
 if kill -0 "$DF" 2>/dev/null; then ok 0 "satcheld still runs"
 else ok 1 "satcheld still runs"; fi
 kill_recorded "$DF"
-no_sanitizer
+no_sanitizer "$DLOG"
 
 done_testing

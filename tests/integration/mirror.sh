@@ -16,45 +16,9 @@ need date sleep python3 pgrep
 
 cd "$TMP" || bail_out "cannot enter $TMP"
 
-# wait_port FILE: waits up to 10 s for satcheld's port file, sets PORT.
-wait_port()
-{
-	_i=0
-	PORT=
-	while [ "$_i" -lt 100 ]; do
-		if [ -s "$1" ]; then
-			PORT=$(sed -n 's/^sync \([0-9][0-9]*\)$/\1/p' "$1")
-			[ -n "$PORT" ] && return 0
-		fi
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	return 1
-}
-
-# wait_until SECONDS COMMAND...: runs COMMAND every 0.2 s until it
-# succeeds (0) or SECONDS have passed (1).
-wait_until()
-{
-	_n=$(($1 * 5))
-	shift
-	while [ "$_n" -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.2
-		_n=$((_n - 1))
-	done
-	return 1
-}
-
 same_catalog()
 {
 	cmp -s "$1/meta/catalog" "$2/meta/catalog"
-}
-
-# log_has FILE ERE: FILE holds a line matching ERE.
-log_has()
-{
-	grep -Eq -- "$2" "$1"
 }
 
 # log_count FILE ERE: how many lines of FILE match ERE.
@@ -63,61 +27,32 @@ log_count()
 	grep -Ec -- "$2" "$1"
 }
 
-# daemon_pid PID: the satcheld that bg_start's timeout PID runs (signals
-# other than TERM go to it alone: timeout would pass them to its whole
-# process group, a pull in progress included).
-daemon_pid()
-{
-	pgrep -P "$1" satcheld | head -n 1
-}
-
-# start NAME PIDVAR ARGS...: satcheld on 127.0.0.1:0; sets PORT, and
-# LOG_NAME to its stderr.
+# start NAME PIDVAR ARGS...: satcheld NAME on 127.0.0.1:0 (start_satcheld);
+# sets PORT, and LOG_NAME to its stderr.
 start()
 {
 	_name=$1
 	_pvar=$2
 	shift 2
-	rm -f "$TMP/port.$_name"
-	bg_start "$_pvar" "$SATCHELD" --sync-listen 127.0.0.1:0 \
-	    --port-file "$TMP/port.$_name" "$@"
-	eval "LOG_$_name=\$BG_ERR"
-	if wait_port "$TMP/port.$_name"; then
-		ok 0 "satcheld $_name is listening (sync $PORT)"
-	else
-		ok 1 "satcheld $_name is listening"
-		diag <"$BG_ERR"
-		bail_out "satcheld $_name did not start"
-	fi
+	start_satcheld "$_pvar" "satcheld $_name is listening" "$@"
+	eval "LOG_$_name=\$DLOG"
 }
 
 # --- keys, policies, releases -----------------------------------------------------
 
-for k in root catalog catalog2 author; do
-	run_satchel keygen "$TMP/$k.key"
-	expect_success "keygen $k.key" '/^[0-9a-f]{16}$/'
-done
-run_satchel trust new --root-key "$TMP/root.key" -o "$TMP/policy"
-also "add-catalog" "$SATCHEL" trust add-catalog --root-key "$TMP/root.key" \
-    "$TMP/policy" "$TMP/catalog.key.pub"
-also "add-publisher" "$SATCHEL" trust add-publisher --root-key "$TMP/root.key" \
-    "$TMP/policy" "$TMP/author.key.pub" calligraphy-basics family-health-care
+make_keys root catalog catalog2 author
+make_policy "$TMP/policy" "$TMP/catalog.key.pub" "$TMP/author.key.pub" \
+    calligraphy-basics family-health-care
 expect_success "the origin's policy: catalog key, author for two bundles"
-run_satchel trust new --root-key "$TMP/root.key" -o "$TMP/policy2"
-also "add-catalog" "$SATCHEL" trust add-catalog --root-key "$TMP/root.key" \
-    "$TMP/policy2" "$TMP/catalog2.key.pub"
-also "add-publisher" "$SATCHEL" trust add-publisher --root-key "$TMP/root.key" \
-    "$TMP/policy2" "$TMP/author.key.pub" calligraphy-basics family-health-care
+make_policy "$TMP/policy2" "$TMP/catalog2.key.pub" "$TMP/author.key.pub" \
+    calligraphy-basics family-health-care
 expect_success "another policy: only catalog2's key signs catalogs"
 
 make_repo calligraphy-basics
 CB=$REPO
 for v in 1 2 3 4; do
 	if [ "$v" -gt 1 ]; then
-		echo "<p>Paragraph $v.</p>" >>"$CB/lessons/02-holding-the-brush/index.html"
-		set_conf "$CB" serial "$v"
-		set_conf "$CB" label "1.$v"
-		git_commit "$CB" "Release 1.$v"
+		cb_release "$CB" "$v" "1.$v" "Paragraph $v."
 	fi
 	run_satchel build -C "$CB" --key "$TMP/author.key" -o "$TMP/cb$v.satchel"
 	expect_success "build calligraphy-basics v$v" "serial $v"
@@ -127,9 +62,8 @@ run_satchel build -C "$REPO" --key "$TMP/author.key" -o "$TMP/fhc1.satchel"
 expect_success "build family-health-care v1"
 
 O=$TMP/origin
-run_satchel store init --trust "$TMP/policy" --catalog-key "$TMP/catalog.key" "$O"
-also "publish cb1" "$SATCHEL" publish --store "$O" "$TMP/cb1.satchel"
-also "publish fhc1" "$SATCHEL" publish --store "$O" "$TMP/fhc1.satchel"
+make_origin "$O" "$TMP/policy" "$TMP/catalog.key" \
+    "$TMP/cb1.satchel" "$TMP/fhc1.satchel"
 expect_success "the origin, with two bundles published"
 cp -a "$O" "$TMP/origin-v1"	# an older state, for a rollback below
 
@@ -284,8 +218,7 @@ bad()
 }
 
 BAD=$TMP/bad-key
-run_satchel store init --trust "$TMP/policy2" --catalog-key "$TMP/catalog2.key" "$BAD"
-also "publish into it" "$SATCHEL" publish --store "$BAD" "$TMP/cb4.satchel"
+make_origin "$BAD" "$TMP/policy2" "$TMP/catalog2.key" "$TMP/cb4.satchel"
 expect_success "a store whose catalog key A does not trust"
 bad key "a catalog signed by an unknown key" "catalog2|key|not signed|trust"
 
@@ -356,7 +289,7 @@ T1=$(date +%s)
 also "exit status 0 (got $BG_RC)" test "$BG_RC" = 0
 also "within the grace period (took $((T1 - T0)) s)" test $((T1 - T0)) -le 6
 also "the log says the pull was stopped" log_has "$LOG_S" "mirror: pull from satchel://127.0.0.1:$SPORT stopped after"
-also "no sanitizer report" sh -c "! grep -Eq '$SANITIZER_RE' '$LOG_S'"
+also "no sanitizer report" sanitizer_free "$LOG_S"
 ok 0 "SIGTERM during a pull from a stalled upstream: the pull is stopped, exit 0"
 kill_recorded "$SP"
 
@@ -368,8 +301,8 @@ for p in DA DO; do
 	bg_wait "$_pid"
 	also "exit 0 (got $BG_RC)" test "$BG_RC" = 0
 done
-also "no sanitizer report from A" sh -c "! grep -Eq '$SANITIZER_RE' '$LOG_A'"
-also "no sanitizer report from B" sh -c "! grep -Eq '$SANITIZER_RE' '$LOG_B'"
+also "no sanitizer report from A" sanitizer_free "$LOG_A"
+also "no sanitizer report from B" sanitizer_free "$LOG_B"
 ok 0 "SIGTERM stops A and the origin: exit 0, no sanitizer report"
 
 done_testing

@@ -13,27 +13,9 @@ cd "$TMP" || bail_out "cannot enter $TMP"
 
 N=50
 
-# wait_file FILE: waits up to 10 s for FILE to be non-empty.
-wait_file()
-{
-	_i=0
-	while [ "$_i" -lt 100 ]; do
-		[ -s "$1" ] && return 0
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	return 1
-}
-
-for k in root catalog author; do
-	run_satchel keygen "$TMP/$k.key"
-	expect_success "keygen $k.key" '/^[0-9a-f]{16}$/'
-done
-run_satchel trust new --root-key "$TMP/root.key" -o "$TMP/policy"
-also "add-catalog" "$SATCHEL" trust add-catalog --root-key "$TMP/root.key" \
-    "$TMP/policy" "$TMP/catalog.key.pub"
-also "add-publisher" "$SATCHEL" trust add-publisher --root-key "$TMP/root.key" \
-    "$TMP/policy" "$TMP/author.key.pub" family-health-care calligraphy-basics
+make_keys root catalog author
+make_policy "$TMP/policy" "$TMP/catalog.key.pub" "$TMP/author.key.pub" \
+    family-health-care calligraphy-basics
 expect_success "trust policy: catalog key, author for two bundles"
 
 make_repo family-health-care
@@ -62,26 +44,13 @@ run_satchel build -C "$REPO" --key "$TMP/author.key" -o "$TMP/cb.satchel"
 expect_success "build calligraphy-basics" "serial 1"
 
 O=$TMP/origin
-run_satchel store init --trust "$TMP/policy" --catalog-key "$TMP/catalog.key" "$O"
-also "publish fhc" "$SATCHEL" publish --store "$O" "$TMP/fhc.satchel"
-also "publish cb" "$SATCHEL" publish --store "$O" "$TMP/cb.satchel"
+make_origin "$O" "$TMP/policy" "$TMP/catalog.key" \
+    "$TMP/fhc.satchel" "$TMP/cb.satchel"
 expect_success "the origin, with both bundles published"
 objects "$O" >"$TMP/origin.objects"
 
-bg_start DO "$SATCHELD" --store "$O" --sync-listen 127.0.0.1:0 \
-    --port-file "$TMP/port.d" --idle-timeout 60
-DLOG=$BG_ERR
-OPORT=
-if wait_file "$TMP/port.d"; then
-	OPORT=$(sed -n 's/^sync \([0-9][0-9]*\)$/\1/p' "$TMP/port.d")
-fi
-if [ -n "$OPORT" ]; then
-	ok 0 "satcheld serves the origin (sync $OPORT)"
-else
-	ok 1 "satcheld serves the origin"
-	diag <"$DLOG"
-	bail_out "satcheld did not start"
-fi
+start_satcheld DO "satcheld serves the origin" --store "$O" --idle-timeout 60
+OPORT=$PORT
 URL=satchel://127.0.0.1:$OPORT
 
 # --- 50 pulls at once ---------------------------------------------------------------------
@@ -161,11 +130,6 @@ else
 	ok 1 "satcheld still runs"
 fi
 kill_recorded "$DO"
-if grep -Eq "$SANITIZER_RE" "$DLOG"; then
-	ok 1 "satcheld: no sanitizer report"
-	grep -E -A 20 "$SANITIZER_RE" "$DLOG" | head -n 40 | diag
-else
-	ok 0 "satcheld: no sanitizer report"
-fi
+no_sanitizer "$DLOG"
 
 done_testing

@@ -14,74 +14,31 @@ need date sleep head sha256sum cut
 
 cd "$TMP" || bail_out "cannot enter $TMP"
 
-# count FILE...: the number of distinct lines of the FILEs.
-count()
-{
-	LC_ALL=C sort -u "$@" | wc -l | tr -d ' '
-}
-
-# wait_port FILE: waits up to 10 s for satcheld's port file, sets PORT.
-wait_port()
-{
-	_i=0
-	PORT=
-	while [ "$_i" -lt 100 ]; do
-		if [ -s "$1" ]; then
-			PORT=$(sed -n 's/^sync \([0-9][0-9]*\)$/\1/p' "$1")
-			[ -n "$PORT" ] && return 0
-		fi
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	return 1
-}
-
-# serve PIDVAR PORTVAR STORE: starts satcheld on 127.0.0.1, port 0.
+# serve PIDVAR PORTVAR STORE: satcheld serving STORE (start_satcheld); its
+# port in PORTVAR.
 serve()
 {
-	rm -f "$TMP/port.$1"
-	bg_start "$1" "$SATCHELD" --store "$3" --sync-listen 127.0.0.1:0 \
-	    --port-file "$TMP/port.$1"
-	if wait_port "$TMP/port.$1"; then
-		ok 0 "satcheld serves $(basename "$3") (sync $PORT)"
-		eval "$2=\$PORT"
-	else
-		ok 1 "satcheld serves $(basename "$3")"
-		diag <"$BG_ERR"
-		bail_out "satcheld did not start"
-	fi
+	start_satcheld "$1" "satcheld serves $(basename "$3")" --store "$3"
+	eval "$2=\$PORT"
 }
 
 # --- keys, policies, bundles ----------------------------------------------------
 
-for k in root catalog catalog2 author; do
-	run_satchel keygen "$TMP/$k.key"
-	expect_success "keygen $k.key" '/^[0-9a-f]{16}$/'
-done
+make_keys root catalog catalog2 author
 CATALOG_ID=$(key_id "$TMP/catalog.key.pub")
 
-run_satchel trust new --root-key "$TMP/root.key" -o "$TMP/policy"
-also "add-catalog" "$SATCHEL" trust add-catalog --root-key "$TMP/root.key" \
-    "$TMP/policy" "$TMP/catalog.key.pub"
-also "add-publisher" "$SATCHEL" trust add-publisher --root-key "$TMP/root.key" \
-    "$TMP/policy" "$TMP/author.key.pub" calligraphy-basics family-health-care \
-    new-citizen-orientation
+make_policy "$TMP/policy" "$TMP/catalog.key.pub" "$TMP/author.key.pub" \
+    calligraphy-basics family-health-care new-citizen-orientation
 expect_success "trust policy: catalog key, author for the example bundles"
-run_satchel trust new --root-key "$TMP/root.key" -o "$TMP/policy2"
-also "add-catalog" "$SATCHEL" trust add-catalog --root-key "$TMP/root.key" \
-    "$TMP/policy2" "$TMP/catalog2.key.pub"
-also "add-publisher" "$SATCHEL" trust add-publisher --root-key "$TMP/root.key" \
-    "$TMP/policy2" "$TMP/author.key.pub" calligraphy-basics family-health-care
+make_policy "$TMP/policy2" "$TMP/catalog2.key.pub" "$TMP/author.key.pub" \
+    calligraphy-basics family-health-care
 expect_success "a second policy: only catalog2's key signs catalogs"
 
 make_repo calligraphy-basics
 CB=$REPO
 run_satchel build -C "$CB" --key "$TMP/author.key" --tag -o "$TMP/cb1.satchel"
 expect_success "build calligraphy-basics v1" "serial 1"
-echo "<p>A new paragraph.</p>" >>"$CB/lessons/02-holding-the-brush/index.html"
-set_conf "$CB" serial 2
-set_conf "$CB" label 1.1
-git_commit "$CB" "Release 1.1"
+cb_release "$CB" 2 1.1
 run_satchel build -C "$CB" --key "$TMP/author.key" --tag -o "$TMP/cb2.satchel"
 expect_success "build calligraphy-basics v2" "serial 2"
 make_repo family-health-care
@@ -97,9 +54,8 @@ archive_hashes "$TMP/cb2.satchel" >"$TMP/h.cb2"
 archive_hashes "$TMP/fhc1.satchel" >"$TMP/h.fhc1"
 
 O=$TMP/origin
-run_satchel store init --trust "$TMP/policy" --catalog-key "$TMP/catalog.key" "$O"
-also "publish cb1" "$SATCHEL" publish --store "$O" "$TMP/cb1.satchel"
-also "publish fhc1" "$SATCHEL" publish --store "$O" "$TMP/fhc1.satchel"
+make_origin "$O" "$TMP/policy" "$TMP/catalog.key" \
+    "$TMP/cb1.satchel" "$TMP/fhc1.satchel"
 expect_success "the origin, with two bundles published"
 
 serve DO OPORT "$O"

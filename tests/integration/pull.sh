@@ -19,12 +19,6 @@ cd "$TMP" || bail_out "cannot enter $TMP"
 
 # --- helpers -----------------------------------------------------------------
 
-# count FILE...: the number of distinct lines of the FILEs.
-count()
-{
-	LC_ALL=C sort -u "$@" | wc -l | tr -d ' '
-}
-
 # object_path SHA256: objects/ab/cdef..., relative to a store.
 object_path()
 {
@@ -88,44 +82,25 @@ have_crypto()
 	    >/dev/null 2>&1
 }
 
-# now_ns: the time in nanoseconds.
-now_ns()
-{
-	date +%s%N
-}
-
 # --- keys, trust policies --------------------------------------------------------
 
-for k in root catalog catalog2 author; do
-	run_satchel keygen "$TMP/$k.key"
-	expect_success "keygen $k.key" '/^[0-9a-f]{16}$/'
-done
+make_keys root catalog catalog2 author
 CATALOG2_ID=$(key_id "$TMP/catalog2.key.pub")
 AUTHOR_ID=$(key_id "$TMP/author.key.pub")
 
 # policy: the origin's and the school's; policy2: another origin's, whose
 # catalog key the school does not know; policy-cb: a school that takes
 # only calligraphy-basics from that author.
-run_satchel trust new --root-key "$TMP/root.key" -o "$TMP/policy"
-also "add-catalog" "$SATCHEL" trust add-catalog --root-key "$TMP/root.key" \
-    "$TMP/policy" "$TMP/catalog.key.pub"
-also "add-publisher" "$SATCHEL" trust add-publisher --root-key "$TMP/root.key" \
-    "$TMP/policy" "$TMP/author.key.pub" calligraphy-basics family-health-care \
-    new-citizen-orientation
+make_policy "$TMP/policy" "$TMP/catalog.key.pub" "$TMP/author.key.pub" \
+    calligraphy-basics family-health-care new-citizen-orientation
 expect_success "trust policy: catalog key, author for the example bundles" "serial 1"
 
-run_satchel trust new --root-key "$TMP/root.key" -o "$TMP/policy2"
-also "add-catalog" "$SATCHEL" trust add-catalog --root-key "$TMP/root.key" \
-    "$TMP/policy2" "$TMP/catalog2.key.pub"
-also "add-publisher" "$SATCHEL" trust add-publisher --root-key "$TMP/root.key" \
-    "$TMP/policy2" "$TMP/author.key.pub" calligraphy-basics family-health-care
+make_policy "$TMP/policy2" "$TMP/catalog2.key.pub" "$TMP/author.key.pub" \
+    calligraphy-basics family-health-care
 expect_success "a second trust policy: only catalog2's key signs catalogs"
 
-run_satchel trust new --root-key "$TMP/root.key" -o "$TMP/policy-cb"
-also "add-catalog" "$SATCHEL" trust add-catalog --root-key "$TMP/root.key" \
-    "$TMP/policy-cb" "$TMP/catalog.key.pub"
-also "add-publisher" "$SATCHEL" trust add-publisher --root-key "$TMP/root.key" \
-    "$TMP/policy-cb" "$TMP/author.key.pub" calligraphy-basics
+make_policy "$TMP/policy-cb" "$TMP/catalog.key.pub" "$TMP/author.key.pub" \
+    calligraphy-basics
 expect_success "a third trust policy: author allowed calligraphy-basics only"
 
 # --- bundles -------------------------------------------------------------------------
@@ -135,10 +110,7 @@ CB=$REPO
 run_satchel build -C "$CB" --key "$TMP/author.key" --tag -o "$TMP/cb1.satchel"
 expect_success "build calligraphy-basics v1" "serial 1"
 LESSON=lessons/02-holding-the-brush/index.html
-echo "<p>A new paragraph.</p>" >>"$CB/$LESSON"
-set_conf "$CB" serial 2
-set_conf "$CB" label 1.1
-git_commit "$CB" "Release 1.1"
+cb_release "$CB" 2 1.1
 run_satchel build -C "$CB" --key "$TMP/author.key" --tag -o "$TMP/cb2.satchel"
 expect_success "build calligraphy-basics v2 (one lesson and bundle.conf changed)" \
     "serial 2"
@@ -297,9 +269,8 @@ expect_fail "pull from a store with no catalog: refused, destination unchanged" 
     "$TMP/no-trust" "no catalog"
 
 O2=$TMP/origin2
-run_satchel store init --trust "$TMP/policy2" --catalog-key "$TMP/catalog2.key" "$O2"
-also "publish" "$SATCHEL" publish --store "$O2" "$TMP/cb1.satchel"
-also "publish" "$SATCHEL" publish --store "$O2" "$TMP/fhc1.satchel"
+make_origin "$O2" "$TMP/policy2" "$TMP/catalog2.key" \
+    "$TMP/cb1.satchel" "$TMP/fhc1.satchel"
 expect_success "a second origin, its catalog signed by catalog2's key"
 run_satchel store init --trust "$TMP/policy" "$TMP/r-key"
 snapshot "$TMP/r-key"
@@ -584,8 +555,7 @@ same_bytes "$TMP/keep-cb2.satchel" "$TMP/cb2.satchel" \
 # --- resume after SIGKILL ----------------------------------------------------------------------
 
 OB=$TMP/origin-big
-run_satchel store init --trust "$TMP/policy" --catalog-key "$TMP/catalog.key" "$OB"
-also "publish" "$SATCHEL" publish --store "$OB" "$TMP/big1.satchel"
+make_origin "$OB" "$TMP/policy" "$TMP/catalog.key" "$TMP/big1.satchel"
 expect_success "an origin holding the 30 MB bundle"
 N_BIG=$(count "$TMP/h.big1")
 

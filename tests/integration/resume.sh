@@ -109,18 +109,6 @@ visible()
 	fingerprint "$1" | grep -v ' \./tmp/'
 }
 
-# wait_file FILE: waits up to 10 s for FILE to be non-empty.
-wait_file()
-{
-	_i=0
-	while [ "$_i" -lt 100 ]; do
-		[ -s "$1" ] && return 0
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	return 1
-}
-
 # relay PIDVAR CUT [pause]: starts the relay in front of satcheld, sets
 # RPORT.
 relay()
@@ -166,16 +154,9 @@ wait_closed()
 
 # --- keys, policy, bundles, the origin ------------------------------------------------
 
-for k in root catalog author; do
-	run_satchel keygen "$TMP/$k.key"
-	expect_success "keygen $k.key" '/^[0-9a-f]{16}$/'
-done
-run_satchel trust new --root-key "$TMP/root.key" -o "$TMP/policy"
-also "add-catalog" "$SATCHEL" trust add-catalog --root-key "$TMP/root.key" \
-    "$TMP/policy" "$TMP/catalog.key.pub"
-also "add-publisher" "$SATCHEL" trust add-publisher --root-key "$TMP/root.key" \
-    "$TMP/policy" "$TMP/author.key.pub" family-health-care \
-    new-citizen-orientation
+make_keys root catalog author
+make_policy "$TMP/policy" "$TMP/catalog.key.pub" "$TMP/author.key.pub" \
+    family-health-care new-citizen-orientation
 expect_success "trust policy: catalog key, author for two example bundles"
 
 make_repo new-citizen-orientation
@@ -188,25 +169,12 @@ run_satchel build -C "$REPO" --key "$TMP/author.key" -o "$TMP/fhc1.satchel"
 expect_success "build family-health-care"
 
 O=$TMP/origin
-run_satchel store init --trust "$TMP/policy" --catalog-key "$TMP/catalog.key" "$O"
-also "publish big1" "$SATCHEL" publish --store "$O" "$TMP/big1.satchel"
-also "publish fhc1" "$SATCHEL" publish --store "$O" "$TMP/fhc1.satchel"
+make_origin "$O" "$TMP/policy" "$TMP/catalog.key" \
+    "$TMP/big1.satchel" "$TMP/fhc1.satchel"
 expect_success "the origin, with both bundles published"
 
-bg_start DO "$SATCHELD" --store "$O" --sync-listen 127.0.0.1:0 \
-    --port-file "$TMP/port.d"
-DLOG=$BG_ERR
-OPORT=
-if wait_file "$TMP/port.d"; then
-	OPORT=$(sed -n 's/^sync \([0-9][0-9]*\)$/\1/p' "$TMP/port.d")
-fi
-if [ -n "$OPORT" ]; then
-	ok 0 "satcheld serves the origin (sync $OPORT)"
-else
-	ok 1 "satcheld serves the origin"
-	diag <"$DLOG"
-	bail_out "satcheld did not start"
-fi
+start_satcheld DO "satcheld serves the origin" --store "$O"
+OPORT=$PORT
 URL=satchel://127.0.0.1:$OPORT
 BIG=new-citizen-orientation
 NCLOSED=0
@@ -378,11 +346,6 @@ run_satchel fsck "$H"
 expect_success "fsck H: clean" "$H: clean"
 
 kill_recorded "$DO"
-if grep -Eq "$SANITIZER_RE" "$DLOG"; then
-	ok 1 "satcheld: no sanitizer report"
-	grep -E -A 20 "$SANITIZER_RE" "$DLOG" | head -n 40 | diag
-else
-	ok 0 "satcheld: no sanitizer report"
-fi
+no_sanitizer "$DLOG"
 
 done_testing

@@ -25,10 +25,7 @@ bad_objects()
 
 # --- keys and a trust policy ----------------------------------------------------
 
-for k in root catalog author literacy stranger; do
-	run_satchel keygen "$TMP/$k.key"
-	expect_success "keygen $k.key" '/^[0-9a-f]{16}$/'
-done
+make_keys root catalog author literacy stranger
 AUTHOR_ID=$(key_id "$TMP/author.key.pub")
 LITERACY_ID=$(key_id "$TMP/literacy.key.pub")
 STRANGER_ID=$(key_id "$TMP/stranger.key.pub")
@@ -54,10 +51,7 @@ CB=$REPO
 run_satchel build -C "$CB" --key "$TMP/author.key" --tag -o "$TMP/cb1.satchel"
 expect_success "build calligraphy-basics v1" "serial 1"
 
-echo "<p>A new paragraph.</p>" >>"$CB/lessons/02-holding-the-brush/index.html"
-set_conf "$CB" serial 2
-set_conf "$CB" label 1.1
-git_commit "$CB" "Release 1.1"
+cb_release "$CB" 2 1.1
 run_satchel build -C "$CB" --key "$TMP/author.key" --tag -o "$TMP/cb2.satchel"
 expect_success "build calligraphy-basics v2 (one lesson and bundle.conf changed)" \
     "serial 2"
@@ -336,7 +330,7 @@ bg_wait "$P1"
 RC1=$BG_RC
 bg_wait "$P2"
 RC2=$BG_RC
-also "no sanitizer report" test -z "$(grep -E "$SANITIZER_RE" "$E1" "$E2")"
+also "no sanitizer report" sanitizer_free "$E1" "$E2"
 is "$RC1 $RC2" "0 0" "two publishes at once: both exit 0"
 if [ "$RC1 $RC2" != "0 0" ]; then
 	cat "$E1" "$E2" | head -n 20 | diag
