@@ -38,11 +38,7 @@ if [ -z "$satchel" ]; then
 	satchel="$build/satchel"
 fi
 
-corpus="$data/corpus-$scale"
-if [ ! -f "$corpus/v1.sha256" ]; then
-	echo "== generating the corpus (scale $scale)"
-	python3 "$shared/gen_corpus.py" --out "$corpus" --scale "$scale" --force
-fi
+bench_corpus "$data" "$scale"
 
 repo="$data/repo-$scale"
 if [ ! -d "$repo/.git" ]; then

@@ -37,9 +37,7 @@ fi
 S="$build/satchel"
 D="$build/satcheld"
 
-corpus="$data/corpus-$scale"
-[ -f "$corpus/v1.sha256" ] ||
-	python3 "$shared/gen_corpus.py" --out "$corpus" --scale "$scale" --force
+bench_corpus "$data" "$scale"
 
 w="$data/work"
 rm -rf "$w"

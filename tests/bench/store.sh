@@ -33,9 +33,7 @@ build="$data/build"
 bench_build "$build" satchel
 S="$build/satchel"
 
-corpus="$data/corpus-$scale"
-[ -f "$corpus/v2.sha256" ] ||
-	python3 "$shared/gen_corpus.py" --out "$corpus" --scale "$scale" --force
+bench_corpus "$data" "$scale"
 
 w="$data/store-bench"
 rm -rf "$w"
