@@ -6,8 +6,8 @@
  * and the zstd context that unpacks OBJECT_DATA pieces.
  *
  * Decisions:
- * - sync_client_get_object asks for one object and waits for its end;
- *   sync_client_fetch keeps a window of requests in flight (bounded in
+ * - sync_client_get_object is a fetch of one object; sync_client_fetch
+ *   keeps a window of requests in flight (bounded in
  *   number and in bytes owed) so that a long or slow link stays full and
  *   many small objects do not each cost a round trip. The server answers
  *   in request order (SPEC §11), so the answers are checked against the
@@ -15,6 +15,10 @@
  * - A piece is one independent zstd frame that must declare its content
  *   size (the server's always do); more than SYNC_CLIENT_PIECE_MAX, or
  *   more than the bytes still owed, is refused before decompressing.
+ * - We offer "pack" (unless SATCHEL_NO_PACK=1): an OBJECT_PACK then
+ *   completes several of the oldest requests in flight at once, one
+ *   zstd frame of their remainders, decompressed into the piece buffer
+ *   with exactly the declared sum of its lens as the capacity.
  * - KEEPALIVE is skipped anywhere; any other unexpected message, or an
  *   ERROR other than not-found, breaks the connection.
  */
@@ -51,6 +55,7 @@ struct sync_client {
 	uint32_t	 next_request;
 	int		 broken;
 	int		 desync;	/* a fetch left requests unanswered */
+	int		 pack;		/* we offered "pack": OBJECT_PACK is ok */
 	ZSTD_DCtx	*dctx;
 	uint8_t		*piece;		/* SYNC_CLIENT_PIECE_MAX bytes */
 };
@@ -299,6 +304,7 @@ sync_client_open(struct sync_client **out, const char *url, struct error *err)
 	struct addrinfo		 hints, *res = NULL, *ai;
 	struct msg		 m;
 	char			*host = NULL, *port = NULL, why[256] = "";
+	char			*caps[1] = { MSG_CAP_PACK };
 	int			 rc, gai;
 
 	if ((rc = sync_client_parse_url(url, &host, &port, err)) != 0)
@@ -326,6 +332,12 @@ sync_client_open(struct sync_client **out, const char *url, struct error *err)
 	m.type = MSG_HELLO;
 	m.u.hello.version = MSG_VERSION;
 	m.u.hello.max_frame = sync_client_offer();
+	/* SATCHEL_NO_PACK=1 asks for every object alone, as a peer without
+	 * the capability would: for tests and measurements. */
+	c->pack = getenv("SATCHEL_NO_PACK") == NULL ||
+	    strcmp(getenv("SATCHEL_NO_PACK"), "1") != 0;
+	m.u.hello.ncaps = c->pack ? 1 : 0;
+	m.u.hello.caps = caps;
 	if ((rc = sync_client_send(c, &m, err)) != 0 ||
 	    (rc = sync_client_recv(c, &m, err)) != 0)
 		goto out;
@@ -512,56 +524,6 @@ sync_client_piece(struct sync_client *c, const struct msg_object_data *d,
 	}
 	*at += n;
 	return fn(arg, c->piece, n, err);
-}
-
-int
-sync_client_get_object(struct sync_client *c, const uint8_t sha[MSG_HASH_LEN],
-    uint64_t size, uint64_t offset, sync_client_data_fn fn, void *arg,
-    struct error *err)
-{
-	struct msg	 m;
-	uint64_t	 at = offset;
-	uint32_t	 req = c->next_request++;
-	char		 what[160];
-	int		 rc;
-
-	if (c->desync)
-		return sync_client_fail(c, err, "the connection has "
-		    "unanswered requests");
-	memset(&m, 0, sizeof m);
-	m.type = MSG_GET_OBJECT;
-	m.u.get_object.request = req;
-	memcpy(m.u.get_object.object, sha, MSG_HASH_LEN);
-	m.u.get_object.offset = offset;
-	if ((rc = sync_client_send(c, &m, err)) != 0)
-		return rc;
-	for (;;) {
-		if ((rc = sync_client_recv(c, &m, err)) != 0)
-			return rc;
-		if (m.type == MSG_OBJECT_DATA && m.u.object_data.request == req) {
-			rc = sync_client_piece(c, &m.u.object_data, &at, size, fn,
-			    arg, err);
-			msg_free(&m);
-			if (rc != 0)
-				return rc;
-			continue;
-		}
-		if (m.type == MSG_OBJECT_END && m.u.object_end.request == req) {
-			if (m.u.object_end.size != size || at != size) {
-				snprintf(what, sizeof what, "object of %llu bytes "
-				    "(%llu received) where its manifest says %llu",
-				    (unsigned long long)m.u.object_end.size,
-				    (unsigned long long)at,
-				    (unsigned long long)size);
-				msg_free(&m);
-				return sync_client_fail(c, err, what);
-			}
-			msg_free(&m);
-			return 0;
-		}
-		return sync_client_unexpected(c, &m, "OBJECT_DATA or OBJECT_END",
-		    err);
-	}
 }
 
 /* --- publishing (SPEC §11 "Publishing") --- */
@@ -907,6 +869,85 @@ sync_client_pop(struct sync_client_window *w, sync_client_end_fn end,
 	return end(arg, &fl->o, rc, err);
 }
 
+/*
+ * One OBJECT_PACK: it must complete exactly the oldest requests in
+ * flight, in order, each from the offset expected to its manifest size,
+ * and its chunk must declare and decompress to exactly the sum of the
+ * lens (so never more than MSG_PACK_RAW_MAX bytes are written). Each
+ * object's bytes go to its fn, then it ends as if OBJECT_END came.
+ */
+static int
+sync_client_pack(struct sync_client *c, struct sync_client_window *w,
+    const struct msg_object_pack *op, sync_client_end_fn end, void *arg,
+    struct error *err)
+{
+	const struct msg_pack_entry	*e;
+	struct sync_client_flight	*fl;
+	unsigned long long		 csize;
+	size_t				 n, off = 0;
+	char				 what[256];
+	uint16_t			 i;
+	int				 rc;
+
+	if (!c->pack)
+		return sync_client_fail(c, err, "OBJECT_PACK, which this "
+		    "client did not offer to take");
+	if (op->n > w->n) {
+		snprintf(what, sizeof what, "OBJECT_PACK of %u requests where "
+		    "%u are in flight", op->n, w->n);
+		return sync_client_fail(c, err, what);
+	}
+	for (i = 0; i < op->n; i++) {
+		e = &op->entries[i];
+		fl = &w->v[(w->head + i) % SYNC_CLIENT_WINDOW];
+		if (e->request != fl->request || e->offset != fl->at ||
+		    e->size != fl->o.size) {
+			snprintf(what, sizeof what, "OBJECT_PACK entry %u: "
+			    "request %u from %llu of %llu bytes where request "
+			    "%u from %llu of %llu was expected", i, e->request,
+			    (unsigned long long)e->offset,
+			    (unsigned long long)e->size, fl->request,
+			    (unsigned long long)fl->at,
+			    (unsigned long long)fl->o.size);
+			return sync_client_fail(c, err, what);
+		}
+	}
+	csize = ZSTD_getFrameContentSize(op->chunk, op->chunklen);
+	if (csize != op->raw) {
+		snprintf(what, sizeof what, "OBJECT_PACK: the chunk %s where "
+		    "the entries add up to %llu bytes",
+		    csize == ZSTD_CONTENTSIZE_ERROR ? "is not a zstd frame" :
+		    csize == ZSTD_CONTENTSIZE_UNKNOWN ?
+		    "declares no content size" : "declares another size",
+		    (unsigned long long)op->raw);
+		return sync_client_fail(c, err, what);
+	}
+	/* The decoder held raw to MSG_PACK_RAW_MAX, the piece buffer's size:
+	 * the capacity given is the declared size, so a frame that would
+	 * inflate beyond it fails instead. */
+	n = ZSTD_decompressDCtx(c->dctx, c->piece, (size_t)op->raw,
+	    op->chunk, op->chunklen);
+	if (ZSTD_isError(n) || n != op->raw) {
+		snprintf(what, sizeof what, "OBJECT_PACK: %s",
+		    ZSTD_isError(n) ? ZSTD_getErrorName(n) :
+		    "not its declared size");
+		return sync_client_fail(c, err, what);
+	}
+	for (i = 0; i < op->n; i++) {
+		e = &op->entries[i];
+		fl = &w->v[w->head];
+		if (e->len > 0 && (rc = fl->o.fn(fl->o.arg, c->piece + off,
+		    e->len, err)) != 0)
+			return rc;
+		off += e->len;
+		fl->at += e->len;
+		w->owed -= e->len;
+		if ((rc = sync_client_pop(w, end, arg, 0, err)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 int
 sync_client_fetch(struct sync_client *c, sync_client_next_fn next,
     sync_client_end_fn end, void *arg, struct error *err)
@@ -968,6 +1009,14 @@ sync_client_fetch(struct sync_client *c, sync_client_next_fn next,
 				break;
 			continue;
 		}
+		if (m.type == MSG_OBJECT_PACK) {
+			rc = sync_client_pack(c, w, &m.u.object_pack, end, arg,
+			    err);
+			msg_free(&m);
+			if (rc != 0)
+				break;
+			continue;
+		}
 		if (m.type == MSG_OBJECT_DATA || m.type == MSG_OBJECT_END) {
 			snprintf(what, sizeof what, "%s for request %u where "
 			    "request %u was expected", msg_type_name(m.type),
@@ -990,4 +1039,59 @@ sync_client_fetch(struct sync_client *c, sync_client_next_fn next,
 		    &scratch);
 	free(w);
 	return rc;
+}
+
+/* One object through the pipelined fetch: the answer may then be
+ * OBJECT_DATA pieces or an OBJECT_PACK of that one request. */
+struct sync_client_one {
+	struct sync_client_obj	 o;
+	int			 given;
+	int			 rc;
+};
+
+static int
+sync_client_one_next(void *arg, struct sync_client_obj *o, struct error *err)
+{
+	struct sync_client_one	*one = arg;
+
+	(void)err;
+	if (one->given)
+		return 0;
+	one->given = 1;
+	*o = one->o;
+	return 1;
+}
+
+static int
+sync_client_one_end(void *arg, struct sync_client_obj *o, int rc,
+    struct error *err)
+{
+	struct sync_client_one	*one = arg;
+
+	(void)o;
+	(void)err;
+	one->rc = rc;
+	return 0;
+}
+
+int
+sync_client_get_object(struct sync_client *c, const uint8_t sha[MSG_HASH_LEN],
+    uint64_t size, uint64_t offset, sync_client_data_fn fn, void *arg,
+    struct error *err)
+{
+	struct sync_client_one	one;
+	int			rc;
+
+	if (offset > size)
+		fatal("sync_client_get_object: offset past the size");
+	memset(&one, 0, sizeof one);
+	memcpy(one.o.sha, sha, MSG_HASH_LEN);
+	one.o.size = size;
+	one.o.offset = offset;
+	one.o.fn = fn;
+	one.o.arg = arg;
+	if ((rc = sync_client_fetch(c, sync_client_one_next,
+	    sync_client_one_end, &one, err)) != 0)
+		return rc;
+	return one.rc;		/* SATCHEL_ENOTFOUND: err says so */
 }

@@ -41,6 +41,7 @@ static const struct {
 	{ MSG_OBJECT_DATA,	"OBJECT_DATA" },
 	{ MSG_OBJECT_END,	"OBJECT_END" },
 	{ MSG_CANCEL,		"CANCEL" },
+	{ MSG_OBJECT_PACK,	"OBJECT_PACK" },
 	{ MSG_PUBLISH,		"PUBLISH" },
 	{ MSG_PUBLISH_NEED,	"PUBLISH_NEED" },
 	{ MSG_PUBLISH_OBJECT,	"PUBLISH_OBJECT" },
@@ -524,6 +525,50 @@ msg_get_chunk(struct msg_reader *r, const uint8_t **p, uint32_t *len,
 	return 0;
 }
 
+/* Why: n comes from the peer, so the entries it claims must fit the
+ * payload before they are allocated; each must be a whole request's
+ * remainder and their sum within what a client decompresses. */
+static int
+msg_decode_object_pack(struct msg_reader *r, struct msg_object_pack *op,
+    struct error *err)
+{
+	struct msg_pack_entry	*e;
+	uint16_t		 i;
+	int			 rc;
+
+	if ((rc = msg_get_u16(r, &op->n, "n", err)) != 0)
+		return rc;
+	if (op->n == 0 || op->n > MSG_PACK_MAX)
+		return error_set(err, SATCHEL_EINVALID,
+		    "OBJECT_PACK: n: %u requests (1..%u)", op->n, MSG_PACK_MAX);
+	if ((size_t)op->n * MSG_PACK_ENTRY_LEN > r->len - r->off)
+		return error_set(err, SATCHEL_EINVALID,
+		    "OBJECT_PACK: n: %u requests claimed, the payload holds "
+		    "fewer", op->n);
+	op->entries = xcalloc(op->n, sizeof *op->entries);
+	op->raw = 0;
+	for (i = 0; i < op->n; i++) {
+		e = &op->entries[i];
+		if ((rc = msg_get_u32(r, &e->request, "request", err)) != 0 ||
+		    (rc = msg_get_u64(r, &e->offset, "offset", err)) != 0 ||
+		    (rc = msg_get_u64(r, &e->size, "size", err)) != 0 ||
+		    (rc = msg_get_u32(r, &e->len, "len", err)) != 0)
+			return rc;
+		if (e->offset > e->size || e->size - e->offset != e->len)
+			return error_set(err, SATCHEL_EINVALID,
+			    "OBJECT_PACK: request %u: len %u is not size %llu "
+			    "- offset %llu", e->request, e->len,
+			    (unsigned long long)e->size,
+			    (unsigned long long)e->offset);
+		op->raw += e->len;
+		if (op->raw > MSG_PACK_RAW_MAX)
+			return error_set(err, SATCHEL_EINVALID,
+			    "OBJECT_PACK: the lens add up to more than %u "
+			    "bytes", MSG_PACK_RAW_MAX);
+	}
+	return msg_get_chunk(r, &op->chunk, &op->chunklen, err);
+}
+
 /* Why: n comes from the peer; it must match the hashes the payload really
  * holds before the list is allocated, so a small frame can never make us
  * allocate for a large claim. */
@@ -640,6 +685,9 @@ msg_decode(struct msg *out, const struct frame *f, struct error *err)
 	case MSG_CANCEL:
 		rc = msg_get_u32(&r, &m.u.cancel.request, "request", err);
 		break;
+	case MSG_OBJECT_PACK:
+		rc = msg_decode_object_pack(&r, &m.u.object_pack, err);
+		break;
 	case MSG_PUBLISH:
 		rc = msg_get_piece(&r, MSG_SIGNED_MANIFEST_MAX,
 		    &m.u.publish.total, &m.u.publish.offset, &m.u.publish.data,
@@ -708,6 +756,9 @@ msg_free(struct msg *m)
 		break;
 	case MSG_PUBLISH_NEED:
 		free(m->u.publish_need.hashes);
+		break;
+	case MSG_OBJECT_PACK:
+		free(m->u.object_pack.entries);
 		break;
 	case MSG_PUBLISH_RESULT:
 		free(m->u.publish_result.message);
@@ -784,6 +835,22 @@ msg_encode(const struct msg *m, struct buf *out)
 		break;
 	case MSG_CANCEL:
 		msg_put_u32(out, m->u.cancel.request);
+		break;
+	case MSG_OBJECT_PACK:
+		assert(m->u.object_pack.n >= 1 &&
+		    m->u.object_pack.n <= MSG_PACK_MAX);
+		msg_put_u16(out, m->u.object_pack.n);
+		for (i = 0; i < m->u.object_pack.n; i++) {
+			const struct msg_pack_entry *e =
+			    &m->u.object_pack.entries[i];
+
+			msg_put_u32(out, e->request);
+			msg_put_u64(out, e->offset);
+			msg_put_u64(out, e->size);
+			msg_put_u32(out, e->len);
+		}
+		msg_put_bytes(out, m->u.object_pack.chunk,
+		    m->u.object_pack.chunklen);
 		break;
 	case MSG_PUBLISH:
 		msg_put_u64(out, m->u.publish.total);

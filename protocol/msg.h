@@ -26,6 +26,12 @@
  *   empty: META and PUBLISH pieces, OBJECT_DATA and PUBLISH_OBJECT
  *   chunks (a zstd frame is never empty). The chunks are
  *   otherwise opaque here: no zstd in the codec.
+ * - OBJECT_PACK: n is 1..MSG_PACK_MAX, the entries fill exactly what
+ *   precedes the chunk, each entry's len is exactly size - offset (the
+ *   request is complete) and the lens add up to at most
+ *   MSG_PACK_RAW_MAX; that the chunk decompresses to exactly that sum,
+ *   and that the entries are the oldest requests in flight, is the
+ *   receiver's job (no zstd here, and only it knows what it asked).
  * - PUBLISH_RESULT `ok` is 0 or 1; catalog_serial is not constrained.
  * - PUBLISH_NEED: the decoder does not know the agreed max_frame, so it
  *   bounds n by the frame it was given (n * 32 must be exactly what
@@ -83,6 +89,15 @@
 #define MSG_PUBLISH_OBJECT_OVERHEAD	(32 + 8 + 4)
 /* OBJECT_DATA bytes around the chunk: request, offset, chunk length. */
 #define MSG_OBJECT_DATA_OVERHEAD	(4 + 8 + 4)
+/* OBJECT_PACK: at most this many requests, whose bytes together are at
+ * most MSG_PACK_RAW_MAX; its bytes around the entries and the chunk are
+ * n and the chunk length, each entry request, offset, size and len. */
+#define MSG_PACK_MAX		256		/* SYNC_QUEUE_MAX */
+#define MSG_PACK_RAW_MAX	(2u << 20)	/* a chunk's content limit */
+#define MSG_PACK_OVERHEAD	(2 + 4)
+#define MSG_PACK_ENTRY_LEN	(4 + 8 + 8 + 4)
+/* The HELLO capability by which a client says it takes OBJECT_PACK. */
+#define MSG_CAP_PACK		"pack"
 
 /* Message types, by range. */
 enum msg_type {
@@ -99,6 +114,7 @@ enum msg_type {
 	MSG_OBJECT_DATA		= 0x0201,
 	MSG_OBJECT_END		= 0x0202,
 	MSG_CANCEL		= 0x0203,
+	MSG_OBJECT_PACK		= 0x0204,
 	/* 0x0300-0x03ff: publish */
 	MSG_PUBLISH		= 0x0300,
 	MSG_PUBLISH_NEED	= 0x0301,
@@ -183,6 +199,23 @@ struct msg_object_end {
 	uint64_t	 size;
 };
 
+/* One request an OBJECT_PACK completes: its bytes from offset to the
+ * end (len == size - offset), then, implied, its OBJECT_END. */
+struct msg_pack_entry {
+	uint32_t	 request;
+	uint64_t	 offset;
+	uint64_t	 size;
+	uint32_t	 len;
+};
+
+struct msg_object_pack {
+	uint16_t		 n;
+	struct msg_pack_entry	*entries;	/* decoded: owned; n of them */
+	uint64_t		 raw;		/* decoded: sum of the lens */
+	const uint8_t		*chunk;		/* into the payload */
+	uint32_t		 chunklen;
+};
+
 struct msg_cancel {
 	uint32_t	 request;
 };
@@ -226,6 +259,7 @@ struct msg {
 		struct msg_object_data		object_data;
 		struct msg_object_end		object_end;
 		struct msg_cancel		cancel;
+		struct msg_object_pack		object_pack;
 		struct msg_publish		publish;
 		struct msg_publish_need		publish_need;
 		struct msg_publish_object	publish_object;

@@ -1038,6 +1038,17 @@ test_refuse_publish_need_count(void **state)
 	buf_free(&p);
 }
 
+/* One OBJECT_PACK entry, for refusals the encoder would not write. */
+static void
+put_pack_entry(struct buf *p, uint32_t request, uint64_t offset,
+    uint64_t size, uint32_t len)
+{
+	msg_put_u32(p, request);
+	msg_put_u64(p, offset);
+	msg_put_u64(p, size);
+	msg_put_u32(p, len);
+}
+
 static void
 test_refuse_other_fields(void **state)
 {
@@ -1073,6 +1084,55 @@ test_refuse_other_fields(void **state)
 	msg_put_u32(&p, 0);
 	expect_refused(MSG_PUBLISH_OBJECT, &p,
 	    "PUBLISH_OBJECT: zstd_chunk: empty");
+	buf_free(&p);
+
+	/* OBJECT_PACK: n 0, n above the limit, n beyond the payload, a len
+	 * that is not size - offset, lens adding up past the limit, an
+	 * empty chunk, trailing bytes. */
+	msg_put_u16(&p, 0);
+	msg_put_bytes(&p, "z", 1);
+	expect_refused(MSG_OBJECT_PACK, &p, "OBJECT_PACK: n: 0 requests");
+	buf_free(&p);
+	msg_put_u16(&p, MSG_PACK_MAX + 1);
+	expect_refused(MSG_OBJECT_PACK, &p, "OBJECT_PACK: n: 257 requests");
+	buf_free(&p);
+	msg_put_u16(&p, 3);
+	put_pack_entry(&p, 1, 0, 3, 3);
+	put_pack_entry(&p, 2, 0, 3, 3);
+	expect_refused(MSG_OBJECT_PACK, &p,
+	    "OBJECT_PACK: n: 3 requests claimed, the payload holds fewer");
+	buf_free(&p);
+	msg_put_u16(&p, 2);
+	put_pack_entry(&p, 1, 0, 3, 3);
+	put_pack_entry(&p, 2, 1, 3, 3);
+	msg_put_bytes(&p, "z", 1);
+	expect_refused(MSG_OBJECT_PACK, &p,
+	    "OBJECT_PACK: request 2: len 3 is not size 3 - offset 1");
+	buf_free(&p);
+	msg_put_u16(&p, 1);
+	put_pack_entry(&p, 1, 5, 3, 0);
+	msg_put_bytes(&p, "z", 1);
+	expect_refused(MSG_OBJECT_PACK, &p,
+	    "OBJECT_PACK: request 1: len 0 is not size 3 - offset 5");
+	buf_free(&p);
+	msg_put_u16(&p, 2);
+	put_pack_entry(&p, 1, 0, MSG_PACK_RAW_MAX, MSG_PACK_RAW_MAX);
+	put_pack_entry(&p, 2, 0, 1, 1);
+	msg_put_bytes(&p, "z", 1);
+	expect_refused(MSG_OBJECT_PACK, &p,
+	    "OBJECT_PACK: the lens add up to more than 2097152 bytes");
+	buf_free(&p);
+	msg_put_u16(&p, 1);
+	put_pack_entry(&p, 1, 0, 3, 3);
+	msg_put_u32(&p, 0);
+	expect_refused(MSG_OBJECT_PACK, &p, "OBJECT_PACK: zstd_chunk: empty");
+	buf_free(&p);
+	msg_put_u16(&p, 1);
+	put_pack_entry(&p, 1, 0, 3, 3);
+	msg_put_bytes(&p, "z", 1);
+	msg_put_u8(&p, 0);
+	expect_refused(MSG_OBJECT_PACK, &p,
+	    "OBJECT_PACK: 1 trailing bytes after the payload");
 	buf_free(&p);
 
 	/* Over MANIFEST_MAX + 8192, from the total field alone. */
@@ -1117,6 +1177,7 @@ test_type_names(void **state)
 	assert_string_equal(msg_type_name(MSG_HELLO), "HELLO");
 	assert_string_equal(msg_type_name(MSG_GET_META), "GET_META");
 	assert_string_equal(msg_type_name(MSG_OBJECT_DATA), "OBJECT_DATA");
+	assert_string_equal(msg_type_name(MSG_OBJECT_PACK), "OBJECT_PACK");
 	assert_string_equal(msg_type_name(MSG_PUBLISH_RESULT),
 	    "PUBLISH_RESULT");
 	assert_string_equal(msg_type_name(0x0005), "unknown");
@@ -1310,6 +1371,13 @@ static void
 test_vectors_objects(void **state)
 {
 	static const uint8_t	 zmagic[] = { 0x28, 0xb5, 0x2f, 0xfd };
+	/* zstd: one raw block of "abcdef", content size 6 */
+	static const uint8_t	 abcdef[] = { 0x28, 0xb5, 0x2f, 0xfd, 0x20,
+	    0x06, 0x31, 0x00, 0x00, 'a', 'b', 'c', 'd', 'e', 'f' };
+	struct msg_pack_entry	 pack[2] = {
+		{ 7, 0, 3, 3 },
+		{ 8, 2, 5, 3 },
+	};
 	struct msg		 m, out;
 	uint8_t			*bytes;
 	int			 i;
@@ -1354,6 +1422,28 @@ test_vectors_objects(void **state)
 	m.u.cancel.request = 0xdeadbeef;
 	vector_check("cancel", &m, &out, &bytes);
 	assert_int_equal(out.u.cancel.request, 0xdeadbeef);
+	free(bytes);
+
+	memset(&m, 0, sizeof m);
+	m.type = MSG_OBJECT_PACK;
+	m.u.object_pack.n = 2;
+	m.u.object_pack.entries = pack;
+	m.u.object_pack.chunk = abcdef;
+	m.u.object_pack.chunklen = sizeof abcdef;
+	vector_check("object-pack", &m, &out, &bytes);
+	assert_int_equal(out.u.object_pack.n, 2);
+	assert_int_equal(out.u.object_pack.entries[0].request, 7);
+	assert_true(out.u.object_pack.entries[0].offset == 0);
+	assert_true(out.u.object_pack.entries[0].size == 3);
+	assert_int_equal(out.u.object_pack.entries[0].len, 3);
+	assert_int_equal(out.u.object_pack.entries[1].request, 8);
+	assert_true(out.u.object_pack.entries[1].offset == 2);
+	assert_true(out.u.object_pack.entries[1].size == 5);
+	assert_int_equal(out.u.object_pack.entries[1].len, 3);
+	assert_true(out.u.object_pack.raw == 6);
+	assert_int_equal(out.u.object_pack.chunklen, sizeof abcdef);
+	assert_memory_equal(out.u.object_pack.chunk, abcdef, sizeof abcdef);
+	msg_free(&out);
 	free(bytes);
 }
 
