@@ -114,6 +114,7 @@
 				    1024)
 #define SYNC_SPARE_MAX		32
 #define SYNC_ZSTD_LEVEL		3
+#define SYNC_META_LEVEL		3	/* META_Z pieces */
 #define SYNC_LINGER_SECONDS	2		/* wait for the peer's EOF */
 
 enum sync_conn_state {
@@ -156,6 +157,8 @@ struct sync_meta_job {
 	char			*data;
 	size_t			 len;
 	int			 same;		/* data hashes to g.have */
+	struct buf		 frames;	/* zmeta: the META_Z frames */
+	uint16_t		 zfail;		/* zmeta: compression failed */
 };
 
 /* A worker thread's own zstd context and buffers. */
@@ -185,6 +188,8 @@ struct sync_conn {
 	uint64_t		 pos, size;
 	size_t			 piece;		/* raw bytes per OBJECT_DATA */
 	size_t			 pack;		/* per OBJECT_PACK; 0: none */
+	int			 zmeta;		/* META_Z, PUBLISH_Z agreed */
+	uint8_t			*unz;		/* a PUBLISH_Z piece, raw */
 	struct buf		 wbuf;		/* one encoded frame */
 
 	/* A release being published (SPEC §11 "Publishing"), or NULL. */
@@ -222,6 +227,7 @@ static void	sync_job_run(struct workers_job *, void *);
 static void	sync_job_done(struct workers_job *);
 static void	sync_meta_run(struct workers_job *, void *);
 static void	sync_meta_done(struct workers_job *);
+static void	sync_meta_zip(struct sync_meta_job *, struct sync_local *);
 
 static const char *
 sync_conn_state_name(enum sync_conn_state s)
@@ -296,6 +302,7 @@ sync_conn_free(struct sync_conn *c)
 	buf_free(&c->wbuf);
 	sync_publish_free(c->pub);	/* a cut publish leaves no trace */
 	buf_free(&c->job.out);
+	free(c->unz);
 	TAILQ_REMOVE(&srv->conns, c, link);
 	srv->nconns--;
 	free(c);
@@ -427,14 +434,14 @@ sync_conn_pack_size(uint32_t max_frame)
 }
 
 /* Why: the handshake fixes the frame limit for the rest of the
- * connection; we offer at most 1 MiB, and OBJECT_PACK to a client that
- * offers "pack" (the only capability so far). */
+ * connection; we offer at most 1 MiB, OBJECT_PACK to a client that
+ * offers "pack", and META_Z and PUBLISH_Z when it offers "zmeta". */
 static void
 sync_conn_on_hello(struct sync_conn *c, const struct msg_hello *h)
 {
 	struct msg	m;
-	char		*caps[1] = { MSG_CAP_PACK };
-	uint16_t	 i;
+	char		*caps[2];
+	uint16_t	 i, ncaps = 0;
 
 	if (c->state != SYNC_CONN_HELLO) {
 		sync_conn_fail(c, MSG_ERR_PROTOCOL, "HELLO after the handshake");
@@ -444,14 +451,22 @@ sync_conn_on_hello(struct sync_conn *c, const struct msg_hello *h)
 	    FRAME_MAX_DEFAULT;
 	c->piece = sync_conn_piece_size(c->max_frame);
 	c->pack = 0;
-	for (i = 0; i < h->ncaps; i++)
+	c->zmeta = 0;
+	for (i = 0; i < h->ncaps; i++) {
 		if (strcmp(h->caps[i], MSG_CAP_PACK) == 0)
 			c->pack = sync_conn_pack_size(c->max_frame);
+		if (strcmp(h->caps[i], MSG_CAP_ZMETA) == 0)
+			c->zmeta = 1;
+	}
+	if (c->pack > 0)
+		caps[ncaps++] = MSG_CAP_PACK;
+	if (c->zmeta)
+		caps[ncaps++] = MSG_CAP_ZMETA;
 	memset(&m, 0, sizeof m);
 	m.type = MSG_HELLO;
 	m.u.hello.version = MSG_VERSION;
 	m.u.hello.max_frame = c->max_frame;
-	m.u.hello.ncaps = c->pack > 0 ? 1 : 0;
+	m.u.hello.ncaps = ncaps;
 	m.u.hello.caps = caps;
 	sync_conn_send(c, &m);
 	bufferevent_setwatermark(c->bev, EV_READ, 0,
@@ -538,6 +553,50 @@ sync_conn_on_get_meta(struct sync_conn *c, const struct msg_get_meta *g)
 	workers_submit(c->srv->workers, &mj->wj);
 }
 
+/*
+ * Why on the worker: a catalog or signed manifest may be 16 MiB, and
+ * compressing it (a manifest's hex digests and paths shrink to ~40%)
+ * is no work for the event loop. Each META_Z piece is an independent
+ * frame of the largest raw run whose compressed bound fits the frame.
+ */
+static void
+sync_meta_zip(struct sync_meta_job *mj, struct sync_local *l)
+{
+	struct sync_conn	*c = mj->c;
+	struct msg		 m;
+	size_t			 limit, piece, b, off = 0, n, zn, zcap;
+	uint8_t			*z;
+
+	limit = c->max_frame - MSG_META_Z_OVERHEAD - strlen(mj->g.name);
+	piece = limit;
+	while ((b = ZSTD_compressBound(piece)) > limit)
+		piece -= b - limit;
+	zcap = ZSTD_compressBound(piece);
+	z = xmalloc(zcap);
+	memset(&m, 0, sizeof m);
+	m.type = MSG_META_Z;
+	m.u.meta.role = mj->g.role;
+	m.u.meta.name = mj->g.name;
+	m.u.meta.status = MSG_STATUS_OK;
+	m.u.meta.total = mj->len;
+	buf_init(&mj->frames);
+	do {
+		n = mj->len - off < piece ? mj->len - off : piece;
+		zn = ZSTD_compressCCtx(l->zc, z, zcap, mj->data + off, n,
+		    SYNC_META_LEVEL);
+		if (ZSTD_isError(zn)) {
+			mj->zfail = 1;
+			break;
+		}
+		m.u.meta.offset = off;
+		m.u.meta.data = z;
+		m.u.meta.datalen = (uint32_t)zn;
+		msg_encode(&m, &mj->frames);
+		off += n;
+	} while (off < mj->len);
+	free(z);
+}
+
 /* The worker's part of a GET_META: only what the catalog has reached is
  * served (SPEC §10); then the file and, if the client has a copy, the
  * hash of ours. */
@@ -569,6 +628,8 @@ sync_meta_run(struct workers_job *wj, void *local)
 		sha256(mj->data, mj->len, sum);
 		mj->same = memcmp(sum, mj->g.have, SHA256_LEN) == 0;
 	}
+	if (mj->rc == 0 && !mj->same && mj->len > 0 && mj->c->zmeta)
+		sync_meta_zip(mj, local);
 }
 
 /* Answers a GET_META from what the worker found (loop thread). */
@@ -610,6 +671,19 @@ sync_meta_answer(struct sync_conn *c, struct sync_meta_job *mj)
 		sync_conn_send_error(c, MSG_ERR_INTERNAL, "META: empty file");
 		return;
 	}
+	if (mj->zfail) {
+		sync_conn_send_error(c, MSG_ERR_INTERNAL,
+		    "META: cannot compress the file");
+		return;
+	}
+	if (mj->frames.len > 0) {
+		/* Queued back to back, like the raw pieces. */
+		if (bufferevent_write(c->bev, mj->frames.data,
+		    mj->frames.len) != 0)
+			fatal("bufferevent_write: out of memory");
+		c->bytes_out += mj->frames.len;
+		return;
+	}
 	sync_conn_send_meta(c, g, MSG_STATUS_OK, data, len);
 }
 
@@ -627,6 +701,7 @@ sync_meta_done(struct workers_job *wj)
 	free(mj->g.name);
 	free(mj->path);
 	free(mj->data);
+	buf_free(&mj->frames);
 	memset(mj, 0, sizeof *mj);
 	if (c->dead) {
 		if (!c->busy)
@@ -804,6 +879,51 @@ sync_conn_on_publish(struct sync_conn *c, const struct msg_publish *m)
 	sync_conn_fail(c, MSG_ERR_PROTOCOL, "%s", err.msg);
 }
 
+/*
+ * A compressed piece of the signed manifest: its frame must declare 1 to
+ * the smaller of max_frame and the bytes the document still lacks, and
+ * is decompressed with exactly that capacity (a bomb stops there); the
+ * raw piece then goes the way of a PUBLISH piece, which checks its
+ * offset.
+ */
+static void
+sync_conn_on_publish_z(struct sync_conn *c, const struct msg_publish *m)
+{
+	struct msg_publish	 raw = *m;
+	unsigned long long	 csize;
+	uint64_t		 max;
+	size_t			 n;
+
+	if (!c->zmeta) {
+		sync_conn_fail(c, MSG_ERR_PROTOCOL, "PUBLISH_Z without "
+		    "\"zmeta\" agreed in the HELLOs");
+		return;
+	}
+	max = m->total - m->offset;	/* the decoder: offset < total */
+	if (max > c->max_frame)
+		max = c->max_frame;
+	csize = ZSTD_getFrameContentSize(m->data, m->datalen);
+	if (csize == ZSTD_CONTENTSIZE_ERROR ||
+	    csize == ZSTD_CONTENTSIZE_UNKNOWN || csize == 0 || csize > max) {
+		sync_conn_fail(c, MSG_ERR_PROTOCOL, "PUBLISH_Z at offset %llu: "
+		    "not a zstd frame declaring 1 to %llu bytes",
+		    (unsigned long long)m->offset, (unsigned long long)max);
+		return;
+	}
+	if (c->unz == NULL)
+		c->unz = xmalloc(c->max_frame);
+	n = ZSTD_decompress(c->unz, (size_t)csize, m->data, m->datalen);
+	if (ZSTD_isError(n) || n != csize) {
+		sync_conn_fail(c, MSG_ERR_PROTOCOL, "PUBLISH_Z at offset %llu: "
+		    "%s", (unsigned long long)m->offset, ZSTD_isError(n) ?
+		    ZSTD_getErrorName(n) : "not its declared size");
+		return;
+	}
+	raw.data = c->unz;
+	raw.datalen = (uint32_t)n;
+	sync_conn_on_publish(c, &raw);
+}
+
 static void
 sync_conn_on_publish_object(struct sync_conn *c,
     const struct msg_publish_object *m)
@@ -850,6 +970,7 @@ sync_conn_publish_allows(struct sync_conn *c, const struct msg *m)
 	case MSG_BYE:
 		return 1;
 	case MSG_PUBLISH:
+	case MSG_PUBLISH_Z:
 		if (!sync_publish_accepted(c->pub))
 			return 1;
 		break;
@@ -903,6 +1024,9 @@ sync_conn_dispatch(struct sync_conn *c, const struct msg *m)
 		break;
 	case MSG_PUBLISH:
 		sync_conn_on_publish(c, &m->u.publish);
+		break;
+	case MSG_PUBLISH_Z:
+		sync_conn_on_publish_z(c, &m->u.publish);
 		break;
 	case MSG_PUBLISH_OBJECT:
 		sync_conn_on_publish_object(c, &m->u.publish_object);

@@ -56,6 +56,7 @@ struct sync_client {
 	int		 broken;
 	int		 desync;	/* a fetch left requests unanswered */
 	int		 pack;		/* we offered "pack": OBJECT_PACK is ok */
+	int		 zmeta;		/* both said "zmeta": META_Z, PUBLISH_Z */
 	ZSTD_DCtx	*dctx;
 	uint8_t		*piece;		/* SYNC_CLIENT_PIECE_MAX bytes */
 };
@@ -304,7 +305,10 @@ sync_client_open(struct sync_client **out, const char *url, struct error *err)
 	struct addrinfo		 hints, *res = NULL, *ai;
 	struct msg		 m;
 	char			*host = NULL, *port = NULL, why[256] = "";
-	char			*caps[1] = { MSG_CAP_PACK };
+	char			*caps[2];
+	const char		*e;
+	uint16_t		 i, ncaps = 0;
+	int			 zmeta;
 	int			 rc, gai;
 
 	if ((rc = sync_client_parse_url(url, &host, &port, err)) != 0)
@@ -334,9 +338,14 @@ sync_client_open(struct sync_client **out, const char *url, struct error *err)
 	m.u.hello.max_frame = sync_client_offer();
 	/* SATCHEL_NO_PACK=1 asks for every object alone, as a peer without
 	 * the capability would: for tests and measurements. */
-	c->pack = getenv("SATCHEL_NO_PACK") == NULL ||
-	    strcmp(getenv("SATCHEL_NO_PACK"), "1") != 0;
-	m.u.hello.ncaps = c->pack ? 1 : 0;
+	c->pack = (e = getenv("SATCHEL_NO_PACK")) == NULL || strcmp(e, "1") != 0;
+	/* Likewise SATCHEL_NO_ZMETA=1: metadata raw, as before "zmeta". */
+	zmeta = (e = getenv("SATCHEL_NO_ZMETA")) == NULL || strcmp(e, "1") != 0;
+	if (c->pack)
+		caps[ncaps++] = MSG_CAP_PACK;
+	if (zmeta)
+		caps[ncaps++] = MSG_CAP_ZMETA;
+	m.u.hello.ncaps = ncaps;
 	m.u.hello.caps = caps;
 	if ((rc = sync_client_send(c, &m, err)) != 0 ||
 	    (rc = sync_client_recv(c, &m, err)) != 0)
@@ -350,6 +359,9 @@ sync_client_open(struct sync_client **out, const char *url, struct error *err)
 	    m.u.hello.max_frame : sync_client_offer();
 	if (c->max_frame < FRAME_MAX_PREAUTH)
 		c->max_frame = FRAME_MAX_PREAUTH;
+	for (i = 0; zmeta && i < m.u.hello.ncaps; i++)
+		if (strcmp(m.u.hello.caps[i], MSG_CAP_ZMETA) == 0)
+			c->zmeta = 1;
 	msg_free(&m);
 	if ((c->dctx = ZSTD_createDCtx()) == NULL)
 		fatal("ZSTD_createDCtx: out of memory");
@@ -390,6 +402,41 @@ sync_client_close(struct sync_client *c)
 }
 
 /*
+ * One META_Z or PUBLISH_Z piece into dst, where room bytes of the
+ * document are left: the frame must declare its content size, 1 to the
+ * smaller of room and max_frame, and decompress to exactly that, with
+ * that as the capacity (a bomb stops there). *n is what it held.
+ */
+static int
+sync_client_unzip(struct sync_client *c, const struct msg_meta *mp,
+    uint8_t *dst, uint64_t room, size_t *n, struct error *err)
+{
+	unsigned long long	 csize;
+	uint64_t		 max = room < c->max_frame ? room : c->max_frame;
+	size_t			 got;
+	char			 what[200];
+
+	csize = ZSTD_getFrameContentSize(mp->data, mp->datalen);
+	if (csize == ZSTD_CONTENTSIZE_ERROR ||
+	    csize == ZSTD_CONTENTSIZE_UNKNOWN || csize == 0 || csize > max) {
+		snprintf(what, sizeof what, "META_Z piece at offset %llu: not "
+		    "a zstd frame declaring 1 to %llu bytes",
+		    (unsigned long long)mp->offset, (unsigned long long)max);
+		return sync_client_fail(c, err, what);
+	}
+	got = ZSTD_decompressDCtx(c->dctx, dst, (size_t)csize, mp->data,
+	    mp->datalen);
+	if (ZSTD_isError(got) || got != csize) {
+		snprintf(what, sizeof what, "META_Z piece at offset %llu: %s",
+		    (unsigned long long)mp->offset, ZSTD_isError(got) ?
+		    ZSTD_getErrorName(got) : "not its declared size");
+		return sync_client_fail(c, err, what);
+	}
+	*n = got;
+	return 0;
+}
+
+/*
  * Why: a document larger than a frame arrives as consecutive META pieces
  * (SPEC §11 "Metadata in pieces"). The first piece's total, which the
  * decoder already held to the role's limit, sizes the buffer; every
@@ -404,6 +451,7 @@ sync_client_meta_pieces(struct sync_client *c, struct msg *first,
 	struct msg	 m = *first;
 	char		*buf = NULL, *name = NULL, what[200];
 	uint64_t	 total = m.u.meta.total, got = 0;
+	size_t		 n;
 	uint8_t		 role = m.u.meta.role;
 	int		 rc;
 
@@ -419,14 +467,26 @@ sync_client_meta_pieces(struct sync_client *c, struct msg *first,
 			rc = sync_client_fail(c, err, what);
 			goto out;
 		}
-		memcpy(buf + got, m.u.meta.data, m.u.meta.datalen);
-		got += m.u.meta.datalen;
+		if (m.type == MSG_META_Z) {
+			if (!c->zmeta) {
+				rc = sync_client_unexpected(c, &m, "META "
+				    "(\"zmeta\" was not agreed)", err);
+				goto out;
+			}
+			if ((rc = sync_client_unzip(c, &m.u.meta,
+			    (uint8_t *)buf + got, total - got, &n, err)) != 0)
+				goto out;
+		} else {
+			n = m.u.meta.datalen;
+			memcpy(buf + got, m.u.meta.data, n);
+		}
+		got += n;
 		msg_free(&m);
 		if (got == total)
 			break;
 		if ((rc = sync_client_recv(c, &m, err)) != 0)
 			goto out;
-		if (m.type != MSG_META) {
+		if (m.type != MSG_META && m.type != MSG_META_Z) {
 			rc = sync_client_unexpected(c, &m, "the next META piece",
 			    err);
 			goto out;
@@ -473,7 +533,7 @@ sync_client_get_meta(struct sync_client *c, uint8_t role, const char *name,
 	if ((rc = sync_client_send(c, &m, err)) != 0 ||
 	    (rc = sync_client_recv(c, &m, err)) != 0)
 		return rc;
-	if (m.type != MSG_META)
+	if (m.type != MSG_META && m.type != MSG_META_Z)
 		return sync_client_unexpected(c, &m, "META", err);
 	if (m.u.meta.role != role || strcmp(m.u.meta.name, name) != 0) {
 		msg_free(&m);
@@ -598,10 +658,13 @@ int
 sync_client_publish_begin(struct sync_client *c, const char *signed_buf,
     size_t len, struct sync_client_publish *p, struct error *err)
 {
-	struct msg	m;
-	size_t		off = 0, piece = c->max_frame - MSG_PUBLISH_OVERHEAD, n;
-	uint32_t	got = 0, total = 0;
-	int		rc;
+	struct msg	 m;
+	ZSTD_CCtx	*zc = NULL;
+	uint8_t		*z = NULL;
+	size_t		 off = 0, piece = c->max_frame - MSG_PUBLISH_OVERHEAD, n;
+	size_t		 zcap = 0, zn;
+	uint32_t	 got = 0, total = 0;
+	int		 rc;
 
 	memset(p, 0, sizeof *p);
 	if (len == 0 || len > MSG_SIGNED_MANIFEST_MAX)
@@ -609,17 +672,37 @@ sync_client_publish_begin(struct sync_client *c, const char *signed_buf,
 		    "%zu bytes cannot be published (1 to %u)", len,
 		    MSG_SIGNED_MANIFEST_MAX);
 	memset(&m, 0, sizeof m);
-	m.type = MSG_PUBLISH;
+	m.type = c->zmeta ? MSG_PUBLISH_Z : MSG_PUBLISH;
 	m.u.publish.total = len;
+	if (c->zmeta) {
+		/* Pieces whose frames fit whatever the bytes are. */
+		piece = sync_client_upload_piece(c->max_frame);
+		zcap = ZSTD_compressBound(piece);
+		if ((zc = ZSTD_createCCtx()) == NULL)
+			fatal("ZSTD_createCCtx: out of memory");
+		z = xmalloc(zcap);
+	}
 	do {
 		n = len - off < piece ? len - off : piece;
 		m.u.publish.offset = off;
 		m.u.publish.data = (const uint8_t *)signed_buf + off;
 		m.u.publish.datalen = (uint32_t)n;
+		if (zc != NULL) {
+			zn = ZSTD_compressCCtx(zc, z, zcap, signed_buf + off, n,
+			    SYNC_UPLOAD_LEVEL);
+			if (ZSTD_isError(zn))
+				fatal("zstd: %s", ZSTD_getErrorName(zn));
+			m.u.publish.data = z;
+			m.u.publish.datalen = (uint32_t)zn;
+		}
 		if ((rc = sync_client_send(c, &m, err)) != 0)
-			return rc;
+			break;
 		off += n;
 	} while (off < len);
+	ZSTD_freeCCtx(zc);	/* NULL-safe */
+	free(z);
+	if (rc != 0)
+		return rc;
 	/* A refusal, or the need list in one or more frames. */
 	for (;;) {
 		if ((rc = sync_client_recv(c, &m, err)) != 0)

@@ -37,6 +37,7 @@ static const struct {
 	{ MSG_BYE,		"BYE" },
 	{ MSG_GET_META,		"GET_META" },
 	{ MSG_META,		"META" },
+	{ MSG_META_Z,		"META_Z" },
 	{ MSG_GET_OBJECT,	"GET_OBJECT" },
 	{ MSG_OBJECT_DATA,	"OBJECT_DATA" },
 	{ MSG_OBJECT_END,	"OBJECT_END" },
@@ -47,6 +48,7 @@ static const struct {
 	{ MSG_PUBLISH_OBJECT,	"PUBLISH_OBJECT" },
 	{ MSG_PUBLISH_DONE,	"PUBLISH_DONE" },
 	{ MSG_PUBLISH_RESULT,	"PUBLISH_RESULT" },
+	{ MSG_PUBLISH_Z,	"PUBLISH_Z" },
 };
 
 const char *
@@ -453,7 +455,7 @@ msg_meta_max(uint8_t role)
  * place is refused rather than spliced in. A piece is never empty and
  * never reaches past the end. */
 static int
-msg_get_piece(struct msg_reader *r, uint64_t max, uint64_t *total,
+msg_get_piece(struct msg_reader *r, uint64_t max, int zstd, uint64_t *total,
     uint64_t *offset, const uint8_t **data, uint32_t *len, struct error *err)
 {
 	int	rc;
@@ -478,7 +480,7 @@ msg_get_piece(struct msg_reader *r, uint64_t max, uint64_t *total,
 	if (*len == 0)
 		return error_set(err, SATCHEL_EINVALID, "%s: data: empty",
 		    r->what);
-	if (*len > *total - *offset) {
+	if (!zstd && *len > *total - *offset) {
 		return error_set(err, SATCHEL_EINVALID,
 		    "%s: data: %u bytes at offset %llu reach past the total of "
 		    "%llu", r->what, *len, (unsigned long long)*offset,
@@ -504,8 +506,21 @@ msg_decode_meta(struct msg_reader *r, struct msg_meta *m, struct error *err)
 	}
 	if (m->status != MSG_STATUS_OK)
 		return 0;	/* msg_reader_end refuses data after it */
-	return msg_get_piece(r, msg_meta_max(m->role), &m->total, &m->offset,
-	    &m->data, &m->datalen, err);
+	return msg_get_piece(r, msg_meta_max(m->role), 0, &m->total,
+	    &m->offset, &m->data, &m->datalen, err);
+}
+
+/* META_Z: META of status 0 without the status byte, its data zstd. */
+static int
+msg_decode_meta_z(struct msg_reader *r, struct msg_meta *m, struct error *err)
+{
+	int	rc;
+
+	if ((rc = msg_get_role_name(r, &m->role, &m->name, err)) != 0)
+		return rc;
+	m->status = MSG_STATUS_OK;
+	return msg_get_piece(r, msg_meta_max(m->role), 1, &m->total,
+	    &m->offset, &m->data, &m->datalen, err);
 }
 
 /* A chunk is one zstd frame, opaque here but never empty. */
@@ -659,6 +674,9 @@ msg_decode(struct msg *out, const struct frame *f, struct error *err)
 	case MSG_META:
 		rc = msg_decode_meta(&r, &m.u.meta, err);
 		break;
+	case MSG_META_Z:
+		rc = msg_decode_meta_z(&r, &m.u.meta, err);
+		break;
 	case MSG_GET_OBJECT:
 		if ((rc = msg_get_u32(&r, &m.u.get_object.request, "request",
 		    err)) != 0 ||
@@ -689,8 +707,9 @@ msg_decode(struct msg *out, const struct frame *f, struct error *err)
 		rc = msg_decode_object_pack(&r, &m.u.object_pack, err);
 		break;
 	case MSG_PUBLISH:
+	case MSG_PUBLISH_Z:
 		rc = msg_get_piece(&r, MSG_SIGNED_MANIFEST_MAX,
-		    &m.u.publish.total, &m.u.publish.offset, &m.u.publish.data,
+		    f->type == MSG_PUBLISH_Z, &m.u.publish.total, &m.u.publish.offset, &m.u.publish.data,
 		    &m.u.publish.datalen, err);
 		break;
 	case MSG_PUBLISH_NEED:
@@ -752,6 +771,7 @@ msg_free(struct msg *m)
 		free(m->u.get_meta.name);
 		break;
 	case MSG_META:
+	case MSG_META_Z:
 		free(m->u.meta.name);
 		break;
 	case MSG_PUBLISH_NEED:
@@ -818,6 +838,14 @@ msg_encode(const struct msg *m, struct buf *out)
 			    m->u.meta.datalen);
 		}
 		break;
+	case MSG_META_Z:
+		assert(m->u.meta.status == MSG_STATUS_OK);
+		msg_put_u8(out, m->u.meta.role);
+		msg_put_text(out, m->u.meta.name);
+		msg_put_u64(out, m->u.meta.total);
+		msg_put_u64(out, m->u.meta.offset);
+		msg_put_bytes(out, m->u.meta.data, m->u.meta.datalen);
+		break;
 	case MSG_GET_OBJECT:
 		msg_put_u32(out, m->u.get_object.request);
 		msg_put_hash(out, m->u.get_object.object);
@@ -853,6 +881,7 @@ msg_encode(const struct msg *m, struct buf *out)
 		    m->u.object_pack.chunklen);
 		break;
 	case MSG_PUBLISH:
+	case MSG_PUBLISH_Z:
 		msg_put_u64(out, m->u.publish.total);
 		msg_put_u64(out, m->u.publish.offset);
 		msg_put_bytes(out, m->u.publish.data, m->u.publish.datalen);

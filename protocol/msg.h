@@ -32,6 +32,10 @@
  *   MSG_PACK_RAW_MAX; that the chunk decompresses to exactly that sum,
  *   and that the entries are the oldest requests in flight, is the
  *   receiver's job (no zstd here, and only it knows what it asked).
+ * - META_Z and PUBLISH_Z are META (status 0) and PUBLISH pieces whose
+ *   data is one zstd frame: total and offset are checked as for the raw
+ *   kind, the data only for being non-empty (its length says nothing of
+ *   the bytes it stands for); the receiver bounds the decompression.
  * - PUBLISH_RESULT `ok` is 0 or 1; catalog_serial is not constrained.
  * - PUBLISH_NEED: the decoder does not know the agreed max_frame, so it
  *   bounds n by the frame it was given (n * 32 must be exactly what
@@ -98,6 +102,10 @@
 #define MSG_PACK_ENTRY_LEN	(4 + 8 + 8 + 4)
 /* The HELLO capability by which a client says it takes OBJECT_PACK. */
 #define MSG_CAP_PACK		"pack"
+/* The HELLO capability for META_Z and PUBLISH_Z, which both peers must
+ * list; META_Z has no status byte (it is always status 0). */
+#define MSG_CAP_ZMETA		"zmeta"
+#define MSG_META_Z_OVERHEAD	(1 + 4 + 8 + 8 + 4)
 
 /* Message types, by range. */
 enum msg_type {
@@ -109,6 +117,7 @@ enum msg_type {
 	/* 0x0100-0x01ff: metadata */
 	MSG_GET_META		= 0x0100,
 	MSG_META		= 0x0101,
+	MSG_META_Z		= 0x0102,	/* struct msg_meta, zstd data */
 	/* 0x0200-0x02ff: objects */
 	MSG_GET_OBJECT		= 0x0200,
 	MSG_OBJECT_DATA		= 0x0201,
@@ -121,6 +130,7 @@ enum msg_type {
 	MSG_PUBLISH_OBJECT	= 0x0302,
 	MSG_PUBLISH_DONE	= 0x0303,
 	MSG_PUBLISH_RESULT	= 0x0304,
+	MSG_PUBLISH_Z		= 0x0305,	/* struct msg_publish, zstd data */
 	/* 0x0400-0x04ff: reserved for deltas (a later version) */
 };
 #define MSG_RANGE_LAST		0x04ff	/* above this: no range yet */

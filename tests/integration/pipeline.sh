@@ -29,9 +29,10 @@ cat >"$TMP/relay.py" <<'PYEOF'
 # exactly CUT bytes from the server (CUT < 0: never) both sockets are
 # closed. With "mangle", the first OBJECT_PACK of two or more requests
 # reaches the client with its first two entries swapped (a bad server).
-# Prints "max=M gets=G packs=P packed=K wrong=B down=D up=U
-# end=REASON" where M is the most requests ever outstanding at once and
-# K the requests answered by packs. Everything within 60 s.
+# Prints "max=M gets=G packs=P packed=K wrong=B metaz=Z down=D up=U
+# end=REASON" where M is the most requests ever outstanding at once, K
+# the requests answered by packs and Z the META_Z (0x0102) frames.
+# Everything within 60 s.
 import os, select, socket, struct, sys, time
 
 cut, up_port, portfile = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
@@ -52,7 +53,7 @@ for x in (c, s):
     x.settimeout(60)
 
 outstanding = []		# request ids, in the order sent
-most = gets = packs = packed = badpacks = 0
+most = gets = packs = packed = badpacks = metaz = 0
 bufs = {c: b"", s: b""}
 
 def frames(who, data):
@@ -105,6 +106,8 @@ try:
                             outstanding.remove(rq)
                     elif t == 0x0002 and outstanding:
                         outstanding.pop(0)
+                    elif t == 0x0102:
+                        metaz += 1
                     elif t == 0x0204:
                         n = struct.unpack(">H", p[:2])[0]
                         ents = [p[2 + 24 * i:2 + 24 * (i + 1)]
@@ -131,8 +134,8 @@ except OSError as e:
     end = "error: %s" % e
 c.close()
 s.close()
-print("max=%d gets=%d packs=%d packed=%d wrong=%d down=%d up=%d end=%s" %
-      (most, gets, packs, packed, badpacks, down, up, end))
+print("max=%d gets=%d packs=%d packed=%d wrong=%d metaz=%d down=%d up=%d "
+      "end=%s" % (most, gets, packs, packed, badpacks, metaz, down, up, end))
 sys.exit(0 if end in ("cut", "eof") else 1)
 PYEOF
 
@@ -256,6 +259,8 @@ ok "$([ "${PACKS:-0}" -gt 0 ] && [ "$(field packed)" -gt "$PACKS" ] &&
     echo 0 || echo 1)" \
     "small objects come in OBJECT_PACKs ($PACKS packs of $(field packed) requests)"
 ok "$(field wrong)" "every OBJECT_PACK lists the oldest requests in flight, in order"
+ok "$([ "$(field metaz)" -gt 0 ] && echo 0 || echo 1)" \
+    "metadata comes compressed ($(field metaz) META_Z frames)"
 run_satchel fsck "$S"
 expect_success "fsck: clean" "$S: clean"
 also "objects are the origin's" test "$(objects "$S")" = "$(objects "$O")"
@@ -266,21 +271,23 @@ expect_success "archive family-health-care from the school"
 same_bytes "$TMP/s.satchel" "$TMP/fhc.satchel" \
     "the pipelined pull's archive equals the published file"
 
-# --- the same pull without packs: every object alone, more bytes --------------
+# --- the same pull without packs or zmeta: every object alone, more bytes ------
 
 N=$TMP/nopack
 relay DR -1
 SATCHEL_NO_PACK=1
-export SATCHEL_NO_PACK
+SATCHEL_NO_ZMETA=1
+export SATCHEL_NO_PACK SATCHEL_NO_ZMETA
 run_satchel pull "satchel://127.0.0.1:$RPORT" --store "$N"
-unset SATCHEL_NO_PACK
+unset SATCHEL_NO_PACK SATCHEL_NO_ZMETA
 bg_wait "$DR"
 diag "relay: $(cat "$RELAY_OUT")"
-expect_success "pull with SATCHEL_NO_PACK=1" "1 release updated"
+expect_success "pull with SATCHEL_NO_PACK=1 SATCHEL_NO_ZMETA=1" "1 release updated"
 ok "$(field packs)" "a client that does not offer \"pack\" gets no OBJECT_PACK"
+ok "$(field metaz)" "a client that does not offer \"zmeta\" gets no META_Z"
 UNPACKED=$(field down)
 ok "$([ "${UNPACKED:-0}" -gt "$TOTAL" ] && echo 0 || echo 1)" \
-    "packs send fewer bytes ($TOTAL) than objects one by one (${UNPACKED:-?})"
+    "packs and META_Z send fewer bytes ($TOTAL) than raw (${UNPACKED:-?})"
 run_satchel archive --store "$N" -o "$TMP/n.satchel" family-health-care
 expect_success "archive after the unpacked pull"
 same_bytes "$TMP/n.satchel" "$TMP/fhc.satchel" \
