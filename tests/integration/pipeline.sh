@@ -28,7 +28,9 @@ cat >"$TMP/relay.py" <<'PYEOF'
 # the n oldest outstanding in order (else it counts as bad). After
 # exactly CUT bytes from the server (CUT < 0: never) both sockets are
 # closed. With "mangle", the first OBJECT_PACK of two or more requests
-# reaches the client with its first two entries swapped (a bad server).
+# reaches the client with its first two entries swapped (a bad server);
+# with "zbomb", the first META_Z carries a zstd frame that declares 3
+# bytes and inflates to 1000.
 # Prints "max=M gets=G packs=P packed=K wrong=B metaz=Z down=D up=U
 # end=REASON" where M is the most requests ever outstanding at once, K
 # the requests answered by packs and Z the META_Z (0x0102) frames.
@@ -37,6 +39,7 @@ import os, select, socket, struct, sys, time
 
 cut, up_port, portfile = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 mangle = len(sys.argv) > 4 and sys.argv[4] == "mangle"
+zbomb = len(sys.argv) > 4 and sys.argv[4] == "zbomb"
 deadline = time.monotonic() + 60
 
 ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -108,6 +111,12 @@ try:
                         outstanding.pop(0)
                     elif t == 0x0102:
                         metaz += 1
+                        if zbomb:
+                            zbomb = False
+                            nl = struct.unpack(">I", p[1:5])[0]
+                            z = b"\x28\xb5\x2f\xfd\x20\x03" + \
+                                struct.pack("<I", 1000 << 3 | 2 | 1)[:3] + b"a"
+                            p = p[:5 + nl + 16] + struct.pack(">I", len(z)) + z
                     elif t == 0x0204:
                         n = struct.unpack(">H", p[:2])[0]
                         ents = [p[2 + 24 * i:2 + 24 * (i + 1)]
@@ -309,6 +318,22 @@ if cmp -s "$TMP/fp.before" "$TMP/fp.after"; then
 	ok 0 "after the bad pack, the store's visible state is unchanged"
 else
 	ok 1 "after the bad pack, the store's visible state is unchanged"
+	diff "$TMP/fp.before" "$TMP/fp.after" | head -n 20 | diag
+fi
+
+# --- a bad server: compressed metadata that inflates past its size -----------
+
+relay DR -1 zbomb
+run_satchel pull "satchel://127.0.0.1:$RPORT" --store "$B"
+bg_wait "$DR"
+diag "relay: $(cat "$RELAY_OUT")"
+expect_fail "a META_Z frame inflating past its declared size is refused, naming the peer" \
+    "satchel://127.0.0.1:$RPORT" "META_Z piece at offset 0"
+visible "$B" >"$TMP/fp.after"
+if cmp -s "$TMP/fp.before" "$TMP/fp.after"; then
+	ok 0 "after the bomb, the store's visible state is unchanged"
+else
+	ok 1 "after the bomb, the store's visible state is unchanged"
 	diff "$TMP/fp.before" "$TMP/fp.after" | head -n 20 | diag
 fi
 
