@@ -21,10 +21,14 @@
  * While a job runs the worker owns the connection's stream (fd, pos,
  * size) and the requests it was given; the loop only flags them
  * (cancelled) and a close waits for the job (dead) before freeing.
+ * For a client that offers "pack", a job answers a run of requests whose
+ * remainders fit SYNC_PACK_MAX with one OBJECT_PACK (one zstd frame of
+ * their bytes), still in request order.
  * GET_META goes to the workers too (the catalog check, the read and the
- * SHA-256 for "not modified"), as a second kind of job; until its answer
- * is queued no further frame of that connection is handled, so answers
- * keep the order of the requests that need them.
+ * SHA-256 for "not modified", and with "zmeta" the META_Z compression),
+ * as a second kind of job; until its answer is queued no further frame
+ * of that connection is handled, so answers keep the order of the
+ * requests that need them.
  *
  * Decisions where the SPEC is silent (to be folded into SPEC §11):
  * - GET_OBJECT of an object the store lacks: ERROR `not-found` naming the
