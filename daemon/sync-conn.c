@@ -114,14 +114,20 @@
 #define SYNC_JOB_OUT		(128u << 10)	/* a job stops past this output */
 #define SYNC_JOB_REQS		64		/* requests one job may answer */
 #define SYNC_TICK_SECONDS	1		/* the minimum-rate check */
-/* A job's output buffer: the budget, one more piece, and room for
- * not-found ERRORs of all its requests; kept for reuse (at most
- * SYNC_SPARE_MAX of them) since fresh memory for every 128 KiB sent
- * cost page faults and a third more CPU. */
-#define SYNC_JOB_CAP		(SYNC_JOB_OUT + \
-				    ZSTD_COMPRESSBOUND(SYNC_RAW_MAX) + \
-				    SYNC_JOB_REQS * (256 + MSG_PACK_ENTRY_LEN) + \
-				    1024)
+/* A job's output buffer: the budget and one more piece, or one pack
+ * (a pack starts a job: sync_job_run), and room for not-found ERRORs
+ * of all its requests; kept for reuse (at most SYNC_SPARE_MAX of them)
+ * since fresh memory for every 128 KiB sent cost page faults and a
+ * third more CPU. */
+#define SYNC_JOB_STREAM_MAX	(SYNC_JOB_OUT + FRAME_HEADER_LEN + \
+				    MSG_OBJECT_DATA_OVERHEAD + \
+				    ZSTD_COMPRESSBOUND(SYNC_PIECE_MAX))
+#define SYNC_JOB_PACK_MAX	(FRAME_HEADER_LEN + MSG_PACK_OVERHEAD + \
+				    SYNC_JOB_REQS * MSG_PACK_ENTRY_LEN + \
+				    ZSTD_COMPRESSBOUND(SYNC_PACK_MAX))
+#define SYNC_JOB_CAP		((SYNC_JOB_STREAM_MAX > SYNC_JOB_PACK_MAX ? \
+				    SYNC_JOB_STREAM_MAX : SYNC_JOB_PACK_MAX) + \
+				    SYNC_JOB_REQS * 256 + 1024)
 #define SYNC_SPARE_MAX		32
 #define SYNC_ZSTD_LEVEL		3
 #define SYNC_META_LEVEL		3	/* META_Z pieces */
@@ -1328,8 +1334,13 @@ sync_job_run(struct workers_job *wj, void *local)
 			}
 		}
 		/* A remainder that fits a pack goes in one with those after
-		 * it, whatever piece of it was sent before. */
+		 * it, whatever piece of it was sent before. A pack's frame
+		 * may be as large as a job's budget, so it starts a job: the
+		 * next one goes on from here (c->fd stays open), and the
+		 * buffer never needs room for both. */
 		if (c->pack > 0 && c->size - c->pos <= c->pack) {
+			if (j->out.len > 0)
+				return;
 			if (sync_job_pack(j, &i, l) != 0)
 				return;
 			i--;		/* the loop's i++ */
