@@ -6,8 +6,8 @@
  * and the zstd context that unpacks OBJECT_DATA pieces.
  *
  * Decisions:
- * - sync_client_get_object asks for one object and waits for its end;
- *   sync_client_fetch keeps a window of requests in flight (bounded in
+ * - sync_client_get_object is a fetch of one object; sync_client_fetch
+ *   keeps a window of requests in flight (bounded in
  *   number and in bytes owed) so that a long or slow link stays full and
  *   many small objects do not each cost a round trip. The server answers
  *   in request order (SPEC §11), so the answers are checked against the
@@ -15,6 +15,10 @@
  * - A piece is one independent zstd frame that must declare its content
  *   size (the server's always do); more than SYNC_CLIENT_PIECE_MAX, or
  *   more than the bytes still owed, is refused before decompressing.
+ * - We offer "pack" (unless SATCHEL_NO_PACK=1): an OBJECT_PACK then
+ *   completes several of the oldest requests in flight at once, one
+ *   zstd frame of their remainders, decompressed into the piece buffer
+ *   with exactly the declared sum of its lens as the capacity.
  * - KEEPALIVE is skipped anywhere; any other unexpected message, or an
  *   ERROR other than not-found, breaks the connection.
  */
@@ -44,13 +48,17 @@ struct sync_client {
 	int		 fd;
 	char		*url;		/* satchel://HOST:PORT */
 	uint32_t	 max_frame;	/* payload limit now in force */
-	uint8_t		*rbuf;		/* received, not yet consumed */
+	uint8_t		*rbuf;		/* received: rbuf[roff..rlen) unread */
+	size_t		 roff;
 	size_t		 rlen;
 	size_t		 rcap;
-	size_t		 used;		/* bytes of the last frame, drained next */
+	size_t		 used;		/* bytes of the last frame (at roff),
+					 * drained next */
 	uint32_t	 next_request;
 	int		 broken;
 	int		 desync;	/* a fetch left requests unanswered */
+	int		 pack;		/* we offered "pack": OBJECT_PACK is ok */
+	int		 zmeta;		/* both said "zmeta": META_Z, PUBLISH_Z */
 	ZSTD_DCtx	*dctx;
 	uint8_t		*piece;		/* SYNC_CLIENT_PIECE_MAX bytes */
 };
@@ -214,18 +222,27 @@ sync_client_recv(struct sync_client *c, struct msg *m, struct error *err)
 
 	memset(m, 0, sizeof *m);
 	for (;;) {
-		if (c->used > 0) {
-			memmove(c->rbuf, c->rbuf + c->used, c->rlen - c->used);
-			c->rlen -= c->used;
-			c->used = 0;
-		}
-		rc = frame_peek(c->rbuf, c->rlen, c->max_frame, &f, &c->used, err);
+		/* Consumed by offset; the bytes move only when the buffer's
+		 * end is reached (a shift after every frame cost 6.5% of a
+		 * pull's CPU). */
+		c->roff += c->used;
+		c->used = 0;
+		if (c->roff == c->rlen)
+			c->roff = c->rlen = 0;
+		rc = frame_peek(c->rbuf + c->roff, c->rlen - c->roff,
+		    c->max_frame, &f, &c->used, err);
 		if (rc < 0) {
 			c->broken = 1;
 			error_prefix(err, "%s", c->url);
 			return rc;
 		}
 		if (rc == FRAME_NEED_MORE) {
+			if (c->rlen == c->rcap && c->roff > 0) {
+				memmove(c->rbuf, c->rbuf + c->roff,
+				    c->rlen - c->roff);
+				c->rlen -= c->roff;
+				c->roff = 0;
+			}
 			if (c->rlen == c->rcap)
 				fatal("sync client: receive buffer full");
 			n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
@@ -299,6 +316,10 @@ sync_client_open(struct sync_client **out, const char *url, struct error *err)
 	struct addrinfo		 hints, *res = NULL, *ai;
 	struct msg		 m;
 	char			*host = NULL, *port = NULL, why[256] = "";
+	char			*caps[2];
+	const char		*e;
+	uint16_t		 i, ncaps = 0;
+	int			 zmeta;
 	int			 rc, gai;
 
 	if ((rc = sync_client_parse_url(url, &host, &port, err)) != 0)
@@ -326,6 +347,17 @@ sync_client_open(struct sync_client **out, const char *url, struct error *err)
 	m.type = MSG_HELLO;
 	m.u.hello.version = MSG_VERSION;
 	m.u.hello.max_frame = sync_client_offer();
+	/* SATCHEL_NO_PACK=1 asks for every object alone, as a peer without
+	 * the capability would: for tests and measurements. */
+	c->pack = (e = getenv("SATCHEL_NO_PACK")) == NULL || strcmp(e, "1") != 0;
+	/* Likewise SATCHEL_NO_ZMETA=1: metadata raw, as before "zmeta". */
+	zmeta = (e = getenv("SATCHEL_NO_ZMETA")) == NULL || strcmp(e, "1") != 0;
+	if (c->pack)
+		caps[ncaps++] = MSG_CAP_PACK;
+	if (zmeta)
+		caps[ncaps++] = MSG_CAP_ZMETA;
+	m.u.hello.ncaps = ncaps;
+	m.u.hello.caps = caps;
 	if ((rc = sync_client_send(c, &m, err)) != 0 ||
 	    (rc = sync_client_recv(c, &m, err)) != 0)
 		goto out;
@@ -338,6 +370,9 @@ sync_client_open(struct sync_client **out, const char *url, struct error *err)
 	    m.u.hello.max_frame : sync_client_offer();
 	if (c->max_frame < FRAME_MAX_PREAUTH)
 		c->max_frame = FRAME_MAX_PREAUTH;
+	for (i = 0; zmeta && i < m.u.hello.ncaps; i++)
+		if (strcmp(m.u.hello.caps[i], MSG_CAP_ZMETA) == 0)
+			c->zmeta = 1;
 	msg_free(&m);
 	if ((c->dctx = ZSTD_createDCtx()) == NULL)
 		fatal("ZSTD_createDCtx: out of memory");
@@ -378,6 +413,41 @@ sync_client_close(struct sync_client *c)
 }
 
 /*
+ * One META_Z or PUBLISH_Z piece into dst, where room bytes of the
+ * document are left: the frame must declare its content size, 1 to the
+ * smaller of room and max_frame, and decompress to exactly that, with
+ * that as the capacity (a bomb stops there). *n is what it held.
+ */
+static int
+sync_client_unzip(struct sync_client *c, const struct msg_meta *mp,
+    uint8_t *dst, uint64_t room, size_t *n, struct error *err)
+{
+	unsigned long long	 csize;
+	uint64_t		 max = room < c->max_frame ? room : c->max_frame;
+	size_t			 got;
+	char			 what[200];
+
+	csize = ZSTD_getFrameContentSize(mp->data, mp->datalen);
+	if (csize == ZSTD_CONTENTSIZE_ERROR ||
+	    csize == ZSTD_CONTENTSIZE_UNKNOWN || csize == 0 || csize > max) {
+		snprintf(what, sizeof what, "META_Z piece at offset %llu: not "
+		    "a zstd frame declaring 1 to %llu bytes",
+		    (unsigned long long)mp->offset, (unsigned long long)max);
+		return sync_client_fail(c, err, what);
+	}
+	got = ZSTD_decompressDCtx(c->dctx, dst, (size_t)csize, mp->data,
+	    mp->datalen);
+	if (ZSTD_isError(got) || got != csize) {
+		snprintf(what, sizeof what, "META_Z piece at offset %llu: %s",
+		    (unsigned long long)mp->offset, ZSTD_isError(got) ?
+		    ZSTD_getErrorName(got) : "not its declared size");
+		return sync_client_fail(c, err, what);
+	}
+	*n = got;
+	return 0;
+}
+
+/*
  * Why: a document larger than a frame arrives as consecutive META pieces
  * (SPEC §11 "Metadata in pieces"). The first piece's total, which the
  * decoder already held to the role's limit, sizes the buffer; every
@@ -392,6 +462,7 @@ sync_client_meta_pieces(struct sync_client *c, struct msg *first,
 	struct msg	 m = *first;
 	char		*buf = NULL, *name = NULL, what[200];
 	uint64_t	 total = m.u.meta.total, got = 0;
+	size_t		 n;
 	uint8_t		 role = m.u.meta.role;
 	int		 rc;
 
@@ -407,14 +478,26 @@ sync_client_meta_pieces(struct sync_client *c, struct msg *first,
 			rc = sync_client_fail(c, err, what);
 			goto out;
 		}
-		memcpy(buf + got, m.u.meta.data, m.u.meta.datalen);
-		got += m.u.meta.datalen;
+		if (m.type == MSG_META_Z) {
+			if (!c->zmeta) {
+				rc = sync_client_unexpected(c, &m, "META "
+				    "(\"zmeta\" was not agreed)", err);
+				goto out;
+			}
+			if ((rc = sync_client_unzip(c, &m.u.meta,
+			    (uint8_t *)buf + got, total - got, &n, err)) != 0)
+				goto out;
+		} else {
+			n = m.u.meta.datalen;
+			memcpy(buf + got, m.u.meta.data, n);
+		}
+		got += n;
 		msg_free(&m);
 		if (got == total)
 			break;
 		if ((rc = sync_client_recv(c, &m, err)) != 0)
 			goto out;
-		if (m.type != MSG_META) {
+		if (m.type != MSG_META && m.type != MSG_META_Z) {
 			rc = sync_client_unexpected(c, &m, "the next META piece",
 			    err);
 			goto out;
@@ -461,7 +544,7 @@ sync_client_get_meta(struct sync_client *c, uint8_t role, const char *name,
 	if ((rc = sync_client_send(c, &m, err)) != 0 ||
 	    (rc = sync_client_recv(c, &m, err)) != 0)
 		return rc;
-	if (m.type != MSG_META)
+	if (m.type != MSG_META && m.type != MSG_META_Z)
 		return sync_client_unexpected(c, &m, "META", err);
 	if (m.u.meta.role != role || strcmp(m.u.meta.name, name) != 0) {
 		msg_free(&m);
@@ -512,56 +595,6 @@ sync_client_piece(struct sync_client *c, const struct msg_object_data *d,
 	}
 	*at += n;
 	return fn(arg, c->piece, n, err);
-}
-
-int
-sync_client_get_object(struct sync_client *c, const uint8_t sha[MSG_HASH_LEN],
-    uint64_t size, uint64_t offset, sync_client_data_fn fn, void *arg,
-    struct error *err)
-{
-	struct msg	 m;
-	uint64_t	 at = offset;
-	uint32_t	 req = c->next_request++;
-	char		 what[160];
-	int		 rc;
-
-	if (c->desync)
-		return sync_client_fail(c, err, "the connection has "
-		    "unanswered requests");
-	memset(&m, 0, sizeof m);
-	m.type = MSG_GET_OBJECT;
-	m.u.get_object.request = req;
-	memcpy(m.u.get_object.object, sha, MSG_HASH_LEN);
-	m.u.get_object.offset = offset;
-	if ((rc = sync_client_send(c, &m, err)) != 0)
-		return rc;
-	for (;;) {
-		if ((rc = sync_client_recv(c, &m, err)) != 0)
-			return rc;
-		if (m.type == MSG_OBJECT_DATA && m.u.object_data.request == req) {
-			rc = sync_client_piece(c, &m.u.object_data, &at, size, fn,
-			    arg, err);
-			msg_free(&m);
-			if (rc != 0)
-				return rc;
-			continue;
-		}
-		if (m.type == MSG_OBJECT_END && m.u.object_end.request == req) {
-			if (m.u.object_end.size != size || at != size) {
-				snprintf(what, sizeof what, "object of %llu bytes "
-				    "(%llu received) where its manifest says %llu",
-				    (unsigned long long)m.u.object_end.size,
-				    (unsigned long long)at,
-				    (unsigned long long)size);
-				msg_free(&m);
-				return sync_client_fail(c, err, what);
-			}
-			msg_free(&m);
-			return 0;
-		}
-		return sync_client_unexpected(c, &m, "OBJECT_DATA or OBJECT_END",
-		    err);
-	}
 }
 
 /* --- publishing (SPEC §11 "Publishing") --- */
@@ -636,10 +669,13 @@ int
 sync_client_publish_begin(struct sync_client *c, const char *signed_buf,
     size_t len, struct sync_client_publish *p, struct error *err)
 {
-	struct msg	m;
-	size_t		off = 0, piece = c->max_frame - MSG_PUBLISH_OVERHEAD, n;
-	uint32_t	got = 0, total = 0;
-	int		rc;
+	struct msg	 m;
+	ZSTD_CCtx	*zc = NULL;
+	uint8_t		*z = NULL;
+	size_t		 off = 0, piece = c->max_frame - MSG_PUBLISH_OVERHEAD, n;
+	size_t		 zcap = 0, zn;
+	uint32_t	 got = 0, total = 0;
+	int		 rc;
 
 	memset(p, 0, sizeof *p);
 	if (len == 0 || len > MSG_SIGNED_MANIFEST_MAX)
@@ -647,17 +683,37 @@ sync_client_publish_begin(struct sync_client *c, const char *signed_buf,
 		    "%zu bytes cannot be published (1 to %u)", len,
 		    MSG_SIGNED_MANIFEST_MAX);
 	memset(&m, 0, sizeof m);
-	m.type = MSG_PUBLISH;
+	m.type = c->zmeta ? MSG_PUBLISH_Z : MSG_PUBLISH;
 	m.u.publish.total = len;
+	if (c->zmeta) {
+		/* Pieces whose frames fit whatever the bytes are. */
+		piece = sync_client_upload_piece(c->max_frame);
+		zcap = ZSTD_compressBound(piece);
+		if ((zc = ZSTD_createCCtx()) == NULL)
+			fatal("ZSTD_createCCtx: out of memory");
+		z = xmalloc(zcap);
+	}
 	do {
 		n = len - off < piece ? len - off : piece;
 		m.u.publish.offset = off;
 		m.u.publish.data = (const uint8_t *)signed_buf + off;
 		m.u.publish.datalen = (uint32_t)n;
+		if (zc != NULL) {
+			zn = ZSTD_compressCCtx(zc, z, zcap, signed_buf + off, n,
+			    SYNC_UPLOAD_LEVEL);
+			if (ZSTD_isError(zn))
+				fatal("zstd: %s", ZSTD_getErrorName(zn));
+			m.u.publish.data = z;
+			m.u.publish.datalen = (uint32_t)zn;
+		}
 		if ((rc = sync_client_send(c, &m, err)) != 0)
-			return rc;
+			break;
 		off += n;
 	} while (off < len);
+	ZSTD_freeCCtx(zc);	/* NULL-safe */
+	free(z);
+	if (rc != 0)
+		return rc;
 	/* A refusal, or the need list in one or more frames. */
 	for (;;) {
 		if ((rc = sync_client_recv(c, &m, err)) != 0)
@@ -724,7 +780,7 @@ sync_client_publish_heard(struct sync_client *c, struct error *err)
 	struct msg	m;
 	int		rc;
 
-	if (c->rlen == c->used && poll(&pfd, 1, 0) <= 0)
+	if (c->rlen == c->roff + c->used && poll(&pfd, 1, 0) <= 0)
 		return 0;
 	if ((rc = sync_client_recv(c, &m, err)) != 0)
 		return rc;
@@ -907,6 +963,85 @@ sync_client_pop(struct sync_client_window *w, sync_client_end_fn end,
 	return end(arg, &fl->o, rc, err);
 }
 
+/*
+ * One OBJECT_PACK: it must complete exactly the oldest requests in
+ * flight, in order, each from the offset expected to its manifest size,
+ * and its chunk must declare and decompress to exactly the sum of the
+ * lens (so never more than MSG_PACK_RAW_MAX bytes are written). Each
+ * object's bytes go to its fn, then it ends as if OBJECT_END came.
+ */
+static int
+sync_client_pack(struct sync_client *c, struct sync_client_window *w,
+    const struct msg_object_pack *op, sync_client_end_fn end, void *arg,
+    struct error *err)
+{
+	const struct msg_pack_entry	*e;
+	struct sync_client_flight	*fl;
+	unsigned long long		 csize;
+	size_t				 n, off = 0;
+	char				 what[256];
+	uint16_t			 i;
+	int				 rc;
+
+	if (!c->pack)
+		return sync_client_fail(c, err, "OBJECT_PACK, which this "
+		    "client did not offer to take");
+	if (op->n > w->n) {
+		snprintf(what, sizeof what, "OBJECT_PACK of %u requests where "
+		    "%u are in flight", op->n, w->n);
+		return sync_client_fail(c, err, what);
+	}
+	for (i = 0; i < op->n; i++) {
+		e = &op->entries[i];
+		fl = &w->v[(w->head + i) % SYNC_CLIENT_WINDOW];
+		if (e->request != fl->request || e->offset != fl->at ||
+		    e->size != fl->o.size) {
+			snprintf(what, sizeof what, "OBJECT_PACK entry %u: "
+			    "request %u from %llu of %llu bytes where request "
+			    "%u from %llu of %llu was expected", i, e->request,
+			    (unsigned long long)e->offset,
+			    (unsigned long long)e->size, fl->request,
+			    (unsigned long long)fl->at,
+			    (unsigned long long)fl->o.size);
+			return sync_client_fail(c, err, what);
+		}
+	}
+	csize = ZSTD_getFrameContentSize(op->chunk, op->chunklen);
+	if (csize != op->raw) {
+		snprintf(what, sizeof what, "OBJECT_PACK: the chunk %s where "
+		    "the entries add up to %llu bytes",
+		    csize == ZSTD_CONTENTSIZE_ERROR ? "is not a zstd frame" :
+		    csize == ZSTD_CONTENTSIZE_UNKNOWN ?
+		    "declares no content size" : "declares another size",
+		    (unsigned long long)op->raw);
+		return sync_client_fail(c, err, what);
+	}
+	/* The decoder held raw to MSG_PACK_RAW_MAX, the piece buffer's size:
+	 * the capacity given is the declared size, so a frame that would
+	 * inflate beyond it fails instead. */
+	n = ZSTD_decompressDCtx(c->dctx, c->piece, (size_t)op->raw,
+	    op->chunk, op->chunklen);
+	if (ZSTD_isError(n) || n != op->raw) {
+		snprintf(what, sizeof what, "OBJECT_PACK: %s",
+		    ZSTD_isError(n) ? ZSTD_getErrorName(n) :
+		    "not its declared size");
+		return sync_client_fail(c, err, what);
+	}
+	for (i = 0; i < op->n; i++) {
+		e = &op->entries[i];
+		fl = &w->v[w->head];
+		if (e->len > 0 && (rc = fl->o.fn(fl->o.arg, c->piece + off,
+		    e->len, err)) != 0)
+			return rc;
+		off += e->len;
+		fl->at += e->len;
+		w->owed -= e->len;
+		if ((rc = sync_client_pop(w, end, arg, 0, err)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 int
 sync_client_fetch(struct sync_client *c, sync_client_next_fn next,
     sync_client_end_fn end, void *arg, struct error *err)
@@ -968,6 +1103,14 @@ sync_client_fetch(struct sync_client *c, sync_client_next_fn next,
 				break;
 			continue;
 		}
+		if (m.type == MSG_OBJECT_PACK) {
+			rc = sync_client_pack(c, w, &m.u.object_pack, end, arg,
+			    err);
+			msg_free(&m);
+			if (rc != 0)
+				break;
+			continue;
+		}
 		if (m.type == MSG_OBJECT_DATA || m.type == MSG_OBJECT_END) {
 			snprintf(what, sizeof what, "%s for request %u where "
 			    "request %u was expected", msg_type_name(m.type),
@@ -990,4 +1133,59 @@ sync_client_fetch(struct sync_client *c, sync_client_next_fn next,
 		    &scratch);
 	free(w);
 	return rc;
+}
+
+/* One object through the pipelined fetch: the answer may then be
+ * OBJECT_DATA pieces or an OBJECT_PACK of that one request. */
+struct sync_client_one {
+	struct sync_client_obj	 o;
+	int			 given;
+	int			 rc;
+};
+
+static int
+sync_client_one_next(void *arg, struct sync_client_obj *o, struct error *err)
+{
+	struct sync_client_one	*one = arg;
+
+	(void)err;
+	if (one->given)
+		return 0;
+	one->given = 1;
+	*o = one->o;
+	return 1;
+}
+
+static int
+sync_client_one_end(void *arg, struct sync_client_obj *o, int rc,
+    struct error *err)
+{
+	struct sync_client_one	*one = arg;
+
+	(void)o;
+	(void)err;
+	one->rc = rc;
+	return 0;
+}
+
+int
+sync_client_get_object(struct sync_client *c, const uint8_t sha[MSG_HASH_LEN],
+    uint64_t size, uint64_t offset, sync_client_data_fn fn, void *arg,
+    struct error *err)
+{
+	struct sync_client_one	one;
+	int			rc;
+
+	if (offset > size)
+		fatal("sync_client_get_object: offset past the size");
+	memset(&one, 0, sizeof one);
+	memcpy(one.o.sha, sha, MSG_HASH_LEN);
+	one.o.size = size;
+	one.o.offset = offset;
+	one.o.fn = fn;
+	one.o.arg = arg;
+	if ((rc = sync_client_fetch(c, sync_client_one_next,
+	    sync_client_one_end, &one, err)) != 0)
+		return rc;
+	return one.rc;		/* SATCHEL_ENOTFOUND: err says so */
 }

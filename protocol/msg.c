@@ -37,15 +37,18 @@ static const struct {
 	{ MSG_BYE,		"BYE" },
 	{ MSG_GET_META,		"GET_META" },
 	{ MSG_META,		"META" },
+	{ MSG_META_Z,		"META_Z" },
 	{ MSG_GET_OBJECT,	"GET_OBJECT" },
 	{ MSG_OBJECT_DATA,	"OBJECT_DATA" },
 	{ MSG_OBJECT_END,	"OBJECT_END" },
 	{ MSG_CANCEL,		"CANCEL" },
+	{ MSG_OBJECT_PACK,	"OBJECT_PACK" },
 	{ MSG_PUBLISH,		"PUBLISH" },
 	{ MSG_PUBLISH_NEED,	"PUBLISH_NEED" },
 	{ MSG_PUBLISH_OBJECT,	"PUBLISH_OBJECT" },
 	{ MSG_PUBLISH_DONE,	"PUBLISH_DONE" },
 	{ MSG_PUBLISH_RESULT,	"PUBLISH_RESULT" },
+	{ MSG_PUBLISH_Z,	"PUBLISH_Z" },
 };
 
 const char *
@@ -452,7 +455,7 @@ msg_meta_max(uint8_t role)
  * place is refused rather than spliced in. A piece is never empty and
  * never reaches past the end. */
 static int
-msg_get_piece(struct msg_reader *r, uint64_t max, uint64_t *total,
+msg_get_piece(struct msg_reader *r, uint64_t max, int zstd, uint64_t *total,
     uint64_t *offset, const uint8_t **data, uint32_t *len, struct error *err)
 {
 	int	rc;
@@ -477,7 +480,7 @@ msg_get_piece(struct msg_reader *r, uint64_t max, uint64_t *total,
 	if (*len == 0)
 		return error_set(err, SATCHEL_EINVALID, "%s: data: empty",
 		    r->what);
-	if (*len > *total - *offset) {
+	if (!zstd && *len > *total - *offset) {
 		return error_set(err, SATCHEL_EINVALID,
 		    "%s: data: %u bytes at offset %llu reach past the total of "
 		    "%llu", r->what, *len, (unsigned long long)*offset,
@@ -503,8 +506,21 @@ msg_decode_meta(struct msg_reader *r, struct msg_meta *m, struct error *err)
 	}
 	if (m->status != MSG_STATUS_OK)
 		return 0;	/* msg_reader_end refuses data after it */
-	return msg_get_piece(r, msg_meta_max(m->role), &m->total, &m->offset,
-	    &m->data, &m->datalen, err);
+	return msg_get_piece(r, msg_meta_max(m->role), 0, &m->total,
+	    &m->offset, &m->data, &m->datalen, err);
+}
+
+/* META_Z: META of status 0 without the status byte, its data zstd. */
+static int
+msg_decode_meta_z(struct msg_reader *r, struct msg_meta *m, struct error *err)
+{
+	int	rc;
+
+	if ((rc = msg_get_role_name(r, &m->role, &m->name, err)) != 0)
+		return rc;
+	m->status = MSG_STATUS_OK;
+	return msg_get_piece(r, msg_meta_max(m->role), 1, &m->total,
+	    &m->offset, &m->data, &m->datalen, err);
 }
 
 /* A chunk is one zstd frame, opaque here but never empty. */
@@ -522,6 +538,50 @@ msg_get_chunk(struct msg_reader *r, const uint8_t **p, uint32_t *len,
 		    "%s: zstd_chunk: empty", r->what);
 	}
 	return 0;
+}
+
+/* Why: n comes from the peer, so the entries it claims must fit the
+ * payload before they are allocated; each must be a whole request's
+ * remainder and their sum within what a client decompresses. */
+static int
+msg_decode_object_pack(struct msg_reader *r, struct msg_object_pack *op,
+    struct error *err)
+{
+	struct msg_pack_entry	*e;
+	uint16_t		 i;
+	int			 rc;
+
+	if ((rc = msg_get_u16(r, &op->n, "n", err)) != 0)
+		return rc;
+	if (op->n == 0 || op->n > MSG_PACK_MAX)
+		return error_set(err, SATCHEL_EINVALID,
+		    "OBJECT_PACK: n: %u requests (1..%u)", op->n, MSG_PACK_MAX);
+	if ((size_t)op->n * MSG_PACK_ENTRY_LEN > r->len - r->off)
+		return error_set(err, SATCHEL_EINVALID,
+		    "OBJECT_PACK: n: %u requests claimed, the payload holds "
+		    "fewer", op->n);
+	op->entries = xcalloc(op->n, sizeof *op->entries);
+	op->raw = 0;
+	for (i = 0; i < op->n; i++) {
+		e = &op->entries[i];
+		if ((rc = msg_get_u32(r, &e->request, "request", err)) != 0 ||
+		    (rc = msg_get_u64(r, &e->offset, "offset", err)) != 0 ||
+		    (rc = msg_get_u64(r, &e->size, "size", err)) != 0 ||
+		    (rc = msg_get_u32(r, &e->len, "len", err)) != 0)
+			return rc;
+		if (e->offset > e->size || e->size - e->offset != e->len)
+			return error_set(err, SATCHEL_EINVALID,
+			    "OBJECT_PACK: request %u: len %u is not size %llu "
+			    "- offset %llu", e->request, e->len,
+			    (unsigned long long)e->size,
+			    (unsigned long long)e->offset);
+		op->raw += e->len;
+		if (op->raw > MSG_PACK_RAW_MAX)
+			return error_set(err, SATCHEL_EINVALID,
+			    "OBJECT_PACK: the lens add up to more than %u "
+			    "bytes", MSG_PACK_RAW_MAX);
+	}
+	return msg_get_chunk(r, &op->chunk, &op->chunklen, err);
 }
 
 /* Why: n comes from the peer; it must match the hashes the payload really
@@ -614,6 +674,9 @@ msg_decode(struct msg *out, const struct frame *f, struct error *err)
 	case MSG_META:
 		rc = msg_decode_meta(&r, &m.u.meta, err);
 		break;
+	case MSG_META_Z:
+		rc = msg_decode_meta_z(&r, &m.u.meta, err);
+		break;
 	case MSG_GET_OBJECT:
 		if ((rc = msg_get_u32(&r, &m.u.get_object.request, "request",
 		    err)) != 0 ||
@@ -640,9 +703,13 @@ msg_decode(struct msg *out, const struct frame *f, struct error *err)
 	case MSG_CANCEL:
 		rc = msg_get_u32(&r, &m.u.cancel.request, "request", err);
 		break;
+	case MSG_OBJECT_PACK:
+		rc = msg_decode_object_pack(&r, &m.u.object_pack, err);
+		break;
 	case MSG_PUBLISH:
+	case MSG_PUBLISH_Z:
 		rc = msg_get_piece(&r, MSG_SIGNED_MANIFEST_MAX,
-		    &m.u.publish.total, &m.u.publish.offset, &m.u.publish.data,
+		    f->type == MSG_PUBLISH_Z, &m.u.publish.total, &m.u.publish.offset, &m.u.publish.data,
 		    &m.u.publish.datalen, err);
 		break;
 	case MSG_PUBLISH_NEED:
@@ -704,10 +771,14 @@ msg_free(struct msg *m)
 		free(m->u.get_meta.name);
 		break;
 	case MSG_META:
+	case MSG_META_Z:
 		free(m->u.meta.name);
 		break;
 	case MSG_PUBLISH_NEED:
 		free(m->u.publish_need.hashes);
+		break;
+	case MSG_OBJECT_PACK:
+		free(m->u.object_pack.entries);
 		break;
 	case MSG_PUBLISH_RESULT:
 		free(m->u.publish_result.message);
@@ -767,6 +838,14 @@ msg_encode(const struct msg *m, struct buf *out)
 			    m->u.meta.datalen);
 		}
 		break;
+	case MSG_META_Z:
+		assert(m->u.meta.status == MSG_STATUS_OK);
+		msg_put_u8(out, m->u.meta.role);
+		msg_put_text(out, m->u.meta.name);
+		msg_put_u64(out, m->u.meta.total);
+		msg_put_u64(out, m->u.meta.offset);
+		msg_put_bytes(out, m->u.meta.data, m->u.meta.datalen);
+		break;
 	case MSG_GET_OBJECT:
 		msg_put_u32(out, m->u.get_object.request);
 		msg_put_hash(out, m->u.get_object.object);
@@ -785,7 +864,24 @@ msg_encode(const struct msg *m, struct buf *out)
 	case MSG_CANCEL:
 		msg_put_u32(out, m->u.cancel.request);
 		break;
+	case MSG_OBJECT_PACK:
+		assert(m->u.object_pack.n >= 1 &&
+		    m->u.object_pack.n <= MSG_PACK_MAX);
+		msg_put_u16(out, m->u.object_pack.n);
+		for (i = 0; i < m->u.object_pack.n; i++) {
+			const struct msg_pack_entry *e =
+			    &m->u.object_pack.entries[i];
+
+			msg_put_u32(out, e->request);
+			msg_put_u64(out, e->offset);
+			msg_put_u64(out, e->size);
+			msg_put_u32(out, e->len);
+		}
+		msg_put_bytes(out, m->u.object_pack.chunk,
+		    m->u.object_pack.chunklen);
+		break;
 	case MSG_PUBLISH:
+	case MSG_PUBLISH_Z:
 		msg_put_u64(out, m->u.publish.total);
 		msg_put_u64(out, m->u.publish.offset);
 		msg_put_bytes(out, m->u.publish.data, m->u.publish.datalen);

@@ -26,6 +26,16 @@
  *   empty: META and PUBLISH pieces, OBJECT_DATA and PUBLISH_OBJECT
  *   chunks (a zstd frame is never empty). The chunks are
  *   otherwise opaque here: no zstd in the codec.
+ * - OBJECT_PACK: n is 1..MSG_PACK_MAX, the entries fill exactly what
+ *   precedes the chunk, each entry's len is exactly size - offset (the
+ *   request is complete) and the lens add up to at most
+ *   MSG_PACK_RAW_MAX; that the chunk decompresses to exactly that sum,
+ *   and that the entries are the oldest requests in flight, is the
+ *   receiver's job (no zstd here, and only it knows what it asked).
+ * - META_Z and PUBLISH_Z are META (status 0) and PUBLISH pieces whose
+ *   data is one zstd frame: total and offset are checked as for the raw
+ *   kind, the data only for being non-empty (its length says nothing of
+ *   the bytes it stands for); the receiver bounds the decompression.
  * - PUBLISH_RESULT `ok` is 0 or 1; catalog_serial is not constrained.
  * - PUBLISH_NEED: the decoder does not know the agreed max_frame, so it
  *   bounds n by the frame it was given (n * 32 must be exactly what
@@ -83,6 +93,19 @@
 #define MSG_PUBLISH_OBJECT_OVERHEAD	(32 + 8 + 4)
 /* OBJECT_DATA bytes around the chunk: request, offset, chunk length. */
 #define MSG_OBJECT_DATA_OVERHEAD	(4 + 8 + 4)
+/* OBJECT_PACK: at most this many requests, whose bytes together are at
+ * most MSG_PACK_RAW_MAX; its bytes around the entries and the chunk are
+ * n and the chunk length, each entry request, offset, size and len. */
+#define MSG_PACK_MAX		256		/* SYNC_QUEUE_MAX */
+#define MSG_PACK_RAW_MAX	(2u << 20)	/* a chunk's content limit */
+#define MSG_PACK_OVERHEAD	(2 + 4)
+#define MSG_PACK_ENTRY_LEN	(4 + 8 + 8 + 4)
+/* The HELLO capability by which a client says it takes OBJECT_PACK. */
+#define MSG_CAP_PACK		"pack"
+/* The HELLO capability for META_Z and PUBLISH_Z, which both peers must
+ * list; META_Z has no status byte (it is always status 0). */
+#define MSG_CAP_ZMETA		"zmeta"
+#define MSG_META_Z_OVERHEAD	(1 + 4 + 8 + 8 + 4)
 
 /* Message types, by range. */
 enum msg_type {
@@ -94,17 +117,20 @@ enum msg_type {
 	/* 0x0100-0x01ff: metadata */
 	MSG_GET_META		= 0x0100,
 	MSG_META		= 0x0101,
+	MSG_META_Z		= 0x0102,	/* struct msg_meta, zstd data */
 	/* 0x0200-0x02ff: objects */
 	MSG_GET_OBJECT		= 0x0200,
 	MSG_OBJECT_DATA		= 0x0201,
 	MSG_OBJECT_END		= 0x0202,
 	MSG_CANCEL		= 0x0203,
+	MSG_OBJECT_PACK		= 0x0204,
 	/* 0x0300-0x03ff: publish */
 	MSG_PUBLISH		= 0x0300,
 	MSG_PUBLISH_NEED	= 0x0301,
 	MSG_PUBLISH_OBJECT	= 0x0302,
 	MSG_PUBLISH_DONE	= 0x0303,
 	MSG_PUBLISH_RESULT	= 0x0304,
+	MSG_PUBLISH_Z		= 0x0305,	/* struct msg_publish, zstd data */
 	/* 0x0400-0x04ff: reserved for deltas (a later version) */
 };
 #define MSG_RANGE_LAST		0x04ff	/* above this: no range yet */
@@ -183,6 +209,23 @@ struct msg_object_end {
 	uint64_t	 size;
 };
 
+/* One request an OBJECT_PACK completes: its bytes from offset to the
+ * end (len == size - offset), then, implied, its OBJECT_END. */
+struct msg_pack_entry {
+	uint32_t	 request;
+	uint64_t	 offset;
+	uint64_t	 size;
+	uint32_t	 len;
+};
+
+struct msg_object_pack {
+	uint16_t		 n;
+	struct msg_pack_entry	*entries;	/* decoded: owned; n of them */
+	uint64_t		 raw;		/* decoded: sum of the lens */
+	const uint8_t		*chunk;		/* into the payload */
+	uint32_t		 chunklen;
+};
+
 struct msg_cancel {
 	uint32_t	 request;
 };
@@ -226,6 +269,7 @@ struct msg {
 		struct msg_object_data		object_data;
 		struct msg_object_end		object_end;
 		struct msg_cancel		cancel;
+		struct msg_object_pack		object_pack;
 		struct msg_publish		publish;
 		struct msg_publish_need		publish_need;
 		struct msg_publish_object	publish_object;

@@ -195,10 +195,15 @@ cat >"$TMP/peer.py" <<'PYEOF'
 # over: sends one byte more than the manifest announces for the largest
 # needed object; tamper: sends it with one byte changed; cut: sends half
 # of it, writes MARK, waits for GO, then closes without a word.
+# With "zmeta" agreed in the HELLOs, the signed manifest as PUBLISH_Z:
+# zok: one valid zstd frame, and stops at PUBLISH_NEED; zbomb: a frame
+# that declares 3 bytes but inflates to 1000; zbig: a frame declaring
+# one byte more than the document.
 import hashlib, io, os, socket, struct, subprocess, sys, tarfile, time
 
 HELLO, ERROR = 0x0001, 0x0002
 PUBLISH, PUBLISH_NEED, PUBLISH_OBJECT, PUBLISH_RESULT = 0x300, 0x301, 0x302, 0x304
+PUBLISH_Z = 0x305
 
 def die(msg):
     print("FAIL " + msg)
@@ -244,6 +249,33 @@ def read():
             return None
         buf += d
 
+if mode.startswith("z"):
+    s.sendall(frame(HELLO, b"SATCHEL\0" + struct.pack(">HIHI", 1, 1 << 20, 1, 5) +
+                    b"zmeta"))
+    f = read()
+    if f is None or f[0] != HELLO or b"zmeta" not in f[1]:
+        die("no HELLO with zmeta: %r" % (f,))
+    if mode == "zok":
+        z = raw_zstd(signed)
+    elif mode == "zbomb":
+        z = b"\x28\xb5\x2f\xfd\x20\x03" + \
+            struct.pack("<I", 1000 << 3 | 2 | 1)[:3] + b"a"
+    else:
+        z = raw_zstd(signed + b"x")
+    s.sendall(frame(PUBLISH_Z, struct.pack(">QQI", len(signed), 0, len(z)) + z))
+    f = read()
+    if mode == "zok":
+        if f is None or f[0] != PUBLISH_NEED:
+            die("expected PUBLISH_NEED, got %r" % (f,))
+        print("NEED %d" % struct.unpack(">I", f[1][:4])[0])
+        sys.exit(0)
+    if f is None or f[0] != ERROR:
+        die("expected ERROR, got %r" % (f,))
+    print("ERROR %d %s" % (struct.unpack(">H", f[1][:2])[0], f[1][6:].decode()))
+    if read() is not None:
+        die("the server did not close the connection")
+    print("EOF")
+    sys.exit(0)
 s.sendall(frame(HELLO, b"SATCHEL\0" + struct.pack(">HIH", 1, 1 << 20, 0)))
 if read()[0] != HELLO:
     die("no HELLO")
@@ -313,6 +345,25 @@ unchanged "$O"
 expect_success "a peer that sends an altered object: ERROR refused, digest differs, closed" \
     "/^ERROR 5 calligraphy-basics@3: object $BIGSUM .* from 127\\.0\\.0\\.1:[0-9]+: its bytes do not match the signed manifest \\(digest differs\\)/" \
     "EOF"
+
+snapshot "$O"
+run python3 "$TMP/peer.py" "$OPORT" zok "$TMP/cb3.satchel"
+settled "$O"
+unchanged "$O"
+expect_success "a peer with \"zmeta\": the manifest as PUBLISH_Z is taken (PUBLISH_NEED)" \
+    "/^NEED [1-9]/"
+
+run python3 "$TMP/peer.py" "$OPORT" zbomb "$TMP/cb3.satchel"
+settled "$O"
+unchanged "$O"
+expect_success "a PUBLISH_Z frame that inflates past its declared size: ERROR protocol, closed" \
+    "/^ERROR 1 PUBLISH_Z at offset 0: /" "EOF"
+
+run python3 "$TMP/peer.py" "$OPORT" zbig "$TMP/cb3.satchel"
+settled "$O"
+unchanged "$O"
+expect_success "a PUBLISH_Z frame declaring more than the document: ERROR protocol, closed" \
+    "/^ERROR 1 PUBLISH_Z at offset 0: not a zstd frame declaring 1 to [0-9]+ bytes/" "EOF"
 
 rm -f "$TMP/mark" "$TMP/go"
 bg_start PEER python3 "$TMP/peer.py" "$OPORT" cut "$TMP/cb3.satchel" "$TMP/mark" "$TMP/go"

@@ -18,17 +18,28 @@ cd "$TMP" || bail_out "cannot enter $TMP"
 NFILES=400
 
 cat >"$TMP/relay.py" <<'PYEOF'
-# relay.py CUT UPSTREAM_PORT PORTFILE: accepts one connection on
+# relay.py CUT UPSTREAM_PORT PORTFILE [mangle]: accepts one connection on
 # 127.0.0.1 (port 0, written to PORTFILE), forwards it to UPSTREAM_PORT,
 # and parses the frames (u32 length, u16 type, payload) both ways:
 # GET_OBJECT (0x0200) from the client opens request R (its first u32),
 # OBJECT_END (0x0202) from the server closes R, ERROR (0x0002) closes the
-# oldest. After exactly CUT bytes from the server (CUT < 0: never) both
-# sockets are closed. Prints "max=M gets=G down=D up=U end=REASON" where
-# M is the most requests ever outstanding at once. Everything within 60 s.
+# oldest, OBJECT_PACK (0x0204: u16 n, n x (u32 request, u64 offset,
+# u64 size, u32 len), bytes zstd) closes the n it lists, which must be
+# the n oldest outstanding in order (else it counts as bad). After
+# exactly CUT bytes from the server (CUT < 0: never) both sockets are
+# closed. With "mangle", the first OBJECT_PACK of two or more requests
+# reaches the client with its first two entries swapped (a bad server);
+# with "zbomb", the first META_Z carries a zstd frame that declares 3
+# bytes and inflates to 1000.
+# Prints "max=M gets=G packs=P packed=K wrong=B metaz=Z down=D up=U
+# end=REASON" where M is the most requests ever outstanding at once, K
+# the requests answered by packs and Z the META_Z (0x0102) frames.
+# Everything within 60 s.
 import os, select, socket, struct, sys, time
 
 cut, up_port, portfile = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+mangle = len(sys.argv) > 4 and sys.argv[4] == "mangle"
+zbomb = len(sys.argv) > 4 and sys.argv[4] == "zbomb"
 deadline = time.monotonic() + 60
 
 ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -45,7 +56,7 @@ for x in (c, s):
     x.settimeout(60)
 
 outstanding = []		# request ids, in the order sent
-most = gets = 0
+most = gets = packs = packed = badpacks = metaz = 0
 bufs = {c: b"", s: b""}
 
 def frames(who, data):
@@ -90,6 +101,7 @@ try:
                 s2c = False
                 c.shutdown(socket.SHUT_WR)
             else:
+                fwd = b""
                 for t, p in frames(s, data):
                     if t == 0x0202:
                         rq = struct.unpack(">I", p[:4])[0]
@@ -97,7 +109,32 @@ try:
                             outstanding.remove(rq)
                     elif t == 0x0002 and outstanding:
                         outstanding.pop(0)
-                c.sendall(data)
+                    elif t == 0x0102:
+                        metaz += 1
+                        if zbomb:
+                            zbomb = False
+                            nl = struct.unpack(">I", p[1:5])[0]
+                            z = b"\x28\xb5\x2f\xfd\x20\x03" + \
+                                struct.pack("<I", 1000 << 3 | 2 | 1)[:3] + b"a"
+                            p = p[:5 + nl + 16] + struct.pack(">I", len(z)) + z
+                    elif t == 0x0204:
+                        n = struct.unpack(">H", p[:2])[0]
+                        ents = [p[2 + 24 * i:2 + 24 * (i + 1)]
+                                for i in range(n)]
+                        ids = [struct.unpack(">I", e[:4])[0] for e in ents]
+                        if ids != outstanding[:n]:
+                            badpacks += 1
+                        del outstanding[:n]
+                        packs += 1
+                        packed += n
+                        if mangle and n >= 2:
+                            mangle = False
+                            ents[0], ents[1] = ents[1], ents[0]
+                            p = p[:2] + b"".join(ents) + p[2 + 24 * n:]
+                    fwd += struct.pack(">IH", len(p), t) + p
+                # Whole frames only (re-encoded, so a mangled one goes
+                # out as changed); the cut test forwards the raw bytes.
+                c.sendall(data if cut >= 0 else fwd)
                 down += len(data)
                 if cut >= 0 and down >= cut:
                     end = "cut"
@@ -106,7 +143,8 @@ except OSError as e:
     end = "error: %s" % e
 c.close()
 s.close()
-print("max=%d gets=%d down=%d up=%d end=%s" % (most, gets, down, up, end))
+print("max=%d gets=%d packs=%d packed=%d wrong=%d metaz=%d down=%d up=%d "
+      "end=%s" % (most, gets, packs, packed, badpacks, metaz, down, up, end))
 sys.exit(0 if end in ("cut", "eof") else 1)
 PYEOF
 
@@ -122,11 +160,13 @@ wait_file()
 	return 1
 }
 
-# relay PIDVAR CUT: starts the relay in front of satcheld, sets RPORT.
+# relay PIDVAR CUT [mangle]: starts the relay in front of satcheld, sets
+# RPORT.
 relay()
 {
 	rm -f "$TMP/relay.port"
-	bg_start "$1" python3 "$TMP/relay.py" "$2" "$OPORT" "$TMP/relay.port"
+	bg_start "$1" python3 "$TMP/relay.py" "$2" "$OPORT" "$TMP/relay.port" \
+	    ${3:-}
 	RELAY_OUT=$BG_OUT
 	RELAY_ERR=$BG_ERR
 	RPORT=
@@ -223,6 +263,13 @@ ok "$([ "${MAX:-0}" -le 256 ] && echo 0 || echo 1)" \
     "never more than the server's 256 (${MAX:-?})"
 ok "$([ "${GETS:-0}" -ge "$NFILES" ] && echo 0 || echo 1)" \
     "a request for each of the files (${GETS:-?} GET_OBJECTs)"
+PACKS=$(field packs)
+ok "$([ "${PACKS:-0}" -gt 0 ] && [ "$(field packed)" -gt "$PACKS" ] &&
+    echo 0 || echo 1)" \
+    "small objects come in OBJECT_PACKs ($PACKS packs of $(field packed) requests)"
+ok "$(field wrong)" "every OBJECT_PACK lists the oldest requests in flight, in order"
+ok "$([ "$(field metaz)" -gt 0 ] && echo 0 || echo 1)" \
+    "metadata comes compressed ($(field metaz) META_Z frames)"
 run_satchel fsck "$S"
 expect_success "fsck: clean" "$S: clean"
 also "objects are the origin's" test "$(objects "$S")" = "$(objects "$O")"
@@ -232,6 +279,63 @@ run_satchel archive --store "$S" -o "$TMP/s.satchel" family-health-care
 expect_success "archive family-health-care from the school"
 same_bytes "$TMP/s.satchel" "$TMP/fhc.satchel" \
     "the pipelined pull's archive equals the published file"
+
+# --- the same pull without packs or zmeta: every object alone, more bytes ------
+
+N=$TMP/nopack
+relay DR -1
+SATCHEL_NO_PACK=1
+SATCHEL_NO_ZMETA=1
+export SATCHEL_NO_PACK SATCHEL_NO_ZMETA
+run_satchel pull "satchel://127.0.0.1:$RPORT" --store "$N"
+unset SATCHEL_NO_PACK SATCHEL_NO_ZMETA
+bg_wait "$DR"
+diag "relay: $(cat "$RELAY_OUT")"
+expect_success "pull with SATCHEL_NO_PACK=1 SATCHEL_NO_ZMETA=1" "1 release updated"
+ok "$(field packs)" "a client that does not offer \"pack\" gets no OBJECT_PACK"
+ok "$(field metaz)" "a client that does not offer \"zmeta\" gets no META_Z"
+UNPACKED=$(field down)
+ok "$([ "${UNPACKED:-0}" -gt "$TOTAL" ] && echo 0 || echo 1)" \
+    "packs and META_Z send fewer bytes ($TOTAL) than raw (${UNPACKED:-?})"
+run_satchel archive --store "$N" -o "$TMP/n.satchel" family-health-care
+expect_success "archive after the unpacked pull"
+same_bytes "$TMP/n.satchel" "$TMP/fhc.satchel" \
+    "the unpacked pull's archive equals the published file"
+
+# --- a bad server: a pack whose entries are out of order ----------------------
+
+B=$TMP/bad
+run_satchel store init --trust "$TMP/policy" "$B"
+visible "$B" >"$TMP/fp.before"
+relay DR -1 mangle
+run_satchel pull "satchel://127.0.0.1:$RPORT" --store "$B"
+bg_wait "$DR"
+diag "relay: $(cat "$RELAY_OUT")"
+expect_fail "a pack listing requests out of order is refused, naming the peer" \
+    "satchel://127.0.0.1:$RPORT" "OBJECT_PACK entry 0"
+visible "$B" >"$TMP/fp.after"
+if cmp -s "$TMP/fp.before" "$TMP/fp.after"; then
+	ok 0 "after the bad pack, the store's visible state is unchanged"
+else
+	ok 1 "after the bad pack, the store's visible state is unchanged"
+	diff "$TMP/fp.before" "$TMP/fp.after" | head -n 20 | diag
+fi
+
+# --- a bad server: compressed metadata that inflates past its size -----------
+
+relay DR -1 zbomb
+run_satchel pull "satchel://127.0.0.1:$RPORT" --store "$B"
+bg_wait "$DR"
+diag "relay: $(cat "$RELAY_OUT")"
+expect_fail "a META_Z frame inflating past its declared size is refused, naming the peer" \
+    "satchel://127.0.0.1:$RPORT" "META_Z piece at offset 0"
+visible "$B" >"$TMP/fp.after"
+if cmp -s "$TMP/fp.before" "$TMP/fp.after"; then
+	ok 0 "after the bomb, the store's visible state is unchanged"
+else
+	ok 1 "after the bomb, the store's visible state is unchanged"
+	diff "$TMP/fp.before" "$TMP/fp.after" | head -n 20 | diag
+fi
 
 # --- a cut in the middle of the pipeline ---------------------------------------------------
 

@@ -1038,6 +1038,22 @@ test_refuse_publish_need_count(void **state)
 	buf_free(&p);
 }
 
+/* zstd: one frame, single segment, content size 6, one raw block of
+ * "abcdef" (written by hand, as in frames.txt). */
+static const uint8_t zabcdef[] = { 0x28, 0xb5, 0x2f, 0xfd, 0x20, 0x06, 0x31,
+    0x00, 0x00, 'a', 'b', 'c', 'd', 'e', 'f' };
+
+/* One OBJECT_PACK entry, for refusals the encoder would not write. */
+static void
+put_pack_entry(struct buf *p, uint32_t request, uint64_t offset,
+    uint64_t size, uint32_t len)
+{
+	msg_put_u32(p, request);
+	msg_put_u64(p, offset);
+	msg_put_u64(p, size);
+	msg_put_u32(p, len);
+}
+
 static void
 test_refuse_other_fields(void **state)
 {
@@ -1075,6 +1091,101 @@ test_refuse_other_fields(void **state)
 	    "PUBLISH_OBJECT: zstd_chunk: empty");
 	buf_free(&p);
 
+	/* META_Z and PUBLISH_Z: the totals and offsets of their raw kinds,
+	 * never empty data; no status byte in META_Z. */
+	msg_put_u8(&p, MSG_ROLE_TRUST);
+	msg_put_text(&p, "");
+	msg_put_u64(&p, MSG_TRUST_MAX + 1);
+	msg_put_u64(&p, 0);
+	msg_put_bytes(&p, "z", 1);
+	expect_refused(MSG_META_Z, &p,
+	    "META_Z: total: 1048577 bytes is not in 1..1048576");
+	buf_free(&p);
+	msg_put_u8(&p, MSG_ROLE_CATALOG);
+	msg_put_text(&p, "");
+	msg_put_u64(&p, 6);
+	msg_put_u64(&p, 6);
+	msg_put_bytes(&p, "z", 1);
+	expect_refused(MSG_META_Z, &p,
+	    "META_Z: offset: 6 is not below the total of 6 bytes");
+	buf_free(&p);
+	msg_put_u8(&p, MSG_ROLE_CATALOG);
+	msg_put_text(&p, "");
+	msg_put_u64(&p, 6);
+	msg_put_u64(&p, 0);
+	msg_put_u32(&p, 0);
+	expect_refused(MSG_META_Z, &p, "META_Z: data: empty");
+	buf_free(&p);
+	msg_put_u8(&p, MSG_ROLE_CATALOG);
+	msg_put_text(&p, "x@1");
+	msg_put_u64(&p, 6);
+	msg_put_u64(&p, 0);
+	msg_put_bytes(&p, "z", 1);
+	expect_refused(MSG_META_Z, &p, "META_Z: name: must be empty for role 2");
+	buf_free(&p);
+	msg_put_u64(&p, 0);
+	msg_put_u64(&p, 0);
+	msg_put_bytes(&p, "z", 1);
+	expect_refused(MSG_PUBLISH_Z, &p,
+	    "PUBLISH_Z: total: 0 bytes is not in 1..16785408");
+	buf_free(&p);
+	msg_put_u64(&p, 6);
+	msg_put_u64(&p, 0);
+	msg_put_bytes(&p, zabcdef, sizeof zabcdef);
+	msg_put_u8(&p, 0);
+	expect_refused(MSG_PUBLISH_Z, &p,
+	    "PUBLISH_Z: 1 trailing bytes after the payload");
+	buf_free(&p);
+
+	/* OBJECT_PACK: n 0, n above the limit, n beyond the payload, a len
+	 * that is not size - offset, lens adding up past the limit, an
+	 * empty chunk, trailing bytes. */
+	msg_put_u16(&p, 0);
+	msg_put_bytes(&p, "z", 1);
+	expect_refused(MSG_OBJECT_PACK, &p, "OBJECT_PACK: n: 0 requests");
+	buf_free(&p);
+	msg_put_u16(&p, MSG_PACK_MAX + 1);
+	expect_refused(MSG_OBJECT_PACK, &p, "OBJECT_PACK: n: 257 requests");
+	buf_free(&p);
+	msg_put_u16(&p, 3);
+	put_pack_entry(&p, 1, 0, 3, 3);
+	put_pack_entry(&p, 2, 0, 3, 3);
+	expect_refused(MSG_OBJECT_PACK, &p,
+	    "OBJECT_PACK: n: 3 requests claimed, the payload holds fewer");
+	buf_free(&p);
+	msg_put_u16(&p, 2);
+	put_pack_entry(&p, 1, 0, 3, 3);
+	put_pack_entry(&p, 2, 1, 3, 3);
+	msg_put_bytes(&p, "z", 1);
+	expect_refused(MSG_OBJECT_PACK, &p,
+	    "OBJECT_PACK: request 2: len 3 is not size 3 - offset 1");
+	buf_free(&p);
+	msg_put_u16(&p, 1);
+	put_pack_entry(&p, 1, 5, 3, 0);
+	msg_put_bytes(&p, "z", 1);
+	expect_refused(MSG_OBJECT_PACK, &p,
+	    "OBJECT_PACK: request 1: len 0 is not size 3 - offset 5");
+	buf_free(&p);
+	msg_put_u16(&p, 2);
+	put_pack_entry(&p, 1, 0, MSG_PACK_RAW_MAX, MSG_PACK_RAW_MAX);
+	put_pack_entry(&p, 2, 0, 1, 1);
+	msg_put_bytes(&p, "z", 1);
+	expect_refused(MSG_OBJECT_PACK, &p,
+	    "OBJECT_PACK: the lens add up to more than 2097152 bytes");
+	buf_free(&p);
+	msg_put_u16(&p, 1);
+	put_pack_entry(&p, 1, 0, 3, 3);
+	msg_put_u32(&p, 0);
+	expect_refused(MSG_OBJECT_PACK, &p, "OBJECT_PACK: zstd_chunk: empty");
+	buf_free(&p);
+	msg_put_u16(&p, 1);
+	put_pack_entry(&p, 1, 0, 3, 3);
+	msg_put_bytes(&p, "z", 1);
+	msg_put_u8(&p, 0);
+	expect_refused(MSG_OBJECT_PACK, &p,
+	    "OBJECT_PACK: 1 trailing bytes after the payload");
+	buf_free(&p);
+
 	/* Over MANIFEST_MAX + 8192, from the total field alone. */
 	msg_put_u64(&p, MSG_SIGNED_MANIFEST_MAX + 1);
 	expect_refused(MSG_PUBLISH, &p,
@@ -1090,9 +1201,9 @@ test_refuse_unknown_type_known_range(void **state)
 	buf_init(&p);
 	expect_refused(0x0000, &p, "unexpected message type 0x0000");
 	expect_refused(0x0005, &p, "unexpected message type 0x0005");
-	expect_refused(0x0102, &p, "unexpected message type 0x0102");
+	expect_refused(0x0103, &p, "unexpected message type 0x0103");
 	expect_refused(0x02ff, &p, "unexpected message type 0x02ff");
-	expect_refused(0x0305, &p, "unexpected message type 0x0305");
+	expect_refused(0x0306, &p, "unexpected message type 0x0306");
 	/* Reserved for deltas: no code defined yet. */
 	expect_refused(0x0400, &p, "unexpected message type 0x0400");
 }
@@ -1117,6 +1228,9 @@ test_type_names(void **state)
 	assert_string_equal(msg_type_name(MSG_HELLO), "HELLO");
 	assert_string_equal(msg_type_name(MSG_GET_META), "GET_META");
 	assert_string_equal(msg_type_name(MSG_OBJECT_DATA), "OBJECT_DATA");
+	assert_string_equal(msg_type_name(MSG_OBJECT_PACK), "OBJECT_PACK");
+	assert_string_equal(msg_type_name(MSG_META_Z), "META_Z");
+	assert_string_equal(msg_type_name(MSG_PUBLISH_Z), "PUBLISH_Z");
 	assert_string_equal(msg_type_name(MSG_PUBLISH_RESULT),
 	    "PUBLISH_RESULT");
 	assert_string_equal(msg_type_name(0x0005), "unknown");
@@ -1304,12 +1418,36 @@ test_vectors_metadata(void **state)
 	assert_int_equal(out.u.meta.datalen, 0);
 	msg_free(&out);
 	free(bytes);
+
+	memset(&m, 0, sizeof m);
+	m.type = MSG_META_Z;
+	m.u.meta.role = MSG_ROLE_CATALOG;
+	m.u.meta.name = (char *)"";
+	m.u.meta.status = MSG_STATUS_OK;
+	m.u.meta.total = 6;
+	m.u.meta.offset = 0;
+	m.u.meta.data = zabcdef;
+	m.u.meta.datalen = sizeof zabcdef;
+	vector_check("meta-z", &m, &out, &bytes);
+	assert_int_equal(out.u.meta.role, 2);
+	assert_string_equal(out.u.meta.name, "");
+	assert_int_equal(out.u.meta.status, MSG_STATUS_OK);
+	assert_true(out.u.meta.total == 6);
+	assert_true(out.u.meta.offset == 0);
+	assert_int_equal(out.u.meta.datalen, sizeof zabcdef);
+	assert_memory_equal(out.u.meta.data, zabcdef, sizeof zabcdef);
+	msg_free(&out);
+	free(bytes);
 }
 
 static void
 test_vectors_objects(void **state)
 {
 	static const uint8_t	 zmagic[] = { 0x28, 0xb5, 0x2f, 0xfd };
+	struct msg_pack_entry	 pack[2] = {
+		{ 7, 0, 3, 3 },
+		{ 8, 2, 5, 3 },
+	};
 	struct msg		 m, out;
 	uint8_t			*bytes;
 	int			 i;
@@ -1355,6 +1493,29 @@ test_vectors_objects(void **state)
 	vector_check("cancel", &m, &out, &bytes);
 	assert_int_equal(out.u.cancel.request, 0xdeadbeef);
 	free(bytes);
+
+	memset(&m, 0, sizeof m);
+	m.type = MSG_OBJECT_PACK;
+	m.u.object_pack.n = 2;
+	m.u.object_pack.entries = pack;
+	m.u.object_pack.chunk = zabcdef;
+	m.u.object_pack.chunklen = sizeof zabcdef;
+	vector_check("object-pack", &m, &out, &bytes);
+	assert_int_equal(out.u.object_pack.n, 2);
+	assert_int_equal(out.u.object_pack.entries[0].request, 7);
+	assert_true(out.u.object_pack.entries[0].offset == 0);
+	assert_true(out.u.object_pack.entries[0].size == 3);
+	assert_int_equal(out.u.object_pack.entries[0].len, 3);
+	assert_int_equal(out.u.object_pack.entries[1].request, 8);
+	assert_true(out.u.object_pack.entries[1].offset == 2);
+	assert_true(out.u.object_pack.entries[1].size == 5);
+	assert_int_equal(out.u.object_pack.entries[1].len, 3);
+	assert_true(out.u.object_pack.raw == 6);
+	assert_int_equal(out.u.object_pack.chunklen, sizeof zabcdef);
+	assert_memory_equal(out.u.object_pack.chunk, zabcdef,
+	    sizeof zabcdef);
+	msg_free(&out);
+	free(bytes);
 }
 
 static void
@@ -1386,6 +1547,19 @@ test_vectors_publish(void **state)
 	assert_true(out.u.publish.total == 16785408);
 	assert_true(out.u.publish.offset == 16785407);
 	assert_memory_equal(out.u.publish.data, "x", 1);
+	free(bytes);
+
+	memset(&m, 0, sizeof m);
+	m.type = MSG_PUBLISH_Z;
+	m.u.publish.total = 6;
+	m.u.publish.offset = 0;
+	m.u.publish.data = zabcdef;
+	m.u.publish.datalen = sizeof zabcdef;
+	vector_check("publish-z", &m, &out, &bytes);
+	assert_true(out.u.publish.total == 6);
+	assert_true(out.u.publish.offset == 0);
+	assert_int_equal(out.u.publish.datalen, sizeof zabcdef);
+	assert_memory_equal(out.u.publish.data, zabcdef, sizeof zabcdef);
 	free(bytes);
 
 	fill(hashes[0], 0x01);
