@@ -12,7 +12,7 @@
 #        [--satchel-bin DIR]   (satchel and satcheld from DIR; no build)
 # Writes DIR/sync-S/RESULTS-sync.md (summary against the targets) and
 # DIR/sync-S/RESULTS-peers.md (the harness's full table).
-# Targets (issue 5): initial mirror wall no worse than `rsync -az` and git,
+# Targets (issue 4): initial mirror wall no worse than `rsync -az` and git,
 # bytes within 1.02x of the tree's tar | zstd -3; update bytes no more than
 # the changed files' zstd -3 size; daemon under 64 MB while 50 mirrors pull.
 set -eu
