@@ -232,7 +232,7 @@ conf_set(struct conf *c, const char *key, const char *value,
 {
 	const struct conf_key	*k;
 	char			**sp, **v;
-	size_t			  n;
+	size_t			  n = 0;
 	uint64_t		  u;
 	int			  rc;
 

@@ -462,7 +462,7 @@ sync_client_meta_pieces(struct sync_client *c, struct msg *first,
 	struct msg	 m = *first;
 	char		*buf = NULL, *name = NULL, what[200];
 	uint64_t	 total = m.u.meta.total, got = 0;
-	size_t		 n;
+	size_t		 n = 0;
 	uint8_t		 role = m.u.meta.role;
 	int		 rc;
 
@@ -892,8 +892,15 @@ struct sync_client_window {
 	int				 last;		/* next() said 0 */
 };
 
-/* Why batched: the requests that fit the window go out in one send, so
- * refilling costs one system call, not one per object. */
+/*
+ * Why batched: the requests that fit the window go out in one send, so
+ * refilling costs one system call, not one per object. And why only once
+ * half the window has drained: the server packs runs of small requests
+ * it holds at once (OBJECT_PACK), and when its answers wait in socket
+ * buffers (a slow disk here, a long link) a window refilled one request
+ * at a time leaves it only one or two to pack; a refill of half the
+ * window arrives together and packs well.
+ */
 static int
 sync_client_fill(struct sync_client *c, struct sync_client_window *w,
     sync_client_next_fn next, void *arg, struct error *err)
@@ -905,6 +912,8 @@ sync_client_fill(struct sync_client *c, struct sync_client_window *w,
 	ssize_t				 n;
 	int				 rc = 0;
 
+	if (w->n > SYNC_CLIENT_WINDOW / 2)
+		return 0;
 	buf_init(&b);
 	while (!w->last && w->n < SYNC_CLIENT_WINDOW &&
 	    (w->n == 0 || w->owed < SYNC_CLIENT_WINDOW_BYTES)) {
