@@ -160,7 +160,7 @@ if mline:
 sat = "satchel"
 if sat in peers:
     L.append("")
-    L.append("Targets (issue 5):")
+    L.append("Targets (issue 4):")
     fw = med(sat, "full-v1", "wall_s"); fb = med(sat, "full-v1", "bytes_down")
     ub = med(sat, "update-v1v2", "bytes_down")
     for peer in ("rsync -az", "git"):
