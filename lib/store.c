@@ -1385,13 +1385,12 @@ fetch_open(struct fetch *fe, struct error *err)
 	int		 rc = 0;
 
 	fe->ctx = sha256_new();
-	/* A .part copied from a directory is read-only: make it writable. */
-	if ((fe->fd = open(fe->path, O_RDWR | O_CLOEXEC)) == -1 &&
-	    errno == EACCES && chmod(fe->path, 0644) == 0)
+	/* One open finds a .part or makes an empty one (most objects have
+	 * none: a failed lookup each cost as much as the create). A .part
+	 * copied from a directory is read-only: make it writable. */
+	if ((fe->fd = open(fe->path, O_RDWR | O_CREAT | O_CLOEXEC,
+	    0644)) == -1 && errno == EACCES && chmod(fe->path, 0644) == 0)
 		fe->fd = open(fe->path, O_RDWR | O_CLOEXEC);
-	if (fe->fd == -1 && errno == ENOENT)
-		fe->fd = open(fe->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
-		    0644);
 	if (fe->fd == -1) {
 		rc = error_set(err, SATCHEL_ERR, "%s: %s", fe->path,
 		    strerror(errno));
