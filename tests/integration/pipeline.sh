@@ -148,17 +148,6 @@ print("max=%d gets=%d packs=%d packed=%d wrong=%d metaz=%d down=%d up=%d "
 sys.exit(0 if end in ("cut", "eof") else 1)
 PYEOF
 
-# wait_file FILE: waits up to 10 s for FILE to be non-empty.
-wait_file()
-{
-	_i=0
-	while [ "$_i" -lt 100 ]; do
-		[ -s "$1" ] && return 0
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	return 1
-}
 
 # relay PIDVAR CUT [mangle]: starts the relay in front of satcheld, sets
 # RPORT.
@@ -382,11 +371,6 @@ same_bytes "$TMP/c.satchel" "$TMP/fhc.satchel" \
     "the resumed pull's archive equals the published file"
 
 kill_recorded "$DO"
-if grep -Eq "$SANITIZER_RE" "$DLOG"; then
-	ok 1 "satcheld: no sanitizer report"
-	diag <"$DLOG"
-else
-	ok 0 "satcheld: no sanitizer report"
-fi
+no_sanitizer "$DLOG"
 
 done_testing
