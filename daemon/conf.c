@@ -46,6 +46,9 @@ static const struct conf_key {
 	{ "git-repos",		CONF_STRING,	O(git_repos),		0, 0 },
 	{ "git-poll",		CONF_UINT,	O(git_poll),		1, 86400 },
 	{ "min-rate",		CONF_RATE,	O(min_rate),		0, 1u << 30 },
+	{ "http-listen",	CONF_LISTEN,	O(http_listen),		0, 0 },
+	{ "http-threads",	CONF_UINT,	O(http_threads),	1, 16 },
+	{ "http-idle-timeout",	CONF_UINT,	O(http_idle_timeout),	1, 86400 },
 #undef O
 };
 
@@ -78,6 +81,8 @@ conf_init(struct conf *c)
 	c->git_poll = CONF_GIT_POLL_DEFAULT;
 	c->min_rate = SYNC_MIN_RATE_DEFAULT;
 	c->min_rate_window = SYNC_MIN_RATE_WINDOW;
+	c->http_threads = CONF_HTTP_THREADS_DEFAULT;
+	c->http_idle_timeout = CONF_HTTP_IDLE_DEFAULT;
 }
 
 static void
@@ -101,6 +106,7 @@ conf_free(struct conf *c)
 	free(c->upstream);
 	free(c->trust);
 	free(c->git_repos);
+	free(c->http_listen);
 	conf_free_patterns(c->bundles, c->nbundles);
 	memset(c, 0, sizeof *c);
 }
@@ -123,6 +129,7 @@ conf_copy(struct conf *out, const struct conf *c)
 	out->upstream = conf_strdup(c->upstream);
 	out->trust = conf_strdup(c->trust);
 	out->git_repos = conf_strdup(c->git_repos);
+	out->http_listen = conf_strdup(c->http_listen);
 	out->bundles = NULL;
 	if (c->nbundles > 0) {
 		out->bundles = xreallocarray(NULL, c->nbundles, sizeof(char *));

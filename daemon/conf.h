@@ -16,6 +16,8 @@
 #define CONF_INTERVAL_DEFAULT		3600
 #define CONF_RETRY_DEFAULT		30
 #define CONF_GIT_POLL_DEFAULT		10
+#define CONF_HTTP_THREADS_DEFAULT	2
+#define CONF_HTTP_IDLE_DEFAULT		30
 #define CONF_FILE_MAX			(256 * 1024)
 #define CONF_BUNDLES_MAX		256
 
@@ -44,6 +46,11 @@ struct conf {
 	/* Git intake (origin only): set when git_repos is. */
 	char		*git_repos;		/* bare repositories under it */
 	unsigned	 git_poll;		/* seconds between looks */
+
+	/* The web library: on when http_listen is set. */
+	char		*http_listen;
+	unsigned	 http_threads;
+	unsigned	 http_idle_timeout;	/* seconds */
 };
 
 /* Every field at its default. */

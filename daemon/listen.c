@@ -25,6 +25,7 @@
 #include "util.h"
 
 #define LISTEN_BACKOFF_MS	1000
+#define LISTEN_BACKLOG		511	/* as nginx */
 
 struct listen {
 	struct evconnlistener	*lev;
@@ -139,27 +140,31 @@ out:
 }
 
 int
-listen_open(struct listen **out, struct event_base *base, const char *spec,
-    listen_accept_fn fn, void *arg, struct error *err)
+listen_socket(int *out, const char *spec, int reuseport, unsigned *port,
+    char *name, size_t namesz, struct error *err)
 {
-	struct listen		*l = NULL;
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
 	int			 fd = -1, one = 1, rc;
 
 	if ((rc = listen_parse(&ss, &sslen, spec, err)) != 0)
-		goto out;
+		return rc;
 	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) == -1) {
-		rc = error_set(err, SATCHEL_ERR, "cannot listen on %s: socket: "
-		    "%s", spec, strerror(errno));
+	    SOCK_CLOEXEC, 0)) == -1)
+		return error_set(err, SATCHEL_ERR, "cannot listen on %s: "
+		    "socket: %s", spec, strerror(errno));
+	/* Restarts must not wait for TIME_WAIT. Two listeners on one port
+	 * are refused unless both ask for SO_REUSEPORT: the HTTP threads
+	 * do, each with a socket of its own. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
+	    sizeof one) == -1) {
+		rc = error_set(err, SATCHEL_ERR, "cannot listen on %s: "
+		    "SO_REUSEPORT: %s", spec, strerror(errno));
 		goto out;
 	}
-	/* Restarts must not wait for TIME_WAIT; two listeners on one port
-	 * are still refused (that would take SO_REUSEPORT). */
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (bind(fd, (struct sockaddr *)&ss, sslen) == -1 ||
-	    listen(fd, 128) == -1) {
+	    listen(fd, LISTEN_BACKLOG) == -1) {
 		rc = error_set(err, SATCHEL_ERR, "cannot listen on %s: %s",
 		    spec, strerror(errno));
 		goto out;
@@ -170,30 +175,42 @@ listen_open(struct listen **out, struct event_base *base, const char *spec,
 		    "getsockname: %s", spec, strerror(errno));
 		goto out;
 	}
-	l = xcalloc(1, sizeof *l);
-	l->fn = fn;
-	l->arg = arg;
-	l->port = ntohs(ss.ss_family == AF_INET ?
+	*port = ntohs(ss.ss_family == AF_INET ?
 	    ((struct sockaddr_in *)&ss)->sin_port :
 	    ((struct sockaddr_in6 *)&ss)->sin6_port);
-	listen_format_addr(l->name, sizeof l->name, (struct sockaddr *)&ss,
-	    sslen);
-	l->lev = evconnlistener_new(base, listen_accept_cb, l,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
-	if (l->lev == NULL)
-		fatal("evconnlistener_new failed");
-	fd = -1;			/* the listener owns it now */
-	evconnlistener_set_error_cb(l->lev, listen_error_cb);
-	if ((l->backoff = evtimer_new(base, listen_backoff_cb, l)) == NULL)
-		fatal("evtimer_new failed");
-	*out = l;
-	l = NULL;			/* ownership moved to the caller */
+	listen_format_addr(name, namesz, (struct sockaddr *)&ss, sslen);
+	*out = fd;
+	fd = -1;
 	rc = 0;
 out:
 	if (fd != -1)
 		close(fd);
-	listen_free(l);
 	return rc;
+}
+
+int
+listen_open(struct listen **out, struct event_base *base, const char *spec,
+    listen_accept_fn fn, void *arg, struct error *err)
+{
+	struct listen		*l = xcalloc(1, sizeof *l);
+	int			 fd, rc;
+
+	if ((rc = listen_socket(&fd, spec, 0, &l->port, l->name,
+	    sizeof l->name, err)) != 0) {
+		free(l);
+		return rc;
+	}
+	l->fn = fn;
+	l->arg = arg;
+	l->lev = evconnlistener_new(base, listen_accept_cb, l,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	if (l->lev == NULL)
+		fatal("evconnlistener_new failed");
+	evconnlistener_set_error_cb(l->lev, listen_error_cb);
+	if ((l->backoff = evtimer_new(base, listen_backoff_cb, l)) == NULL)
+		fatal("evtimer_new failed");
+	*out = l;
+	return 0;
 }
 
 int

@@ -24,6 +24,12 @@ typedef void (*listen_accept_fn)(int fd, const struct sockaddr *sa,
 int		 listen_open(struct listen **out, struct event_base *base,
 		     const char *spec, listen_accept_fn fn, void *arg,
 		     struct error *err);
+/* A bound, listening, non-blocking socket for spec; *port and name
+ * ("ADDR:PORT") say where. reuseport: SO_REUSEPORT, for several sockets
+ * on one port (bind the others to name). */
+int		 listen_socket(int *out, const char *spec, int reuseport,
+		     unsigned *port, char *name, size_t namesz,
+		     struct error *err);
 /* Checks spec's syntax only (a usage error, before anything starts). */
 int		 listen_check(const char *spec, struct error *err);
 /* The port actually bound (the chosen one when spec said 0). */

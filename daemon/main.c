@@ -8,6 +8,7 @@
  * finish for up to MAIN_GRACE_SECONDS and frees everything before
  * exiting 0.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -24,15 +25,18 @@
 #include "conf.h"
 #include "error.h"
 #include "fsutil.h"
+#include "http.h"
 #include "intake.h"
 #include "listen.h"
 #include "mirror.h"
+#include "stats.h"
 #include "store.h"
 #include "sync-conn.h"
 #include "util.h"
 
 #define MAIN_GRACE_SECONDS		5
 #define MAIN_ENOSTORE			-100	/* no store named anywhere */
+#define MAIN_STATS_FLUSH_SECONDS	60	/* usage counts reach stats/ */
 
 /*
  * The command line. Every option but config, help and version is a
@@ -54,11 +58,14 @@ static const struct option main_opts[] = {
 	{ "bundles",		required_argument,	NULL,	'b' },
 	{ "git-repos",		required_argument,	NULL,	'g' },
 	{ "git-poll",		required_argument,	NULL,	'P' },
+	{ "http-listen",	required_argument,	NULL,	'H' },
+	{ "http-threads",	required_argument,	NULL,	'N' },
+	{ "http-idle-timeout",	required_argument,	NULL,	'I' },
 	{ "help",		no_argument,		NULL,	'h' },
 	{ "version",		no_argument,		NULL,	'V' },
 	{ NULL, 0, NULL, 0 }
 };
-#define MAIN_SHORT_OPTS	"c:s:l:p:t:m:R:u:T:i:r:b:g:P:hV"
+#define MAIN_SHORT_OPTS	"c:s:l:p:t:m:R:u:T:i:r:b:g:P:H:N:I:hV"
 
 /* What the command line set: applied over the config file at start and
  * again at each reload, so the command line always wins. */
@@ -76,6 +83,9 @@ struct daemon {
 	struct sync_server	*sync;
 	struct mirror		*mirror;
 	struct intake		*intake;
+	struct http_server	*http;
+	struct stats		*stats;
+	struct event		*stats_timer;
 	struct event		*sigterm, *sigint, *sighup, *grace;
 	struct conf		 conf;		/* in force */
 	const struct main_args	*args;
@@ -91,7 +101,9 @@ satcheld_help(FILE *f)
 "                [--min-rate BYTES[/SECONDS]]\n"
 "                [--upstream URL|DIR [--trust POLICY] [--interval SECONDS]\n"
 "                 [--retry SECONDS] [--bundles PATTERN...]]\n"
-"                [--git-repos DIR [--git-poll SECONDS]] [-c CONFIG]\n"
+"                [--git-repos DIR [--git-poll SECONDS]]\n"
+"                [--http-listen ADDR:PORT [--http-threads N]\n"
+"                 [--http-idle-timeout SECONDS]] [-c CONFIG]\n"
 "       satcheld --help | --version\n"
 "\n"
 "The Satchel daemon: serves the store DIR over the sync protocol\n"
@@ -105,7 +117,8 @@ satcheld_help(FILE *f)
 "  -l, --sync-listen ADDR:PORT\n"
 "                             where to listen (default %s;\n"
 "                             port 0 picks a free port; IPv6 as [ADDR]:PORT)\n"
-"  -p, --port-file FILE       once listening, write \"sync PORT\" to FILE\n"
+"  -p, --port-file FILE       once listening, write \"sync PORT\" (and\n"
+"                             \"http PORT\" with --http-listen) to FILE\n"
 "  -t, --idle-timeout SECONDS close connections idle this long (default %d)\n"
 "  -m, --max-connections N    refuse more connections with ERROR busy\n"
 "                             (default %d)\n"
@@ -145,6 +158,22 @@ satcheld_help(FILE *f)
 "                             is logged and skipped\n"
 "  -P, --git-poll SECONDS     look for new tags this often (default %d)\n"
 "\n"
+"The web library for learners:\n"
+"  -H, --http-listen ADDR:PORT\n"
+"                             serve the library over HTTP: the bundles'\n"
+"                             pages, every file of a release at\n"
+"                             /b/NAME/PATH, lesson zips, bundle downloads,\n"
+"                             the JSON API (/api/v1), an OPDS feed (/opds),\n"
+"                             /metrics and /healthz (README, \"Web\n"
+"                             library\"); off unless given\n"
+"  -N, --http-threads N       threads serving HTTP (default %d)\n"
+"  -I, --http-idle-timeout SECONDS\n"
+"                             close HTTP connections idle this long\n"
+"                             (default %d)\n"
+"Views and downloads are counted per bundle and lesson (no addresses,\n"
+"nothing about the learner) and added to STORE/stats/DAY.json every\n"
+"minute and at exit; `satchel report` reads them.\n"
+"\n"
 "Every pull checks the upstream's catalog and each release against this\n"
 "store's own trust policy: a catalog signed by an unknown key, older than\n"
 "the one held, or expired, a release that its catalog does not pin, and\n"
@@ -167,9 +196,13 @@ satcheld_help(FILE *f)
 "taken, a config file that does not parse), 2 usage error on the command\n"
 "line.\n",
 	    CONF_SYNC_LISTEN_DEFAULT, CONF_IDLE_DEFAULT, CONF_MAX_CONN_DEFAULT,
-	    SYNC_MIN_RATE_DEFAULT, SYNC_MIN_RATE_WINDOW, CONF_INTERVAL_DEFAULT, CONF_RETRY_DEFAULT, CONF_GIT_POLL_DEFAULT,
+	    SYNC_MIN_RATE_DEFAULT, SYNC_MIN_RATE_WINDOW, CONF_INTERVAL_DEFAULT,
+	    CONF_RETRY_DEFAULT, CONF_GIT_POLL_DEFAULT,
+	    CONF_HTTP_THREADS_DEFAULT, CONF_HTTP_IDLE_DEFAULT,
 	    MAIN_GRACE_SECONDS);
 }
+
+static void	main_sync_status(void *, const char *, int64_t, int64_t);
 
 static void
 main_args_add(struct main_args *a, const char *key, const char *value)
@@ -413,6 +446,16 @@ main_reload(struct daemon *d)
 	main_restart_only("sync-listen", d->conf.sync_listen, c.sync_listen);
 	main_restart_only("port-file", d->conf.port_file, c.port_file);
 	main_restart_only("git-repos", d->conf.git_repos, c.git_repos);
+	main_restart_only("http-listen", d->conf.http_listen, c.http_listen);
+	if (c.http_threads != d->conf.http_threads ||
+	    c.http_idle_timeout != d->conf.http_idle_timeout)
+		fprintf(stderr, "satcheld: reload: http-threads and "
+		    "http-idle-timeout need a restart\n");
+	c.http_threads = d->conf.http_threads;
+	c.http_idle_timeout = d->conf.http_idle_timeout;
+	free(c.http_listen);
+	c.http_listen = d->conf.http_listen != NULL ?
+	    xstrdup(d->conf.http_listen) : NULL;
 	free(c.store);
 	c.store = xstrdup(d->conf.store);
 	free(c.sync_listen);
@@ -448,8 +491,10 @@ main_reload(struct daemon *d)
 	}
 	if (c.upstream != NULL && d->mirror != NULL)
 		mirror_configure(d->mirror, &c);
-	else if (c.upstream != NULL)
+	else if (c.upstream != NULL) {
 		d->mirror = mirror_new(d->base, c.store, &c);
+		mirror_set_status_cb(d->mirror, main_sync_status, d);
+	}
 	else if (d->mirror != NULL) {
 		mirror_free(d->mirror);
 		d->mirror = NULL;
@@ -457,8 +502,34 @@ main_reload(struct daemon *d)
 		    "off\n");
 	}
 	main_check_store(c.store, "reload");
+	http_server_reload(d->http);
 	conf_free(&d->conf);
 	d->conf = c;
+}
+
+static void
+main_sync_status(void *arg, const char *state, int64_t last_success,
+    int64_t last_attempt)
+{
+	struct daemon	*d = arg;
+
+	http_server_set_sync(d->http, state, last_success, last_attempt);
+}
+
+static void
+main_stats_flush(struct daemon *d)
+{
+	struct error	err;
+
+	if (d->stats != NULL && stats_flush(d->stats, d->conf.store,
+	    &err) != 0)
+		fprintf(stderr, "satcheld: usage counts: %s\n", err.msg);
+}
+
+static void
+main_stats_cb(evutil_socket_t fd, short what, void *arg)
+{
+	main_stats_flush(arg);
 }
 
 static void
@@ -471,10 +542,12 @@ main_hup_cb(evutil_socket_t sig, short what, void *arg)
 }
 
 static int
-main_write_port_file(const char *path, unsigned port)
+main_write_port_file(const char *path, unsigned port, unsigned http_port)
 {
 	struct error	 err;
-	char		*line = xasprintf("sync %u\n", port);
+	char		*line = http_port != 0 ?
+	    xasprintf("sync %u\nhttp %u\n", port, http_port) :
+	    xasprintf("sync %u\n", port);
 	int		 rc;
 
 	rc = file_write_atomic(path, line, strlen(line), 0644, &err);
@@ -516,6 +589,19 @@ out:
 	return rc;
 }
 
+/* A school's server holds a connection per phone: take every descriptor
+ * the hard limit allows rather than the 1024 a login shell starts with. */
+static void
+main_raise_nofile(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 static void
 main_cleanup(struct daemon *d)
 {
@@ -527,6 +613,11 @@ main_cleanup(struct daemon *d)
 	signal(SIGHUP, SIG_IGN);
 	intake_free(d->intake);		/* waits for a publish, bounded */
 	mirror_free(d->mirror);
+	http_server_free(d->http);	/* joins its threads */
+	main_stats_flush(d);		/* after the last request */
+	stats_free(d->stats);
+	if (d->stats_timer != NULL)
+		event_free(d->stats_timer);
 	sync_server_free(d->sync);
 	listen_free(d->sync_listen);
 	if (d->sigterm != NULL)
@@ -579,6 +670,7 @@ main(int argc, char **argv)
 
 	/* A peer that vanishes must not kill the daemon with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
+	main_raise_nofile();
 	if (d.conf.upstream != NULL && main_mirror_store(&d.conf) != 0)
 		goto out;
 	if (store_open(&d.store, d.conf.store, STORE_READ, &err) != 0) {
@@ -612,13 +704,38 @@ main(int argc, char **argv)
 	evsignal_add(d.sigterm, NULL);
 	evsignal_add(d.sigint, NULL);
 	evsignal_add(d.sighup, NULL);
+	if (d.conf.http_listen != NULL) {
+		struct http_server_opts	ho;
+		struct timeval		tv = { MAIN_STATS_FLUSH_SECONDS, 0 };
+
+		d.stats = stats_new();
+		memset(&ho, 0, sizeof ho);
+		ho.store = d.conf.store;
+		ho.listen = d.conf.http_listen;
+		ho.threads = d.conf.http_threads;
+		ho.idle_timeout = d.conf.http_idle_timeout;
+		ho.stats = d.stats;
+		if (http_server_start(&d.http, &ho, &err) != 0) {
+			fprintf(stderr, "satcheld: %s\n", err.msg);
+			goto out;
+		}
+		if ((d.stats_timer = event_new(d.base, -1, EV_PERSIST,
+		    main_stats_cb, &d)) == NULL)
+			fatal("event_new failed");
+		evtimer_add(d.stats_timer, &tv);
+	}
 	if (d.conf.port_file != NULL && main_write_port_file(d.conf.port_file,
-	    listen_port(d.sync_listen)) != 0)
+	    listen_port(d.sync_listen), d.http != NULL ?
+	    http_server_port(d.http) : 0) != 0)
 		goto out;
-	fprintf(stderr, "satcheld: serving %s on sync %s\n",
-	    store_dir(d.store), listen_name(d.sync_listen));
-	if (d.conf.upstream != NULL)
+	fprintf(stderr, "satcheld: serving %s on sync %s%s%s\n",
+	    store_dir(d.store), listen_name(d.sync_listen),
+	    d.http != NULL ? " and http " : "",
+	    d.http != NULL ? http_server_name(d.http) : "");
+	if (d.conf.upstream != NULL) {
 		d.mirror = mirror_new(d.base, d.conf.store, &d.conf);
+		mirror_set_status_cb(d.mirror, main_sync_status, &d);
+	}
 	/* Last: nothing may fail after a publish can have started. */
 	if (d.conf.git_repos != NULL && intake_start(&d.intake, d.base,
 	    d.conf.store, d.conf.git_repos, d.conf.git_poll, &err) != 0) {

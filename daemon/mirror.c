@@ -59,7 +59,27 @@ struct mirror {
 	unsigned		 failures;	/* in a row */
 	int			 again;		/* settings changed mid-pull */
 	int			 stopped;
+	mirror_status_fn	 status_fn;
+	void			*status_arg;
+	int64_t			 last_success, last_attempt;
 };
+
+static void
+mirror_status(struct mirror *m, const char *state)
+{
+	if (m->status_fn != NULL)
+		m->status_fn(m->status_arg, state, m->last_success,
+		    m->last_attempt);
+}
+
+void
+mirror_set_status_cb(struct mirror *m, mirror_status_fn fn, void *arg)
+{
+	m->status_fn = fn;
+	m->status_arg = arg;
+	mirror_status(m, m->pid != -1 ? "pulling" : m->failures > 0 ?
+	    "failed" : "idle");
+}
 
 static void	mirror_timer_cb(evutil_socket_t, short, void *);
 
@@ -193,12 +213,15 @@ mirror_finish(struct mirror *m)
 	}
 	if (ok) {
 		m->failures = 0;
+		m->last_success = (int64_t)time(NULL);
+		mirror_status(m, "idle");
 		next = mirror_next_ms(m);
 		fprintf(stderr, "satcheld: mirror: pulled from %s in %.2f s: "
 		    "%s; next pull in %.0f s\n", m->from, secs, m->msg,
 		    (double)next / 1000);
 	} else {
 		m->failures++;
+		mirror_status(m, "failed");
 		next = mirror_backoff_s(m) * 1000;
 		fprintf(stderr, "satcheld: mirror: pull from %s failed after "
 		    "%.2f s (%u in a row): %s; still serving the previous "
@@ -274,6 +297,8 @@ mirror_start_pull(struct mirror *m)
 	m->fd = p[0];
 	m->msglen = 0;
 	clock_gettime(CLOCK_MONOTONIC, &m->started);
+	m->last_attempt = (int64_t)time(NULL);
+	mirror_status(m, "pulling");
 	evutil_make_socket_nonblocking(m->fd);
 	if ((m->pipe_ev = event_new(m->base, m->fd, EV_READ | EV_PERSIST,
 	    mirror_pipe_cb, m)) == NULL)

@@ -7,6 +7,8 @@
 #ifndef SATCHEL_MIRROR_H
 #define SATCHEL_MIRROR_H
 
+#include <stdint.h>
+
 #include <event2/event.h>
 
 struct conf;
@@ -24,6 +26,13 @@ void		 mirror_configure(struct mirror *, const struct conf *conf);
 /* Stops a pull under way (its checked copies stay in tmp/ for the next
  * run, which resumes there) and plans no other. NULL-safe. */
 void		 mirror_stop(struct mirror *);
+/* Tells fn of each change of state ("pulling", "idle" after a success,
+ * "failed") with the times of the last success and the last start
+ * (seconds since 1970; 0: never). */
+typedef void (*mirror_status_fn)(void *arg, const char *state,
+    int64_t last_success, int64_t last_attempt);
+void		 mirror_set_status_cb(struct mirror *, mirror_status_fn fn,
+		     void *arg);
 /* Stops, then frees. NULL-safe. */
 void		 mirror_free(struct mirror *);
 
