@@ -3,7 +3,8 @@
 SATCHEL_BUILD_PACKAGES="gcc make autoconf automake libtool pkg-config git zstd
 	libevent-dev libarchive-dev libgit2-dev libssl-dev libzstd-dev libjansson-dev
 	zlib1g-dev"
-SATCHEL_TEST_PACKAGES="libcmocka-dev python3 python3-cryptography openssl tar"
+SATCHEL_TEST_PACKAGES="libcmocka-dev python3 python3-cryptography openssl tar
+	unzip"
 
 install_packages() {
 	missing=""
