@@ -249,16 +249,17 @@ report_run(const char *storedir, const char *since, const char *until,
 
 		if ((cur = store_current(s, c->v[i].name)) == 0)
 			continue;	/* a mirror that does not follow it */
+		(void)stats_report_ensure(r, c->v[i].name, NULL);
 		if (store_release_load(s, c->v[i].name, cur, &rel[nrel].h,
 		    &err) != 0) {
 			/* Titles are a courtesy: the counts still stand. */
-			fprintf(stderr, "satchel report: %s; showing %s without "
-			    "titles\n", err.msg, c->v[i].name);
+			fprintf(stderr, "satchel report: %s; %s is shown without "
+			    "titles or its lessons never used\n", err.msg,
+			    c->v[i].name);
 			continue;
 		}
 		rel[nrel].name = c->v[i].name;
 		m = rel[nrel++].h.manifest;
-		(void)stats_report_ensure(r, m->name, NULL);
 		for (j = 0; j < m->nlessons; j++)
 			(void)stats_report_ensure(r, m->name, m->lessons[j].id);
 	}
@@ -387,7 +388,8 @@ const struct satchel_cmd cmd_report_entry = {
 	"store with no counts in the period gives zeros and a note on stderr,\n"
 	"not an error. A day file that satcheld set aside as unreadable\n"
 	"(stats/DAY.json.bad-N) is named on stderr and not counted; a day file\n"
-	"in the period that cannot be read is an error naming the file.\n"
+	"in the period that cannot be read is an error naming the file. A\n"
+	"release the store cannot read is named on stderr; the counts stand.\n"
 	"\n"
 	"The report only reads: it takes no lock, and may run while satcheld\n"
 	"serves and pulls.\n"

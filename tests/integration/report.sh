@@ -277,5 +277,11 @@ ok $? "... which does not copy stats/ (counts are a node's own)"
 run_satchel report --store "$M" --csv
 expect_success "the mirror's report: its bundles, zero" \
     "calligraphy-basics,,0,0" "family-health-care,03-when-to-see-a-doctor,0,0"
+R=$M/meta/releases/calligraphy-basics/1.signed
+chmod u+w "$R" && printf 'not a signed manifest\n' >"$R"
+run_satchel report --store "$M" --csv
+expect_success "a release that cannot be read: the report still stands" \
+    "calligraphy-basics,,0,0" "family-health-care,03-when-to-see-a-doctor,0,0"
+like "$ERR" "$R" "... and the file is named on stderr"
 
 done_testing
