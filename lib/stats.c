@@ -182,8 +182,9 @@ stats_count(struct stats *s, int64_t now, const char *bundle,
 	int32_t			 day;
 	int			 ok;
 
-	/* What could not be written to a day file, or read back, is never
-	 * kept: the caller's names are already checked, this is the cap. */
+	/* Only what a day file can hold and its reader accepts is kept;
+	 * the caller has checked the names against the store, this is the
+	 * backstop. */
 	ok = bundle != NULL && bundle_name_check(bundle) == 0 &&
 	    (lesson == NULL || lesson_id_check(lesson) == 0) &&
 	    (what == STATS_VIEW || what == STATS_DOWNLOAD) &&
@@ -625,6 +626,8 @@ stats_dir_lock(const char *storedir, const char *dir, int *lockfd,
 	int	 fd, rc = 0;
 
 	if (mkdir(dir, 0755) == 0) {
+		/* Readable by whoever reports, whatever the daemon's umask. */
+		(void)chmod(dir, 0755);
 		if ((fd = open(storedir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
 			(void)fsync(fd);
 			close(fd);

@@ -384,14 +384,22 @@ test_flush_writes_day_file(void **state)
 	struct stats_report	*r;
 	struct error		 err;
 	struct stat		 sb;
-	char			*text;
+	char			*text, *day = xasprintf("%s/" DAY0 ".json",
+				    f->statsdir);
+	mode_t			 old;
+	int			 rc;
 
 	stats_count(s, T0 + 5, "alpha", NULL, STATS_VIEW);
 	stats_count(s, T0 + 6, "alpha", "01-a", STATS_DOWNLOAD);
-	assert_int_equal(stats_flush(s, f->dir, &err), 0);
+	old = umask(077);
+	rc = stats_flush(s, f->dir, &err);
+	umask(old);
+	assert_int_equal(rc, 0);
 	assert_int_equal(stat(f->statsdir, &sb), 0);
 	assert_true(S_ISDIR(sb.st_mode));
-	assert_int_equal(sb.st_mode & 0777 & ~0755, 0);
+	assert_int_equal(sb.st_mode & 0777, 0755);
+	assert_int_equal(stat(day, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0644);
 	text = get_file(f, DAY0 ".json");
 	assert_non_null(text);
 	assert_non_null(strstr(text, "\"format\": 1"));
@@ -407,6 +415,7 @@ test_flush_writes_day_file(void **state)
 	assert_counts(r, "alpha", NULL, 1, 0);
 	assert_counts(r, "alpha", "01-a", 0, 1);
 	stats_report_free(r);
+	free(day);
 	stats_free(s);
 }
 
@@ -528,6 +537,37 @@ test_flush_sets_corrupt_file_aside(void **state)
 	assert_counts(r, "alpha", NULL, 0, 1);
 	assert_int_equal(r->nset_aside, 2);
 	stats_report_free(r);
+	stats_free(s);
+}
+
+/* A day file over the size limit is refused unread by a report, and set
+ * aside by a flush (ftruncate: a sparse file, nothing to write). */
+static void
+test_oversized_day_file(void **state)
+{
+	struct fixture		*f = *state;
+	struct stats		*s = stats_new();
+	struct stats_report	*r = NULL;
+	struct error		 err;
+	char			*p = xasprintf("%s/" DAY0 ".json", f->statsdir);
+	int			 fd;
+
+	put_file(f, DAY0 ".json", "");
+	assert_int_not_equal(fd = open(p, O_WRONLY), -1);
+	assert_int_equal(ftruncate(fd, STATS_FILE_MAX + 1), 0);
+	close(fd);
+	assert_int_equal(stats_load(f->dir, NULL, NULL, &r, &err),
+	    SATCHEL_ELIMIT);
+	assert_null(r);
+	assert_non_null(strstr(err.msg, p));
+	stats_count(s, T0, "alpha", NULL, STATS_VIEW);
+	assert_int_equal(stats_flush(s, f->dir, &err), SATCHEL_EINVALID);
+	assert_non_null(strstr(err.msg, DAY0 ".json.bad-1"));
+	assert_true(exists(f, DAY0 ".json.bad-1"));
+	r = load_ok(f, NULL, NULL);
+	assert_counts(r, "alpha", NULL, 1, 0);
+	stats_report_free(r);
+	free(p);
 	stats_free(s);
 }
 
@@ -765,6 +805,7 @@ main(void)
 		T(test_two_flushes_add_up),
 		T(test_day_boundary),
 		T(test_flush_sets_corrupt_file_aside),
+		T(test_oversized_day_file),
 		T(test_failed_flush_keeps_counts),
 		T(test_flush_removes_stale_tmp),
 		T(test_load_without_stats_dir),
