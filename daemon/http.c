@@ -618,6 +618,7 @@ struct artifact_job {
 	struct workers_job	 job;
 	struct http_ctx		*c;
 	char			*store, *out, *name;
+	const char		*cachedir;	/* STORE/cache */
 	char			*lesson;	/* NULL: the bundle archive */
 	uint64_t		 serial;
 	struct manifest		*m;		/* the release's, for zips */
@@ -634,12 +635,21 @@ artifact_run(struct workers_job *j, void *local)
 	char			*tmp = xasprintf("%s.tmp-%ld-%lx", a->out,
 	    (long)getpid(), (unsigned long)pthread_self());
 	char			*dir = xstrdup(a->out), *slash;
+	struct stat		 st;
 	int			 fd;
 
 	(void)local;
+	/* Another request (queued before this one) may have built it. */
+	if (stat(a->out, &st) == 0) {
+		free(dir);
+		free(tmp);
+		a->rc = 0;
+		return;
+	}
 	/* The cache may have been cleaned since the start. */
 	if ((slash = strrchr(dir, '/')) != NULL) {
 		*slash = '\0';
+		(void)mkdir(a->cachedir, 0755);
 		(void)mkdir(dir, 0755);
 	}
 	free(dir);
@@ -740,6 +750,7 @@ artifact(struct http_ctx *c, const char *out, const char *name,
 	a->job.done = artifact_done;
 	a->c = c;
 	a->store = xstrdup(c->t->srv->store);
+	a->cachedir = c->t->srv->cache;
 	a->out = xstrdup(out);
 	a->name = xstrdup(name);
 	a->serial = serial;
