@@ -797,7 +797,11 @@ route_download(struct http_ctx *c, const char *rest)
 		goto notfound;
 	if (id != NULL && (l = library_lesson(r, id)) == NULL)
 		goto notfound;
-	label = r->m->label;
+	/* The build allows [A-Za-z0-9._+~-] in a label; a header never
+	 * carries anything else, whatever a manifest says. */
+	label = r->m->label[strspn(r->m->label, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789._+~-")] == '\0' ?
+	    r->m->label : "release";
 	c->route = id != NULL ? ROUTE_ZIP : ROUTE_ARCHIVE;
 	if (id != NULL) {
 		if (lesson_zip_key(key, r->m, id, &err) != 0) {
