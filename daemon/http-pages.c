@@ -109,17 +109,20 @@ url_add(struct buf *b, const char *s)
 	}
 }
 
+/* A size for people. A no-break space (U+00A0) keeps "23.1 kB" on one
+ * line of a narrow screen. */
+#define NBSP	"\xc2\xa0"
 void
 size_add(struct buf *b, uint64_t n)
 {
 	if (n < 1000)
-		buf_printf(b, "%llu B", (unsigned long long)n);
+		buf_printf(b, "%llu" NBSP "B", (unsigned long long)n);
 	else if (n < 1000000)
-		buf_printf(b, "%.1f kB", (double)n / 1e3);
+		buf_printf(b, "%.1f" NBSP "kB", (double)n / 1e3);
 	else if (n < 1000000000)
-		buf_printf(b, "%.1f MB", (double)n / 1e6);
+		buf_printf(b, "%.1f" NBSP "MB", (double)n / 1e6);
 	else
-		buf_printf(b, "%.2f GB", (double)n / 1e9);
+		buf_printf(b, "%.2f" NBSP "GB", (double)n / 1e9);
 }
 
 /* --- the bundle's own text --- */
@@ -367,6 +370,25 @@ lesson_matches(const struct manifest_lesson *ml, const char *q)
 	return hit;
 }
 
+/* A fact that is a list of bundle.conf's keywords (subjects, audiences):
+ * English words whatever the page's language, the same on a card and on
+ * the bundle's page. */
+static void
+words_add(struct http_ctx *c, struct buf *b, enum http_msg label,
+    char *const *w, size_t n)
+{
+	size_t	i;
+
+	if (n == 0)
+		return;
+	buf_printf(b, "<div><dt>%s</dt><dd lang=\"en\">", http_msg(c, label));
+	for (i = 0; i < n; i++) {
+		buf_addstr(b, i > 0 ? ", " : "");
+		html_add(b, w[i]);
+	}
+	buf_addstr(b, "</dd></div>\n");
+}
+
 static void
 card_add(struct http_ctx *c, struct buf *b, const struct lib_bundle *lb,
     const char *q)
@@ -404,24 +426,8 @@ card_add(struct http_ctx *c, struct buf *b, const struct lib_bundle *lb,
 		}
 		buf_addstr(b, "</dd></div>\n");
 	}
-	if (lb->nsubjects > 0) {
-		buf_printf(b, "<div><dt>%s</dt><dd lang=\"en\">",
-		    http_msg(c, M_SUBJECT));
-		for (i = 0; i < lb->nsubjects; i++) {
-			buf_addstr(b, i > 0 ? ", " : "");
-			html_add(b, lb->subjects[i]);
-		}
-		buf_addstr(b, "</dd></div>\n");
-	}
-	if (lb->naudiences > 0) {
-		buf_printf(b, "<div><dt>%s</dt><dd lang=\"en\">",
-		    http_msg(c, M_AUDIENCE));
-		for (i = 0; i < lb->naudiences; i++) {
-			buf_addstr(b, i > 0 ? ", " : "");
-			html_add(b, lb->audiences[i]);
-		}
-		buf_addstr(b, "</dd></div>\n");
-	}
+	words_add(c, b, M_SUBJECT, lb->subjects, lb->nsubjects);
+	words_add(c, b, M_AUDIENCE, lb->audiences, lb->naudiences);
 	buf_printf(b, "<div><dt>%s</dt><dd>%zu</dd></div>\n",
 	    http_msg(c, M_LESSONS), r->nlessons);
 	buf_printf(b, "<div><dt>%s</dt><dd>", http_msg(c, M_SIZE));
@@ -584,7 +590,7 @@ http_page_bundle(struct http_ctx *c, const struct lib_bundle *lb)
 	buf_addstr(&b, "<dl class=\"facts\">\n");
 	fact_add(c, &b, M_AUTHORS, m, "authors", lb);
 	fact_add(c, &b, M_LEVEL, m, "level", lb);
-	fact_add(c, &b, M_AUDIENCE, m, "audience", lb);
+	words_add(c, &b, M_AUDIENCE, lb->audiences, lb->naudiences);
 	fact_add(c, &b, M_LICENSE, m, "license", lb);
 	gmtime_r(&t, &tm);
 	strftime(day, sizeof day, "%Y-%m-%d", &tm);
