@@ -206,13 +206,14 @@ async function audit(page, what) {
 	return a;
 }
 
-// Short labels (one word: a term, a label, a button) that the layout
-// breaks across lines, as a squeezed flex item does at 360 px.
+// Short labels (one word: a term, a label, a button) and sizes ("23.1
+// kB") that the layout breaks across lines, as a squeezed flex item does
+// at 360 px.
 function brokenWords() {
 	const out = [];
-	for (const el of document.querySelectorAll('dt, label, button, .button, .langs a, th')) {
+	for (const el of document.querySelectorAll('dt, label, button, .button, .langs a, th, .size')) {
 		const text = el.textContent.trim();
-		if (text === '' || /\s/.test(text) || text.length > 20)
+		if (text === '' || (!el.matches('.size') && (/[ \t\n]/.test(text) || text.length > 20)))
 			continue;
 		const r = document.createRange();
 		r.selectNodeContents(el);
@@ -436,6 +437,12 @@ try {
 		await fitsWidth(page, 'library (en)', 360);
 		await audit(page, '/ (en)');
 		await shot(page, 'library-en-360');
+	});
+	await step('an English bundle page at 360 px', async () => {
+		await goto(page, `${BASE}/bundle/calligraphy-basics?hl=en`);
+		await fitsWidth(page, 'bundle (en)', 360);
+		await audit(page, 'bundle page (en)');
+		await shot(page, 'bundle-en-360');
 	});
 	await phone.close();
 
