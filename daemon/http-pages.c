@@ -253,6 +253,25 @@ language_name(const char *code)
 
 /* --- page frame --- */
 
+/* The language switch's link: this page, its search and filters kept,
+ * in language hl. */
+static void
+switch_href(const struct http_ctx *c, struct buf *b, const char *hl)
+{
+	const struct evkeyval	*kv;
+
+	buf_addc(b, '?');
+	TAILQ_FOREACH(kv, &c->query, next) {
+		if (strcmp(kv->key, "hl") == 0)
+			continue;
+		url_add(b, kv->key);
+		buf_addc(b, '=');
+		url_add(b, kv->value);
+		buf_addstr(b, "&amp;");
+	}
+	buf_printf(b, "hl=%s", hl);
+}
+
 static void
 page_start(struct http_ctx *c, struct buf *b, const char *title)
 {
@@ -272,12 +291,14 @@ page_start(struct http_ctx *c, struct buf *b, const char *title)
 	    http_css_etag + 1, http_msg(c, M_SKIP),
 	    c->lang_forced ? (strcmp(c->lang, "zh") == 0 ? "?hl=zh" :
 	    "?hl=en") : "", http_msg(c, M_LIBRARY), http_msg(c, M_SWITCH));
-	buf_printf(b, "<li><a href=\"?hl=zh\" lang=\"zh\" hreflang=\"zh\"%s>"
-	    "中文</a></li>\n", strcmp(c->lang, "zh") == 0 ?
-	    " aria-current=\"true\"" : "");
-	buf_printf(b, "<li><a href=\"?hl=en\" lang=\"en\" hreflang=\"en\"%s>"
-	    "English</a></li>\n", strcmp(c->lang, "en") == 0 ?
-	    " aria-current=\"true\"" : "");
+	buf_addstr(b, "<li><a href=\"");
+	switch_href(c, b, "zh");
+	buf_printf(b, "\" lang=\"zh\" hreflang=\"zh\"%s>中文</a></li>\n",
+	    strcmp(c->lang, "zh") == 0 ? " aria-current=\"true\"" : "");
+	buf_addstr(b, "<li><a href=\"");
+	switch_href(c, b, "en");
+	buf_printf(b, "\" lang=\"en\" hreflang=\"en\"%s>English</a></li>\n",
+	    strcmp(c->lang, "en") == 0 ? " aria-current=\"true\"" : "");
 	buf_addstr(b, "</ul></nav>\n</header>\n<main id=\"main\">\n");
 }
 

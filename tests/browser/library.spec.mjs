@@ -348,6 +348,17 @@ try {
 		await shot(page, 'search-zh-1280');
 		await audit(page, 'search results (zh)');
 	});
+	await step('the language switch on the results', async () => {
+		const back = page.url();
+		await Promise.all([page.waitForURL(/hl=en/),
+		    page.getByRole('link', { name: 'English', exact: true }).click()]);
+		const url = new URL(page.url());
+		is(url.searchParams.get('q'), '洗手', 'the switch to English keeps the search');
+		is(await page.getAttribute('html', 'lang'), 'en', 'and gives the English page');
+		is(JSON.stringify(await page.locator('ul.cards h2 a').allTextContents()),
+		    JSON.stringify(['Family Health Care at Home']), 'with the same result, in English');
+		await goto(page, back);
+	});
 	await step('the bundle page', async () => {
 		await Promise.all([page.waitForURL(/\/bundle\/family-health-care/),
 		    page.locator('ul.cards h2 a', { hasText: '家庭健康护理' }).click()]);
