@@ -4,7 +4,7 @@ SATCHEL_BUILD_PACKAGES="gcc make autoconf automake libtool pkg-config git zstd
 	libevent-dev libarchive-dev libgit2-dev libssl-dev libzstd-dev libjansson-dev
 	zlib1g-dev"
 SATCHEL_TEST_PACKAGES="libcmocka-dev python3 python3-cryptography openssl tar
-	chromium fonts-wqy-microhei"
+	unzip chromium fonts-wqy-microhei"
 # tests/integration/browser.sh also needs Node.js and npm (for the
 # playwright-core that tests/run.sh installs with npm ci): Debian's, only
 # when the machine has none, for a Node.js from elsewhere (NodeSource's
