@@ -92,27 +92,34 @@ timeout -k 5 240 env BASE_URL="$BASE" CHROMIUM="$CHROMIUM" \
     node "$SPEC" >"$TMP/spec.out" 2>"$TMP/spec.err"
 SPEC_RC=$?
 _tap_plan=
+_tap_seen=0
 while IFS= read -r line; do
 	case $line in
 	"ok "*)
 		ok 0 "browser: $(printf '%s' "$line" | sed 's/^ok [0-9]* *-* *//')"
+		_tap_seen=$((_tap_seen + 1))
 		;;
 	"not ok "*)
 		ok 1 "browser: $(printf '%s' "$line" | sed 's/^not ok [0-9]* *-* *//')"
+		_tap_seen=$((_tap_seen + 1))
 		;;
 	"#"*)
 		printf '%s\n' "$line"
+		;;
+	"Bail out!"*)
+		diag "$line"
 		;;
 	1..*)
 		_tap_plan=${line#1..}
 		;;
 	esac
 done <"$TMP/spec.out"
-if [ "$SPEC_RC" -eq 0 ] && [ -n "$_tap_plan" ] && [ "$_tap_plan" -gt 0 ]; then
+if [ "$SPEC_RC" -eq 0 ] && [ "$_tap_plan" = "$_tap_seen" ] &&
+    [ "$_tap_seen" -gt 0 ]; then
 	ok 0 "the browser script ran to its end ($_tap_plan cases)"
 else
 	ok 1 "the browser script ran to its end"
-	diag "exit status $SPEC_RC, plan '${_tap_plan}'"
+	diag "exit status $SPEC_RC, plan '$_tap_plan', $_tap_seen cases seen"
 	tail -n 30 "$TMP/spec.err" | diag
 fi
 
