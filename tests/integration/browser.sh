@@ -170,5 +170,7 @@ like "$OUT" "/^[0-9]+ files match$/" \
 
 kill_recorded "$DPID"
 no_sanitizer "$DLOG"
-ls "$ARTIFACTS"/*.png 2>/dev/null | sed 's|.*/||' | diag
+for f in "$ARTIFACTS"/*.png; do
+	[ -e "$f" ] && diag "screenshot: $f"
+done
 done_testing
