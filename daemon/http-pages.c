@@ -143,12 +143,26 @@ static const char *
 text_lang(const struct http_ctx *c, const struct meta *m, const char *key,
     const struct lib_bundle *b)
 {
-	char	 k[64];
-	size_t	 i;
+	char		 k[64];
+	size_t		 i;
+	const char	*v = meta_get(m, key), *p;
+	int		 variants = 0;
 
 	snprintf(k, sizeof k, "%s.%s", key, c->lang);
 	if (meta_get(m, k) != NULL)
 		return c->lang;
+	for (i = 0; i < m->n; i++)
+		if (strncmp(m->v[i].key, key, strlen(key)) == 0 &&
+		    m->v[i].key[strlen(key)] == '.')
+			variants = 1;
+	/* A field nobody translates ("level = beginner", a licence id) is
+	 * a keyword: in ASCII, it reads as English. */
+	if (!variants && v != NULL) {
+		for (p = v; *p != '\0' && (unsigned char)*p < 0x80; p++)
+			;
+		if (*p == '\0')
+			return "en";
+	}
 	for (i = 0; i < b->nlanguages; i++) {
 		snprintf(k, sizeof k, "%s.%s", key, b->languages[i]);
 		if (meta_get(m, k) == NULL)
