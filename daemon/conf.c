@@ -85,16 +85,6 @@ conf_init(struct conf *c)
 	c->http_idle_timeout = CONF_HTTP_IDLE_DEFAULT;
 }
 
-static void
-conf_free_patterns(char **v, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 void
 conf_free(struct conf *c)
 {
@@ -107,7 +97,7 @@ conf_free(struct conf *c)
 	free(c->trust);
 	free(c->git_repos);
 	free(c->http_listen);
-	conf_free_patterns(c->bundles, c->nbundles);
+	strv_free(c->bundles, c->nbundles);
 	memset(c, 0, sizeof *c);
 }
 
@@ -207,7 +197,7 @@ conf_parse_patterns(char ***outv, size_t *outn, const char *value,
 	v = NULL;
 	n = 0;
 out:
-	conf_free_patterns(v, n);
+	strv_free(v, n);
 	return rc;
 }
 
@@ -269,7 +259,7 @@ conf_set(struct conf *c, const char *key, const char *value,
 	case CONF_PATTERNS:
 		if ((rc = conf_parse_patterns(&v, &n, value, err)) != 0)
 			return rc;
-		conf_free_patterns(c->bundles, c->nbundles);
+		strv_free(c->bundles, c->nbundles);
 		c->bundles = v;
 		c->nbundles = n;
 		return 0;

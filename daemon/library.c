@@ -39,16 +39,6 @@ split_words(const char *s, char ***out, size_t *n)
 	}
 }
 
-static void
-free_words(char **v, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 int
 library_has_word(char **v, size_t n, const char *word)
 {
@@ -188,9 +178,9 @@ bundle_free(struct lib_bundle *b)
 	free(b->releases);
 	free(b->name);
 	free(b->haystack);
-	free_words(b->languages, b->nlanguages);
-	free_words(b->subjects, b->nsubjects);
-	free_words(b->audiences, b->naudiences);
+	strv_free(b->languages, b->nlanguages);
+	strv_free(b->subjects, b->nsubjects);
+	strv_free(b->audiences, b->naudiences);
 }
 
 struct library *

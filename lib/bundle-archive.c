@@ -1,8 +1,10 @@
 /*
- * archive.c owns bundle archives on disk: writing reproducible pax tar
- * streams compressed with zstd, and reading them back one entry at a time
- * without ever holding a whole entry. It is the only file that includes
- * <archive.h>; it knows nothing of manifests.
+ * bundle-archive.c owns every archive Satchel writes or reads with
+ * libarchive: bundle archives on disk, written as reproducible pax tar
+ * streams compressed with zstd and read back one entry at a time without
+ * ever holding a whole entry; and the .zip files of lesson downloads
+ * (lib/lesson-zip.c), which one writer makes with the same checks. It is
+ * the only file that includes <archive.h>; it knows nothing of manifests.
  *
  * Both objects are single-use: after any error only *_free() is valid, so
  * a half-written archive is never finished and a corrupt one is never
@@ -13,6 +15,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <locale.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +28,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <zlib.h>
 
 #define BUNDLE_ARCHIVE_ZSTD_LEVEL	"3"
 /*
@@ -35,15 +39,24 @@
 #define BUNDLE_ARCHIVE_ZSTD_THREADS	"0"
 #define BUNDLE_ARCHIVE_BLOCK_SIZE	(1024 * 1024)
 #define BUNDLE_ARCHIVE_READ_BLOCK	65536
+/*
+ * Deflate level 6 (zlib's default), set explicitly so that a change of
+ * default cannot silently change the bytes; lesson pages are small, and
+ * on a Raspberry Pi level 9 costs far more time than it saves bytes.
+ */
+#define ZIP_DEFLATE_LEVEL		"6"
+#define ZIP_BLOCK_SIZE			65536
 
 struct bundle_writer {
 	struct archive	*a;
 	locale_t	 loc;
 	int		 fd;		/* the caller's; never closed here */
 	struct buf	*mem;		/* head writer: uncompressed tar here */
+	int		 zip;		/* a .zip, not a bundle archive */
+	const char	*what;		/* "archive" or "zip", for messages */
 	int		 io_errno;	/* first write(2) error, or 0 */
 	int		 discard;	/* drop output: abandoning the archive */
-	int64_t		 mtime;
+	int64_t		 mtime;		/* a bundle's entries'; zip: per entry */
 	char		*path;		/* current entry; NULL before the first */
 	uint64_t	 size;		/* its declared size */
 	uint64_t	 done;		/* bytes written to it so far */
@@ -64,15 +77,28 @@ struct bundle_reader {
 };
 
 /*
+ * libarchive's zip writer turns an entry's mtime into the DOS date and
+ * time of the zip headers with localtime(3): the local time of the
+ * process, as zip tools expect (the "UT" extra field next to it carries
+ * the UTC time, which unzip prefers). So a zip's bytes depend on the time
+ * zone, and localtime's static result is shared by every thread: zip
+ * headers are written under this lock so that two zips built at once on
+ * two worker threads cannot garble each other's dates. Nothing else in
+ * Satchel calls localtime (it formats times with gmtime_r); tar headers
+ * hold UTC seconds and need no lock.
+ */
+static pthread_mutex_t	zip_header_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/*
  * libarchive converts entry names through the charset of the current
  * locale (nl_langinfo(CODESET)). Under the C locale that is ASCII, and
  * 3.6.2 then cannot derive the multibyte name the pax writer wants from a
  * UTF-8 one: archive_write_header() crashes on a NULL pathname, and the
- * tar reader cannot hand back UTF-8 names either. So every libarchive call
- * in this file runs under a thread-local UTF-8 LC_CTYPE (uselocale), which
- * leaves the process locale and other threads alone and makes the
- * conversions identities: names are stored and returned as UTF-8 bytes
- * whatever LANG says.
+ * tar reader cannot hand back UTF-8 names either (nor can the zip writer
+ * hand them on). So every libarchive call in this file runs under a
+ * thread-local UTF-8 LC_CTYPE (uselocale), which leaves the process locale
+ * and other threads alone and makes the conversions identities: names are
+ * stored and returned as UTF-8 bytes whatever LANG says.
  */
 static int
 bundle_archive_locale(locale_t *out, struct error *err)
@@ -108,10 +134,10 @@ bundle_archive_errstr(struct archive *a)
  * libarchive's output goes through here rather than archive_write_open_fd()
  * so that an abandoned archive can be closed (which is the only way 3.6.2
  * frees its output buffer: archive_write_fail() then free leaks it) without
- * a padded entry and a valid end of archive reaching the caller's fd. A
- * write(2) error is kept for the bundle_writer_* call to report and never
- * returned to libarchive, whose FATAL state would also skip the freeing
- * close.
+ * a padded entry and a valid end of archive (a zip's central directory)
+ * reaching the caller's fd. A write(2) error is kept for the
+ * bundle_writer_* call to report and never returned to libarchive, whose
+ * FATAL state would also skip the freeing close.
  */
 static la_ssize_t
 bundle_writer_output_cb(struct archive *a, void *arg, const void *buf,
@@ -151,7 +177,7 @@ bundle_writer_check_io(struct bundle_writer *w, struct error *err)
 {
 	if (w->io_errno == 0)
 		return 0;
-	return error_set(err, SATCHEL_ERR, "writing archive: %s",
+	return error_set(err, SATCHEL_ERR, "writing %s: %s", w->what,
 	    strerror(w->io_errno));
 }
 
@@ -161,17 +187,19 @@ bundle_writer_usable(struct bundle_writer *w, struct error *err)
 {
 	if (w->failed)
 		return error_set(err, SATCHEL_ERR,
-		    "archive writer: unusable after an earlier error");
+		    "%s writer: unusable after an earlier error", w->what);
 	if (w->finished)
 		return error_set(err, SATCHEL_EINVALID,
-		    "archive writer: archive already finished");
+		    "%s writer: %s already finished", w->what, w->what);
 	return 0;
 }
 
 /*
- * libarchive pads a short entry with zeros when the next header or the
- * end of the archive is written, which would silently produce a file with
- * the wrong content; catch it first.
+ * libarchive pads a short tar entry with zeros when the next header or
+ * the end of the archive is written, which would silently produce a file
+ * with the wrong content; a short zip entry would get a data descriptor
+ * with the short size and a CRC of what was written, a valid zip of the
+ * wrong file. Catch it first.
  */
 static int
 bundle_writer_check_entry(struct bundle_writer *w, struct error *err)
@@ -179,17 +207,54 @@ bundle_writer_check_entry(struct bundle_writer *w, struct error *err)
 	if (w->path == NULL || w->done == w->size)
 		return 0;
 	return error_set(err, SATCHEL_EINVALID,
-	    "%s: entry is short: %ju of %ju declared bytes written", w->path,
-	    (uintmax_t)w->done, (uintmax_t)w->size);
+	    "%s: %s entry is short: %ju of %ju declared bytes written",
+	    w->path, w->what, (uintmax_t)w->done, (uintmax_t)w->size);
 }
 
-/* On success *out belongs to the caller: release it with
- * bundle_writer_free(). */
-/* Shared by both writers: the body writer compresses with zstd into the
- * caller's fd, the head writer keeps plain tar in memory. */
+/*
+ * Every setting that shapes the bytes is explicit, so a change of
+ * libarchive default cannot silently change the output. A bundle is pax
+ * tar, through zstd unless it is a head kept in memory. A zip's
+ * "hdrcharset" UTF-8 makes libarchive set the UTF-8 flag (bit 11) on
+ * non-ASCII names, so unzip and Windows show Chinese file names
+ * correctly. One byte in the last block: no padding after the end, which
+ * for a zip some readers would take for a comment-less trailer.
+ */
+static int
+bundle_writer_setup(struct bundle_writer *w)
+{
+	struct archive	*a = w->a;
+
+	if (w->zip) {
+		if (archive_write_set_format_zip(a) != ARCHIVE_OK ||
+		    archive_write_set_format_option(a, "zip", "hdrcharset",
+		    "UTF-8") != ARCHIVE_OK ||
+		    archive_write_set_format_option(a, "zip",
+		    "compression-level", ZIP_DEFLATE_LEVEL) != ARCHIVE_OK)
+			return -1;
+	} else if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    (w->mem == NULL && (archive_write_add_filter_zstd(a) != ARCHIVE_OK ||
+	    archive_write_set_filter_option(a, "zstd", "compression-level",
+	    BUNDLE_ARCHIVE_ZSTD_LEVEL) != ARCHIVE_OK ||
+	    archive_write_set_filter_option(a, "zstd", "threads",
+	    BUNDLE_ARCHIVE_ZSTD_THREADS) != ARCHIVE_OK)))
+		return -1;
+	if (archive_write_set_bytes_per_block(a, w->zip ? ZIP_BLOCK_SIZE :
+	    BUNDLE_ARCHIVE_BLOCK_SIZE) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK)
+		return -1;
+	return 0;
+}
+
+/*
+ * Shared by the three writers: the body writer compresses with zstd into
+ * the caller's fd, the head writer keeps plain tar in memory, the zip
+ * writer streams a zip into fd. On success *out belongs to the caller:
+ * release it with bundle_writer_free().
+ */
 static int
 bundle_writer_new(struct bundle_writer **out, int fd, struct buf *mem,
-    int64_t mtime, struct error *err)
+    int zip, int64_t mtime, struct error *err)
 {
 	struct bundle_writer	*w;
 	locale_t		 old = (locale_t)0;
@@ -198,6 +263,8 @@ bundle_writer_new(struct bundle_writer **out, int fd, struct buf *mem,
 	w = xcalloc(1, sizeof *w);
 	w->fd = fd;
 	w->mem = mem;
+	w->zip = zip;
+	w->what = zip ? "zip" : "archive";
 	w->mtime = mtime;
 	if ((rc = bundle_archive_locale(&w->loc, err)) != 0)
 		goto out;
@@ -205,26 +272,14 @@ bundle_writer_new(struct bundle_writer **out, int fd, struct buf *mem,
 
 	if ((w->a = archive_write_new()) == NULL)
 		fatal("archive_write_new: out of memory");
-	/*
-	 * Every setting that shapes the bytes is explicit, so a change of
-	 * libarchive default cannot silently change the output.
-	 */
-	if (archive_write_set_format_pax_restricted(w->a) != ARCHIVE_OK ||
-	    (mem == NULL && (archive_write_add_filter_zstd(w->a) != ARCHIVE_OK ||
-	    archive_write_set_filter_option(w->a, "zstd", "compression-level",
-	    BUNDLE_ARCHIVE_ZSTD_LEVEL) != ARCHIVE_OK ||
-	    archive_write_set_filter_option(w->a, "zstd", "threads",
-	    BUNDLE_ARCHIVE_ZSTD_THREADS) != ARCHIVE_OK)) ||
-	    archive_write_set_bytes_per_block(w->a,
-	    BUNDLE_ARCHIVE_BLOCK_SIZE) != ARCHIVE_OK ||
-	    archive_write_set_bytes_in_last_block(w->a, 1) != ARCHIVE_OK) {
-		rc = error_set(err, SATCHEL_ERR, "archive writer setup: %s",
-		    bundle_archive_errstr(w->a));
+	if (bundle_writer_setup(w) != 0) {
+		rc = error_set(err, SATCHEL_ERR, "%s writer setup: %s",
+		    w->what, bundle_archive_errstr(w->a));
 		goto out;
 	}
 	if (archive_write_open2(w->a, w, NULL, bundle_writer_output_cb, NULL,
 	    NULL) != ARCHIVE_OK) {
-		rc = error_set(err, SATCHEL_ERR, "archive writer open: %s",
+		rc = error_set(err, SATCHEL_ERR, "%s writer open: %s", w->what,
 		    bundle_archive_errstr(w->a));
 		goto out;
 	}
@@ -243,7 +298,7 @@ int
 bundle_writer_open(struct bundle_writer **out, int fd, int64_t mtime,
     struct error *err)
 {
-	return bundle_writer_new(out, fd, NULL, mtime, err);
+	return bundle_writer_new(out, fd, NULL, 0, mtime, err);
 }
 
 int
@@ -254,8 +309,14 @@ bundle_writer_open_head(struct bundle_writer **out, int64_t mtime,
 	int		 rc;
 
 	buf_init(mem);
-	rc = bundle_writer_new(out, -1, mem, mtime, err);	/* owns mem now */
+	rc = bundle_writer_new(out, -1, mem, 0, mtime, err);	/* owns mem now */
 	return rc;
+}
+
+int
+bundle_writer_open_zip(struct bundle_writer **out, int fd, struct error *err)
+{
+	return bundle_writer_new(out, fd, NULL, 1, 0, err);
 }
 
 /*
@@ -328,13 +389,19 @@ bundle_writer_finish_head(struct bundle_writer *w, char **out, size_t *len,
 	return 0;
 }
 
-int
-bundle_writer_begin(struct bundle_writer *w, const char *path,
-    uint32_t mode, uint64_t size, struct error *err)
+/* What a bundle entry passes for a zip method: it has none. */
+#define BUNDLE_NO_METHOD	(-1)
+
+/* Starts an entry. mtime is the entry's (a bundle passes its writer's);
+ * method is a zip's ZIP_STORE or ZIP_DEFLATE, or BUNDLE_NO_METHOD. */
+static int
+bundle_writer_entry(struct bundle_writer *w, const char *path,
+    uint32_t mode, uint64_t size, int64_t mtime, int method,
+    struct error *err)
 {
 	struct archive_entry	*ae = NULL;
 	locale_t		 old;
-	int			 rc;
+	int			 rc, ar;
 
 	old = uselocale(w->loc);
 	if ((rc = bundle_writer_usable(w, err)) != 0)
@@ -345,7 +412,7 @@ bundle_writer_begin(struct bundle_writer *w, const char *path,
 	if (path == NULL || *path == '\0' ||
 	    !utf8_valid_text(path, strlen(path))) {
 		rc = error_set(err, SATCHEL_EINVALID,
-		    "archive entry path is empty or not valid UTF-8 text");
+		    "%s entry path is empty or not valid UTF-8 text", w->what);
 		goto out;
 	}
 	if (mode != 0644 && mode != 0755) {
@@ -359,41 +426,80 @@ bundle_writer_begin(struct bundle_writer *w, const char *path,
 		    path, (uintmax_t)size);
 		goto out;
 	}
+	if (w->zip && method != ZIP_STORE && method != ZIP_DEFLATE) {
+		rc = error_set(err, SATCHEL_EINVALID,
+		    "%s: unknown zip method %d", path, method);
+		goto out;
+	}
+	if (!w->zip && method != BUNDLE_NO_METHOD) {
+		rc = error_set(err, SATCHEL_EINVALID,
+		    "%s: a zip method for a bundle archive entry", path);
+		goto out;
+	}
+	/* Applies to the next header: libarchive reads it there. */
+	if (w->zip && (method == ZIP_STORE ?
+	    archive_write_zip_set_compression_store(w->a) :
+	    archive_write_zip_set_compression_deflate(w->a)) != ARCHIVE_OK) {
+		rc = error_set(err, SATCHEL_ERR, "%s: zip method: %s", path,
+		    bundle_archive_errstr(w->a));
+		goto out;
+	}
 
 	if ((ae = archive_entry_new()) == NULL)
 		fatal("archive_entry_new: out of memory");
 	if (archive_entry_update_pathname_utf8(ae, path) == 0 ||
 	    archive_entry_pathname(ae) == NULL) {
 		rc = error_set(err, SATCHEL_EINVALID,
-		    "%s: path cannot be stored in the archive", path);
+		    "%s: path cannot be stored in the %s", path, w->what);
 		goto out;
 	}
 	/* Nothing from the environment: no owner names, no other times. */
 	archive_entry_set_filetype(ae, AE_IFREG);
-	archive_entry_set_perm(ae, mode);
-	archive_entry_set_size(ae, (int64_t)size);
+	archive_entry_set_perm(ae, (mode_t)mode);
+	archive_entry_set_size(ae, (la_int64_t)size);
 	archive_entry_set_uid(ae, 0);
 	archive_entry_set_gid(ae, 0);
-	archive_entry_set_mtime(ae, w->mtime, 0);
-	/* A warning would mean a changed header (hdrcharset=BINARY...). */
-	if (archive_write_header(w->a, ae) != ARCHIVE_OK) {
-		rc = error_set(err, SATCHEL_ERR, "%s: writing header: %s", path,
-		    bundle_archive_errstr(w->a));
-		goto out;
-	}
-	if ((rc = bundle_writer_check_io(w, err)) != 0)
-		goto out;
+	archive_entry_set_mtime(ae, (time_t)mtime, 0);
+
 	free(w->path);
 	w->path = xstrdup(path);
 	w->size = size;
 	w->done = 0;
+
+	if (w->zip)
+		pthread_mutex_lock(&zip_header_lock);
+	ar = archive_write_header(w->a, ae);
+	if (w->zip)
+		pthread_mutex_unlock(&zip_header_lock);
+	/* A warning would mean a changed header (hdrcharset=BINARY...). */
+	if (ar != ARCHIVE_OK) {
+		rc = error_set(err, SATCHEL_ERR, "%s: writing %s header: %s",
+		    path, w->what, bundle_archive_errstr(w->a));
+		goto out;
+	}
+	rc = bundle_writer_check_io(w, err);
 out:
-	if (ae != NULL)
-		archive_entry_free(ae);
+	archive_entry_free(ae);		/* NULL-safe */
 	if (rc != 0)
 		w->failed = 1;
 	uselocale(old);
 	return rc;
+}
+
+int
+bundle_writer_begin(struct bundle_writer *w, const char *path,
+    uint32_t mode, uint64_t size, struct error *err)
+{
+	return bundle_writer_entry(w, path, mode, size, w->mtime,
+	    BUNDLE_NO_METHOD, err);
+}
+
+int
+bundle_writer_begin_zip(struct bundle_writer *w, const char *path,
+    uint32_t mode, uint64_t size, int64_t mtime, int method,
+    struct error *err)
+{
+	return bundle_writer_entry(w, path, mode, size, mtime, method, err);
 }
 
 int
@@ -410,7 +516,7 @@ bundle_writer_write(struct bundle_writer *w, const void *data, size_t len,
 		goto out;
 	if (w->path == NULL) {
 		rc = error_set(err, SATCHEL_EINVALID,
-		    "archive writer: data written before any entry");
+		    "%s writer: data written before any entry", w->what);
 		goto out;
 	}
 	/* libarchive would silently drop the excess. */
@@ -458,7 +564,7 @@ bundle_writer_finish(struct bundle_writer *w, struct error *err)
 	if ((rc = bundle_writer_check_entry(w, err)) != 0)
 		goto out;
 	if (archive_write_close(w->a) != ARCHIVE_OK) {
-		rc = error_set(err, SATCHEL_ERR, "finishing archive: %s",
+		rc = error_set(err, SATCHEL_ERR, "finishing %s: %s", w->what,
 		    bundle_archive_errstr(w->a));
 		goto out;
 	}
@@ -484,7 +590,8 @@ bundle_writer_free(struct bundle_writer *w)
 		/*
 		 * An unfinished archive is closed into the void: closing
 		 * frees libarchive's buffers, and the padding and end of
-		 * archive it writes must not reach the caller's fd.
+		 * archive (or central directory) it writes must not reach
+		 * the caller's fd.
 		 */
 		if (!w->finished) {
 			w->discard = 1;
@@ -501,6 +608,15 @@ bundle_writer_free(struct bundle_writer *w)
 		freelocale(w->loc);
 	free(w->path);
 	free(w);
+}
+
+/* Not archive_version_details(): 3.6.2 leaks a buffer on every call, and
+ * it names libraries a zip does not use. */
+void
+bundle_writer_zip_version(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s zlib/%s", archive_version_string(),
+	    zlibVersion());
 }
 
 /*

@@ -1,7 +1,9 @@
 /*
- * bundle-archive.h: bundle archives on disk (pax tar compressed with zstd). The
- * only module that includes <archive.h>. It knows tar and zstd, not
- * manifests: lib/bundle.c decides what goes in and checks what comes out.
+ * bundle-archive.h: bundle archives on disk (pax tar compressed with zstd),
+ * and the .zip files of lesson downloads, made by the same writer. The
+ * only module that includes <archive.h>. It knows tar, zstd and zip, not
+ * manifests: lib/bundle.c decides what goes in a bundle and checks what
+ * comes out, lib/lesson-zip.c what goes in a zip.
  */
 #ifndef SATCHEL_BUNDLE_ARCHIVE_H
 #define SATCHEL_BUNDLE_ARCHIVE_H
@@ -43,7 +45,32 @@ int	bundle_writer_write(struct bundle_writer *, const void *data,
 	    size_t len, struct error *err);
 /* Writes the end of the archive and flushes everything to fd. */
 int	bundle_writer_finish(struct bundle_writer *, struct error *err);
-void	bundle_writer_free(struct bundle_writer *);	/* NULL-safe */
+/* NULL-safe. An unfinished archive is abandoned: nothing more reaches fd. */
+void	bundle_writer_free(struct bundle_writer *);
+
+/* How a zip entry's bytes are stored. */
+#define ZIP_STORE	0	/* as they are: already-compressed media */
+#define ZIP_DEFLATE	1	/* deflate, the method every unzip knows */
+
+/* Starts a zip written sequentially to fd from its current offset (a
+ * pipe will do; fd is left open, the caller fsyncs and closes), to be
+ * filled with bundle_writer_begin_zip, _write and _finish. Memory use is
+ * bounded by a 64 KiB output block and libarchive's central directory
+ * (some 60 bytes plus the path per entry), never by the size of an
+ * entry. The same calls give the same bytes in the same time zone (see
+ * bundle-archive.c on DOS times). */
+int	bundle_writer_open_zip(struct bundle_writer **out, int fd,
+	    struct error *err);
+/* Starts a zip's regular-file entry of exactly size bytes: path is UTF-8
+ * text (flagged as UTF-8 when not ASCII), mode 0644 or 0755, mtime in
+ * seconds since 1970, method ZIP_STORE or ZIP_DEFLATE; uid and gid 0 with
+ * no names, no other times. */
+int	bundle_writer_begin_zip(struct bundle_writer *, const char *path,
+	    uint32_t mode, uint64_t size, int64_t mtime, int method,
+	    struct error *err);
+/* libarchive's and zlib's versions ("libarchive 3.6.2 zlib/1.2.13"):
+ * they shape the bytes of a zip. */
+void	bundle_writer_zip_version(char *buf, size_t len);
 
 struct bundle_entry {
 	const char	*path;	/* UTF-8; valid until the next call */

@@ -166,6 +166,27 @@ atomic_file_abort(struct atomic_file *af)
 	af->tmp = af->path = NULL;
 }
 
+/* Matches what atomic_file_open names its temporary files; a crash
+ * between mkostemp and the rename leaves one behind. */
+void
+atomic_file_remove_stale(const char *dir)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		*p;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] != '.' || strstr(de->d_name, ".tmp-") == NULL)
+			continue;
+		p = xasprintf("%s/%s", dir, de->d_name);
+		unlink(p);
+		free(p);
+	}
+	closedir(d);
+}
+
 int
 file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
     struct error *err)

@@ -29,6 +29,9 @@ int	atomic_file_open(struct atomic_file *, const char *path, mode_t mode,
 int	atomic_file_commit(struct atomic_file *, struct error *err);
 /* Removes the temporary file if it is still there. NULL-safe. */
 void	atomic_file_abort(struct atomic_file *);
+/* Removes from dir the temporary files of atomic writes cut short
+ * (".NAME.tmp-XXXXXX"); the caller makes sure none is being written. */
+void	atomic_file_remove_stale(const char *dir);
 /* Writes all of buf; EINTR and short writes handled. */
 int	write_all(int fd, const void *buf, size_t len, const char *name,
 	    struct error *err);

@@ -1,10 +1,11 @@
 /*
  * lesson-zip.c owns "download this lesson": which files of a release go
  * into a lesson's zip, the note on top, the cache key, and streaming the
- * files from the store's objects into lib/archive-zip.c, checking each
- * against the manifest on the way. The plan (what goes in, in what
- * order) is computed once and used by both the key and the writer, so
- * the key can never describe a different zip than the one written.
+ * files from the store's objects into a zip (lib/bundle-archive.c),
+ * checking each against the manifest on the way. The plan (what goes
+ * in, in what order) is computed once and used by both the key and the
+ * writer, so the key can never describe a different zip than the one
+ * written.
  */
 #include <sys/stat.h>
 
@@ -17,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "archive-zip.h"
+#include "bundle-archive.h"
 #include "crypto.h"
 #include "error.h"
 #include "lesson-zip.h"
@@ -191,13 +192,13 @@ lesson_zip_key(char out[SHA256_HEX_LEN + 1], const struct manifest *m,
 
 	if ((rc = lesson_zip_plan(&p, m, lesson_id, err)) != 0)
 		return rc;
-	/* The zip's DOS times are local (lib/archive-zip.c). */
+	/* The zip's DOS times are local (lib/bundle-archive.c). */
 	if (localtime_r(&t, &tm) != NULL)
 		gmtoff = tm.tm_gmtoff;
 
 	/* One line per field; paths and values are text without line
 	 * breaks (protocol/SPEC.md §2, §8), so the encoding is unambiguous. */
-	zip_writer_version(version, sizeof version);
+	bundle_writer_zip_version(version, sizeof version);
 	buf_init(&b);
 	buf_printf(&b, "%s\n%s\ntz %ld\nmtime %lld\nreadme %zu\n",
 	    LESSON_ZIP_FORMAT, version, gmtoff,
@@ -231,7 +232,7 @@ lesson_zip_key(char out[SHA256_HEX_LEN + 1], const struct manifest *m,
  * it is checked would mean holding all of it.
  */
 static int
-lesson_zip_copy(struct zip_writer *w, const char *store_dir,
+lesson_zip_copy(struct bundle_writer *w, const char *store_dir,
     const struct manifest *m, const struct manifest_file *f, char *chunk,
     struct sha256_ctx *ctx, struct error *err)
 {
@@ -263,8 +264,8 @@ lesson_zip_copy(struct zip_writer *w, const char *store_dir,
 		    (intmax_t)st.st_size, (unsigned long long)f->size);
 		goto out;
 	}
-	if ((rc = zip_writer_begin(w, f->path, f->mode, f->size, m->time,
-	    lesson_zip_method(f->path, f->size), err)) != 0)
+	if ((rc = bundle_writer_begin_zip(w, f->path, f->mode, f->size,
+	    m->time, lesson_zip_method(f->path, f->size), err)) != 0)
 		goto out;
 	while (got < f->size) {
 		want = LESSON_ZIP_CHUNK;
@@ -285,7 +286,7 @@ lesson_zip_copy(struct zip_writer *w, const char *store_dir,
 			goto out;
 		}
 		sha256_update(ctx, chunk, (size_t)n);
-		if ((rc = zip_writer_write(w, chunk, (size_t)n, err)) != 0)
+		if ((rc = bundle_writer_write(w, chunk, (size_t)n, err)) != 0)
 			goto out;
 		got += (uint64_t)n;
 	}
@@ -306,7 +307,7 @@ lesson_zip_write(int fd, const char *store_dir, const struct manifest *m,
     const char *lesson_id, struct error *err)
 {
 	struct lesson_zip_plan	 p;
-	struct zip_writer	*w = NULL;
+	struct bundle_writer	*w = NULL;
 	struct sha256_ctx	*ctx = NULL;
 	char			*chunk = NULL;
 	size_t			 i;
@@ -314,12 +315,12 @@ lesson_zip_write(int fd, const char *store_dir, const struct manifest *m,
 
 	if ((rc = lesson_zip_plan(&p, m, lesson_id, err)) != 0)
 		return rc;
-	if ((rc = zip_writer_open(&w, fd, err)) != 0)
+	if ((rc = bundle_writer_open_zip(&w, fd, err)) != 0)
 		goto out;
 	if (p.readme != NULL &&
-	    ((rc = zip_writer_begin(w, LESSON_ZIP_README, 0644, p.readme_len,
-	    m->time, ZIP_DEFLATE, err)) != 0 ||
-	    (rc = zip_writer_write(w, p.readme, p.readme_len, err)) != 0))
+	    ((rc = bundle_writer_begin_zip(w, LESSON_ZIP_README, 0644,
+	    p.readme_len, m->time, ZIP_DEFLATE, err)) != 0 ||
+	    (rc = bundle_writer_write(w, p.readme, p.readme_len, err)) != 0))
 		goto out;
 	ctx = sha256_new();
 	chunk = xmalloc(LESSON_ZIP_CHUNK);
@@ -327,12 +328,12 @@ lesson_zip_write(int fd, const char *store_dir, const struct manifest *m,
 		if ((rc = lesson_zip_copy(w, store_dir, m, &m->files[p.files[i]],
 		    chunk, ctx, err)) != 0)
 			goto out;
-	rc = zip_writer_finish(w, err);
+	rc = bundle_writer_finish(w, err);
 out:
 	if (rc != 0)
 		error_prefix(err, "%s@%llu lesson %s", m->name,
 		    (unsigned long long)m->serial, lesson_id);
-	zip_writer_free(w);		/* NULL-safe; abandons an unfinished zip */
+	bundle_writer_free(w);	/* NULL-safe; abandons an unfinished zip */
 	sha256_free(ctx);
 	free(chunk);
 	lesson_zip_plan_free(&p);

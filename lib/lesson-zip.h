@@ -34,7 +34,7 @@
  * m->time as their time, uid/gid 0 and no names; media that is already
  * compressed (png, jpg, mp4, mp3, zip, ...) is stored, the rest deflated.
  * The same m and lesson give the same bytes (in the same time zone; see
- * lib/archive-zip.c).
+ * lib/bundle-archive.c).
  *
  * Each file is read from STORE_DIR/objects/ab/cdef... in 64 KiB chunks,
  * its size and SHA-256 checked against m as it streams; memory use does

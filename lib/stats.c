@@ -595,27 +595,6 @@ out:
 	return rc;
 }
 
-/* Removes temporary files of writes cut short (".DAY.json.tmp-XXXXXX");
- * the caller holds the flush lock, so none of them is being written. */
-static void
-stale_tmp_remove(const char *dir)
-{
-	struct dirent	*de;
-	DIR		*d;
-	char		*p;
-
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] != '.' || strstr(de->d_name, ".tmp-") == NULL)
-			continue;
-		p = xasprintf("%s/%s", dir, de->d_name);
-		unlink(p);
-		free(p);
-	}
-	closedir(d);
-}
-
 /* stats/ exists (made durable in the store directory if new) and is
  * locked against other processes' flushes: *lockfd holds the flock. */
 static int
@@ -698,7 +677,9 @@ stats_flush(struct stats *s, const char *storedir, struct error *err)
 		pending_restore(s, take.v, take.n);
 		goto out;
 	}
-	stale_tmp_remove(dir);
+	/* Leftovers of flushes cut short (".DAY.json.tmp-XXXXXX"); the
+	 * flush lock is held, so none of them is being written. */
+	atomic_file_remove_stale(dir);
 	for (i = 0; i < take.n; i = j) {
 		for (j = i + 1; j < take.n && take.v[j].day == take.v[i].day; j++)
 			;

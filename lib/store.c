@@ -2012,25 +2012,6 @@ sha_cmp(const void *a, const void *b)
 	return memcmp(a, b, SHA256_LEN);
 }
 
-static void
-stale_tmp_remove(const char *dir)
-{
-	struct dirent	*de;
-	DIR		*d;
-	char		*p;
-
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] != '.' || strstr(de->d_name, ".tmp-") == NULL)
-			continue;
-		p = xasprintf("%s/%s", dir, de->d_name);
-		unlink(p);
-		free(p);
-	}
-	closedir(d);
-}
-
 int
 store_gc(struct store *s, unsigned keep, struct store_gc_report *out,
     struct error *err)
@@ -2169,12 +2150,12 @@ store_gc(struct store *s, unsigned keep, struct store_gc_report *out,
 	free(live);
 	/* 3. Leftovers of interrupted work: tmp/, and the hidden temporary
 	 * files of atomic writes cut short (".NAME.tmp-XXXXXX"). */
-	stale_tmp_remove(s->dir);
+	atomic_file_remove_stale(s->dir);
 	p = store_path(s, "meta");
-	stale_tmp_remove(p);
+	atomic_file_remove_stale(p);
 	free(p);
 	p = store_path(s, "meta/trust.d");
-	stale_tmp_remove(p);
+	atomic_file_remove_stale(p);
 	free(p);
 	p = store_path(s, "meta/releases");
 	if ((d = opendir(p)) != NULL) {
@@ -2184,7 +2165,7 @@ store_gc(struct store *s, unsigned keep, struct store_gc_report *out,
 			if (de->d_name[0] == '.')
 				continue;
 			t = xasprintf("%s/%s", p, de->d_name);
-			stale_tmp_remove(t);
+			atomic_file_remove_stale(t);
 			free(t);
 		}
 		closedir(d);

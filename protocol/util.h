@@ -17,6 +17,8 @@ void	*xreallocarray(void *, size_t, size_t);
 char	*xstrdup(const char *);
 char	*xstrndup(const char *, size_t);
 char	*xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Frees n strings and the array holding them; v may be NULL when n is 0. */
+void	 strv_free(char **v, size_t n);
 
 /* A growable buffer; data is always NUL-terminated for convenience. */
 struct buf {

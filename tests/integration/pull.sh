@@ -534,9 +534,16 @@ expect_success "gc --keep 2 after gc --keep 1: nothing removed" \
 mkdir -p "$G/tmp/pull-99"
 echo leftover >"$G/tmp/pull-99/abc.part"
 mkdir -p "$G/tmp/publish-XXXXXX"
+echo '{' >"$G/meta/.catalog.tmp-AbC123"
+echo x >"$G/meta/releases/calligraphy-basics/.3.signed.tmp-AbC123"
 run_satchel gc "$G"
 also "tmp/ emptied" dir_empty "$G/tmp"
-expect_success "gc removes leftovers of interrupted work in tmp/"
+also "an atomic write's temporary file in meta/ removed" \
+    test ! -e "$G/meta/.catalog.tmp-AbC123"
+also "and in meta/releases/NAME/" \
+    test ! -e "$G/meta/releases/calligraphy-basics/.3.signed.tmp-AbC123"
+also "the catalog kept" test -f "$G/meta/catalog"
+expect_success "gc removes leftovers of interrupted work in tmp/ and meta/"
 
 copy_store "$TMP/school-v1" pull-keep
 run_satchel pull --keep 1 "$O" --store "$D"

@@ -1,9 +1,10 @@
 /*
- * test-zip.c: lib/lesson-zip.c and lib/archive-zip.c. A real objects/
- * directory and a manifest that has been through the canonical encoder
- * and the strict parser; every zip is read back with libarchive and with
- * Info-ZIP's unzip and compared byte for byte with what went in; the
- * central directory is checked by hand (methods, UTF-8 flag, modes).
+ * test-zip.c: lib/lesson-zip.c and the zip writer of lib/bundle-archive.c.
+ * A real objects/ directory and a manifest that has been through the
+ * canonical encoder and the strict parser; every zip is read back with
+ * libarchive and with Info-ZIP's unzip and compared byte for byte with
+ * what went in; the central directory is checked by hand (methods, UTF-8
+ * flag, modes).
  * Fixtures live in a private mkdtemp directory removed in teardown.
  */
 #include <sys/stat.h>
@@ -27,7 +28,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "archive-zip.h"
+#include "bundle-archive.h"
 #include "crypto.h"
 #include "error.h"
 #include "lesson-zip.h"
@@ -1078,7 +1079,7 @@ test_concurrent(void **state)
 static void
 test_writer_contract(void **state)
 {
-	struct zip_writer	*w = NULL;
+	struct bundle_writer	*w = NULL;
 	struct error		 err = { 0 };
 	char			*zip = fpath(state, "w.zip");
 	int			 fd;
@@ -1086,37 +1087,48 @@ test_writer_contract(void **state)
 	fd = open(zip, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	assert_true(fd >= 0);
 
-	assert_int_equal(zip_writer_open(&w, fd, &err), 0);
-	assert_int_equal(zip_writer_begin(w, "a.txt", 0600, 1, MTIME,
+	assert_int_equal(bundle_writer_open_zip(&w, fd, &err), 0);
+	assert_int_equal(bundle_writer_begin_zip(w, "a.txt", 0600, 1, MTIME,
 	    ZIP_DEFLATE, &err), SATCHEL_EINVALID);
-	zip_writer_free(w);
+	bundle_writer_free(w);
 
-	assert_int_equal(zip_writer_open(&w, fd, &err), 0);
-	assert_int_equal(zip_writer_begin(w, "a.txt", 0644, 3, MTIME,
+	assert_int_equal(bundle_writer_open_zip(&w, fd, &err), 0);
+	assert_int_equal(bundle_writer_begin_zip(w, "a.txt", 0644, 3, MTIME,
 	    ZIP_DEFLATE, &err), 0);
-	assert_int_equal(zip_writer_write(w, "abcd", 4, &err),
+	assert_int_equal(bundle_writer_write(w, "abcd", 4, &err),
 	    SATCHEL_EINVALID);
 	assert_non_null(strstr(err.msg, "a.txt"));
 	/* Only free after an error. */
-	assert_int_equal(zip_writer_finish(w, &err), SATCHEL_ERR);
-	zip_writer_free(w);
+	assert_int_equal(bundle_writer_finish(w, &err), SATCHEL_ERR);
+	bundle_writer_free(w);
 
-	assert_int_equal(zip_writer_open(&w, fd, &err), 0);
-	assert_int_equal(zip_writer_begin(w, "a.txt", 0644, 3, MTIME,
+	assert_int_equal(bundle_writer_open_zip(&w, fd, &err), 0);
+	assert_int_equal(bundle_writer_begin_zip(w, "a.txt", 0644, 3, MTIME,
 	    ZIP_STORE, &err), 0);
-	assert_int_equal(zip_writer_write(w, "ab", 2, &err), 0);
-	assert_int_equal(zip_writer_finish(w, &err), SATCHEL_EINVALID);
+	assert_int_equal(bundle_writer_write(w, "ab", 2, &err), 0);
+	assert_int_equal(bundle_writer_finish(w, &err), SATCHEL_EINVALID);
 	assert_non_null(strstr(err.msg, "short"));
-	zip_writer_free(w);
+	bundle_writer_free(w);
 
-	assert_int_equal(zip_writer_open(&w, fd, &err), 0);
-	assert_int_equal(zip_writer_begin(w, "a/../b", 0644, 0, MTIME,
+	assert_int_equal(bundle_writer_open_zip(&w, fd, &err), 0);
+	assert_int_equal(bundle_writer_begin_zip(w, "a/../b", 0644, 0, MTIME,
 	    ZIP_STORE, &err), 0);	/* paths are the caller's business */
-	assert_int_equal(zip_writer_begin(w, "bad\nname", 0644, 0, MTIME,
+	assert_int_equal(bundle_writer_begin_zip(w, "bad\nname", 0644, 0, MTIME,
 	    ZIP_STORE, &err), SATCHEL_EINVALID);
-	zip_writer_free(w);
+	bundle_writer_free(w);
+
+	/* One writer, two formats: each refuses the other's entries. */
+	assert_int_equal(bundle_writer_open_zip(&w, fd, &err), 0);
+	assert_int_equal(bundle_writer_begin(w, "a.txt", 0644, 0, &err),
+	    SATCHEL_EINVALID);
+	bundle_writer_free(w);
+	assert_int_equal(bundle_writer_open(&w, fd, MTIME, &err), 0);
+	assert_int_equal(bundle_writer_begin_zip(w, "a.txt", 0644, 0, MTIME,
+	    ZIP_STORE, &err), SATCHEL_EINVALID);
+	assert_non_null(strstr(err.msg, "a.txt"));
+	bundle_writer_free(w);
 	close(fd);
-	/* Abandoned before their first 64 KiB block was full, these zips
+	/* Abandoned before their first block was full, these writers
 	 * wrote nothing at all: the block is dropped, not flushed. */
 	assert_int_equal(file_size(zip), 0);
 	free(zip);
