@@ -521,7 +521,8 @@ add_pread(struct http_thread *t, struct evbuffer *eb, int fd, uint64_t off,
 
 /*
  * Serves the file at path (an object, a cached zip) of size bytes with
- * etag: 304, 206 or 200 (416 for a range past the end); zero-copy past HTTP_INLINE_MAX.
+ * etag: 304, 206 or 200 (416 for a range past the end), zero-copy
+ * past HTTP_INLINE_MAX bytes.
  * Returns the status sent.
  */
 static int
