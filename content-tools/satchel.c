@@ -31,6 +31,7 @@ static const struct satchel_cmd *commands[] = {
 	&cmd_fsck_entry,
 	&cmd_pull_entry,
 	&cmd_gc_entry,
+	&cmd_report_entry,
 	NULL
 };
 

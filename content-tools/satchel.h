@@ -34,6 +34,7 @@ extern const struct satchel_cmd cmd_archive_entry;
 extern const struct satchel_cmd cmd_fsck_entry;
 extern const struct satchel_cmd cmd_pull_entry;
 extern const struct satchel_cmd cmd_gc_entry;
+extern const struct satchel_cmd cmd_report_entry;
 
 /* Options every subcommand accepts; add them to each option table. */
 #define CMD_COMMON_OPTIONS \

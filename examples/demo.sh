@@ -3,8 +3,11 @@
 # then for every example bundle makes a git repository, builds a signed,
 # reproducible bundle archive from it with a freshly generated demo key,
 # and verifies it; publishes them into an origin store, carries them to a
-# school store through a "USB drive" store, and checks the school's copy.
-# Everything it makes lands in _demo/ (rerun at will).
+# school store through a "USB drive" store, and checks the school's copy;
+# then serves the school's web library at http://127.0.0.1:8080/ in the
+# foreground until Ctrl-C (SATCHEL_DEMO_PORT picks another port;
+# SATCHEL_DEMO_SERVE=0 stops before serving). Everything it makes lands in
+# _demo/ (rerun at will).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -88,3 +91,10 @@ for f in "$demo"/bundles/*.satchel; do
 done
 say "done: bundles in $demo/bundles, repositories in $demo/repos, stores in $demo/{origin,usb,school}"
 echo "Try: $satchel inspect $demo/bundles/calligraphy-basics-1.0.satchel"
+
+[ "${SATCHEL_DEMO_SERVE:-1}" = 0 ] && exit 0
+port=${SATCHEL_DEMO_PORT:-8080}
+say "the school's web library: open http://127.0.0.1:$port/ (Ctrl-C stops it)"
+echo "http://127.0.0.1:$port/"
+exec "$build/satcheld" --store "$demo/school" --sync-listen 127.0.0.1:0 \
+    --http-listen "127.0.0.1:$port"

@@ -3,7 +3,8 @@
 SATCHEL_BUILD_PACKAGES="gcc make autoconf automake libtool pkg-config git zstd
 	libevent-dev libarchive-dev libgit2-dev libssl-dev libzstd-dev libjansson-dev
 	zlib1g-dev"
-SATCHEL_TEST_PACKAGES="libcmocka-dev python3 python3-cryptography openssl tar"
+SATCHEL_TEST_PACKAGES="libcmocka-dev python3 python3-cryptography openssl tar
+	unzip"
 # The web library's tests: curl as the client, jing (RELAX NG) and
 # xmllint for the OPDS feed.
 SATCHEL_TEST_PACKAGES="$SATCHEL_TEST_PACKAGES curl jing libxml2-utils"
