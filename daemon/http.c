@@ -1350,7 +1350,19 @@ http_thread_main(void *arg)
 static int
 thread_setup(struct http_thread *t, int fd, struct error *err)
 {
-	if ((t->base = event_base_new()) == NULL)
+	struct event_config	*cfg;
+
+	/* With a change list, epoll learns of a connection's events once a
+	 * loop, not at every enable and disable: a reply's write event is
+	 * added and dropped without a system call for each (measured: two
+	 * epoll_ctl a request, from four). Safe here: no descriptor in
+	 * these loops is a dup(2) of another. */
+	if ((cfg = event_config_new()) == NULL)
+		fatal("event_config_new failed");
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	t->base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	if (t->base == NULL)
 		fatal("event_base_new failed");
 	if ((t->http = evhttp_new(t->base)) == NULL)
 		fatal("evhttp_new failed");
