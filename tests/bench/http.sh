@@ -172,6 +172,31 @@ sane()
 
 ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
+# cpu_ticks PID: the user and system clock ticks PID and its children
+# (nginx's workers) have used: how much of the machine each server needed
+# for what it served, which wrk's share of the two cores does not blur.
+cpu_ticks()
+{
+	python3 - "$1" <<'CPU'
+import os, sys
+kids = {}
+for d in os.listdir("/proc"):
+    if d.isdigit():
+        try:
+            st = open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        kids.setdefault(int(st[1]), []).append((int(d), int(st[11]) + int(st[12])))
+def ticks(p):
+    try:
+        st = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(st[11]) + int(st[12]) + sum(ticks(k) for k, _ in kids.get(p, []))
+print(ticks(int(sys.argv[1])))
+CPU
+}
+
 echo "== $idle idle keep-alive connections to each server"
 start_satcheld
 python3 "$top/tests/bench/keepalive.py" --port "$dport" \
@@ -203,9 +228,12 @@ while [ $r -le "$rounds" ]; do
 			else
 				url="http://127.0.0.1:$nport/$f" pid=$npid
 			fi
+			t0=$(cpu_ticks "$pid")
 			python3 "$shared/wrkrun.py" --server "$srv" --object "$obj" \
 			    --size "$sz" --pid "$pid" --url "$url" --out "$w/wrk.jsonl" \
 			    --conns "$conns" --duration "$duration" --run "$r"
+			printf '{"run": %d, "server": "%s", "object": "%s", "ticks": %d}\n' \
+			    "$r" "$srv" "$obj" $(($(cpu_ticks "$pid") - t0)) >>"$w/cpu.jsonl"
 		done
 	done
 	r=$((r + 1))
@@ -232,6 +260,18 @@ rounds = len({r["run"] for r in res})
 dur = res[0]["wrk"].split("-d")[1].split()[0] if res else "?"
 pr = med("satcheld", "page", "req_s") / max(med("nginx", "page", "req_s"), 1e-9)
 vr = med("satcheld", "video", "mb_s") / max(med("nginx", "video", "mb_s"), 1e-9)
+# Each round measured both servers back to back.
+def paired(obj, k):
+    out = []
+    for run in sorted({r["run"] for r in res}):
+        s = [r[k] for r in res if r["run"] == run and r["object"] == obj and r["server"] == "satcheld"]
+        n = [r[k] for r in res if r["run"] == run and r["object"] == obj and r["server"] == "nginx"]
+        if s and n and s[0] and n[0]:
+            out.append(s[0] / n[0])
+    return out
+pp, pv = paired("page", "req_s"), paired("video", "mb_s")
+prm = statistics.median(pp) if pp else 0.0
+vrm = statistics.median(pv) if pv else 0.0
 ok = lambda b: "pass" if b else "FAIL"
 L = [f"satcheld --http-listen against nginx (worker_processes 2, sendfile on, access_log off), "
      f"same machine, same run; wrk -t2 -c64 -d{dur}, {rounds} round(s) alternating which "
@@ -241,9 +281,9 @@ L = [f"satcheld --http-listen against nginx (worker_processes 2, sendfile on, ac
      "| measure | satcheld | nginx | ratio | target | |",
      "| --- | ---: | ---: | ---: | --- | --- |",
      f"| page, requests/s | {med('satcheld', 'page', 'req_s'):,.0f} ({spread('satcheld', 'page', 'req_s')}) | "
-     f"{med('nginx', 'page', 'req_s'):,.0f} ({spread('nginx', 'page', 'req_s')}) | {pr:.2f}x | ≥ 0.8x | {ok(pr >= 0.8)} |",
+     f"{med('nginx', 'page', 'req_s'):,.0f} ({spread('nginx', 'page', 'req_s')}) | {prm:.2f}x | ≥ 0.8x | {ok(prm >= 0.8)} |",
      f"| video, MB/s | {med('satcheld', 'video', 'mb_s'):,.0f} ({spread('satcheld', 'video', 'mb_s')}) | "
-     f"{med('nginx', 'video', 'mb_s'):,.0f} ({spread('nginx', 'video', 'mb_s')}) | {vr:.2f}x | ≥ 0.95x | {ok(vr >= 0.95)} |",
+     f"{med('nginx', 'video', 'mb_s'):,.0f} ({spread('nginx', 'video', 'mb_s')}) | {vrm:.2f}x | ≥ 0.95x | {ok(vrm >= 0.95)} |",
      f"| page, p99 latency ms | {med('satcheld', 'page', 'p99_ms'):.2f} | {med('nginx', 'page', 'p99_ms'):.2f} | | | |",
      f"| peak RSS under wrk, MB | {max(r['rss_peak_kb'] for r in res if r['server'] == 'satcheld') / 1024:.1f} | "
      f"{max(r['rss_peak_kb'] for r in res if r['server'] == 'nginx') / 1024:.1f} | | | |"]
@@ -257,6 +297,27 @@ if "satcheld" in idl:
     L += ["", f"Idle connections: satcheld answered {s['ok']} of {s['conns']} and kept "
           f"{s['open_after_hold']} open"
           + (f"; nginx {n['ok']} and {n['open_after_hold']}" if n else "") + "."]
+L += ["", f"Ratio in each round (satcheld and nginx back to back): page "
+      + ", ".join(f"{x:.2f}x" for x in pp) + "; video "
+      + ", ".join(f"{x:.2f}x" for x in pv) + ". The table's ratio is the "
+      "median of these: a round's two runs share the machine's load, "
+      f"which the medians of all runs do not (ratio of the medians: page {pr:.2f}x, "
+      f"video {vr:.2f}x)."]
+cpu = os.path.join(w, "cpu.jsonl")
+cpu = [json.loads(l) for l in open(cpu)] if os.path.exists(cpu) else []
+hz = os.sysconf("SC_CLK_TCK")
+def cost(srv, obj):
+    t = sum(c["ticks"] for c in cpu if c["server"] == srv and c["object"] == obj) / hz
+    rs = [r for r in res if r["server"] == srv and r["object"] == obj]
+    if obj == "page":
+        n = sum(r["requests"] or 0 for r in rs)
+        return f"{t / max(n, 1) * 1e6:.0f} µs a request"
+    b = sum((r["requests"] or 0) * int(r["size"]) for r in rs)
+    return f"{t / max(b / 1e9, 1e-9):.2f} s a GB"
+if cpu:
+    L += ["", f"Server CPU (user + system, all threads or workers) for what it served: "
+          f"page: satcheld {cost('satcheld', 'page')}, nginx {cost('nginx', 'page')}; "
+          f"video: satcheld {cost('satcheld', 'video')}, nginx {cost('nginx', 'video')}."]
 errs = [f"{r['server']} {r['object']} run {r['run']}: {r['non2xx']} non-2xx, {r['socket_errors']}"
         for r in res if r["non2xx"] or r["socket_errors"]]
 if errs:
