@@ -573,14 +573,16 @@ serve_file(struct http_ctx *c, const char *path, uint64_t size,
 	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
 	    fstat(fd, &st) == -1 || (uint64_t)st.st_size != size) {
+		int	gone = fd == -1 && errno == ENOENT;	/* before stdio */
+
 		fprintf(stderr, "satcheld: http: %s: %s\n", path, fd == -1 ?
 		    strerror(errno) : "not the size the manifest gives");
 		if (fd != -1)
 			close(fd);
 		evhttp_remove_header(evhttp_request_get_output_headers(c->req),
 		    "Content-Range");
-		http_error(c, fd == -1 && errno == ENOENT ? 404 : 500, NULL);
-		return 500;
+		http_error(c, gone ? 404 : 500, NULL);
+		return gone ? 404 : 500;
 	}
 	hdr(c, "Content-Type", ctype);
 	hdr(c, "X-Content-Type-Options", "nosniff");
