@@ -109,17 +109,20 @@ url_add(struct buf *b, const char *s)
 	}
 }
 
+/* A size for people. A no-break space (U+00A0) keeps "23.1 kB" on one
+ * line of a narrow screen. */
+#define NBSP	"\xc2\xa0"
 void
 size_add(struct buf *b, uint64_t n)
 {
 	if (n < 1000)
-		buf_printf(b, "%llu B", (unsigned long long)n);
+		buf_printf(b, "%llu" NBSP "B", (unsigned long long)n);
 	else if (n < 1000000)
-		buf_printf(b, "%.1f kB", (double)n / 1e3);
+		buf_printf(b, "%.1f" NBSP "kB", (double)n / 1e3);
 	else if (n < 1000000000)
-		buf_printf(b, "%.1f MB", (double)n / 1e6);
+		buf_printf(b, "%.1f" NBSP "MB", (double)n / 1e6);
 	else
-		buf_printf(b, "%.2f GB", (double)n / 1e9);
+		buf_printf(b, "%.2f" NBSP "GB", (double)n / 1e9);
 }
 
 /* --- the bundle's own text --- */
@@ -140,12 +143,26 @@ static const char *
 text_lang(const struct http_ctx *c, const struct meta *m, const char *key,
     const struct lib_bundle *b)
 {
-	char	 k[64];
-	size_t	 i;
+	char		 k[64];
+	size_t		 i;
+	const char	*v = meta_get(m, key), *p;
+	int		 variants = 0;
 
 	snprintf(k, sizeof k, "%s.%s", key, c->lang);
 	if (meta_get(m, k) != NULL)
 		return c->lang;
+	for (i = 0; i < m->n; i++)
+		if (strncmp(m->v[i].key, key, strlen(key)) == 0 &&
+		    m->v[i].key[strlen(key)] == '.')
+			variants = 1;
+	/* A field nobody translates ("level = beginner", a licence id) is
+	 * a keyword: in ASCII, it reads as English. */
+	if (!variants && v != NULL) {
+		for (p = v; *p != '\0' && (unsigned char)*p < 0x80; p++)
+			;
+		if (*p == '\0')
+			return "en";
+	}
 	for (i = 0; i < b->nlanguages; i++) {
 		snprintf(k, sizeof k, "%s.%s", key, b->languages[i]);
 		if (meta_get(m, k) == NULL)
@@ -155,8 +172,8 @@ text_lang(const struct http_ctx *c, const struct meta *m, const char *key,
 }
 
 /* Opens an element with a lang attribute when its text's language is
- * not the page's. */
-static void
+ * not the page's. Returns the element's language. */
+static const char *
 open_lang(struct buf *b, const struct http_ctx *c, const char *tag,
     const char *attrs, const char *lang)
 {
@@ -168,6 +185,74 @@ open_lang(struct buf *b, const struct http_ctx *c, const char *tag,
 		buf_addc(b, '"');
 	}
 	buf_addc(b, '>');
+	return lang != NULL ? lang : c->lang;
+}
+
+/*
+ * The length of the UTF-8 character at s when it is Chinese: an ideograph,
+ * a radical, CJK punctuation or a full-width form; else 0.
+ */
+static size_t
+han_len(const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	unsigned		 cp;
+
+	if (p[0] >= 0xe0 && p[0] <= 0xef && (p[1] & 0xc0) == 0x80 &&
+	    (p[2] & 0xc0) == 0x80) {
+		cp = (p[0] & 0x0fu) << 12 | (p[1] & 0x3fu) << 6 | (p[2] & 0x3fu);
+		if ((cp >= 0x2e80 && cp <= 0x2fdf) ||
+		    (cp >= 0x3000 && cp <= 0x303f) ||
+		    (cp >= 0x3400 && cp <= 0x4dbf) ||
+		    (cp >= 0x4e00 && cp <= 0x9fff) ||
+		    (cp >= 0xf900 && cp <= 0xfaff) ||
+		    (cp >= 0xff00 && cp <= 0xffef))
+			return 3;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4 && (p[1] & 0xc0) == 0x80 &&
+	    (p[2] & 0xc0) == 0x80 && (p[3] & 0xc0) == 0x80) {
+		cp = (p[0] & 0x07u) << 18 | (p[1] & 0x3fu) << 12 |
+		    (p[2] & 0x3fu) << 6 | (p[3] & 0x3fu);
+		if (cp >= 0x20000 && cp <= 0x3134f)	/* extensions B-G */
+			return 4;
+	}
+	return 0;
+}
+
+/*
+ * Text inside an element in language lang. A bundle's English text may
+ * quote Chinese ("the eight strokes of the character 永"), and a search
+ * for Chinese words is echoed on an English page: each run of Chinese
+ * in text that is not Chinese gets <span lang="zh">, so that a screen
+ * reader speaks it in Chinese (WCAG 2.1 3.1.2, language of parts).
+ */
+static void
+text_add(struct buf *b, const char *s, const char *lang)
+{
+	char	one[2] = { 0 };
+	size_t	n;
+	int	in = 0;
+
+	if (strncmp(lang, "zh", 2) == 0 && (lang[2] == '\0' || lang[2] == '-')) {
+		html_add(b, s);
+		return;
+	}
+	while (*s != '\0') {
+		if ((n = han_len(s)) > 0) {
+			if (!in)
+				buf_addstr(b, "<span lang=\"zh\">");
+			in = 1;
+			buf_add(b, s, n);	/* nothing to escape */
+			s += n;
+			continue;
+		}
+		if (in)
+			buf_addstr(b, "</span>");
+		in = 0;
+		one[0] = *s++;
+		html_add(b, one);
+	}
+	if (in)
+		buf_addstr(b, "</span>");
 }
 
 static const char *
@@ -181,6 +266,25 @@ language_name(const char *code)
 }
 
 /* --- page frame --- */
+
+/* The language switch's link: this page, its search and filters kept,
+ * in language hl. */
+static void
+switch_href(const struct http_ctx *c, struct buf *b, const char *hl)
+{
+	const struct evkeyval	*kv;
+
+	buf_addc(b, '?');
+	TAILQ_FOREACH(kv, &c->query, next) {
+		if (strcmp(kv->key, "hl") == 0)
+			continue;
+		url_add(b, kv->key);
+		buf_addc(b, '=');
+		url_add(b, kv->value);
+		buf_addstr(b, "&amp;");
+	}
+	buf_printf(b, "hl=%s", hl);
+}
 
 static void
 page_start(struct http_ctx *c, struct buf *b, const char *title)
@@ -201,12 +305,14 @@ page_start(struct http_ctx *c, struct buf *b, const char *title)
 	    http_css_etag + 1, http_msg(c, M_SKIP),
 	    c->lang_forced ? (strcmp(c->lang, "zh") == 0 ? "?hl=zh" :
 	    "?hl=en") : "", http_msg(c, M_LIBRARY), http_msg(c, M_SWITCH));
-	buf_printf(b, "<li><a href=\"?hl=zh\" lang=\"zh\" hreflang=\"zh\"%s>"
-	    "中文</a></li>\n", strcmp(c->lang, "zh") == 0 ?
-	    " aria-current=\"true\"" : "");
-	buf_printf(b, "<li><a href=\"?hl=en\" lang=\"en\" hreflang=\"en\"%s>"
-	    "English</a></li>\n", strcmp(c->lang, "en") == 0 ?
-	    " aria-current=\"true\"" : "");
+	buf_addstr(b, "<li><a href=\"");
+	switch_href(c, b, "zh");
+	buf_printf(b, "\" lang=\"zh\" hreflang=\"zh\"%s>中文</a></li>\n",
+	    strcmp(c->lang, "zh") == 0 ? " aria-current=\"true\"" : "");
+	buf_addstr(b, "<li><a href=\"");
+	switch_href(c, b, "en");
+	buf_printf(b, "\" lang=\"en\" hreflang=\"en\"%s>English</a></li>\n",
+	    strcmp(c->lang, "en") == 0 ? " aria-current=\"true\"" : "");
 	buf_addstr(b, "</ul></nav>\n</header>\n<main id=\"main\">\n");
 }
 
@@ -299,6 +405,25 @@ lesson_matches(const struct manifest_lesson *ml, const char *q)
 	return hit;
 }
 
+/* A fact that is a list of bundle.conf's keywords (subjects, audiences):
+ * English words whatever the page's language, the same on a card and on
+ * the bundle's page. */
+static void
+words_add(struct http_ctx *c, struct buf *b, enum http_msg label,
+    char *const *w, size_t n)
+{
+	size_t	i;
+
+	if (n == 0)
+		return;
+	buf_printf(b, "<div><dt>%s</dt><dd lang=\"en\">", http_msg(c, label));
+	for (i = 0; i < n; i++) {
+		buf_addstr(b, i > 0 ? ", " : "");
+		html_add(b, w[i]);
+	}
+	buf_addstr(b, "</dd></div>\n");
+}
+
 static void
 card_add(struct http_ctx *c, struct buf *b, const struct lib_bundle *lb,
     const char *q)
@@ -307,20 +432,21 @@ card_add(struct http_ctx *c, struct buf *b, const struct lib_bundle *lb,
 	const struct meta		*m = &r->m->meta;
 	const char			*title = lib_text(c, m, "title");
 	const char			*summary = lib_text(c, m, "summary");
+	const char			*tl;
 	size_t				 i, nhit = 0;
 
 	buf_addstr(b, "<li class=\"card\"><article>\n");
-	open_lang(b, c, "h2", NULL, text_lang(c, m, "title", lb));
+	tl = open_lang(b, c, "h2", NULL, text_lang(c, m, "title", lb));
 	buf_addstr(b, "<a href=\"/bundle/");
 	url_add(b, lb->name);
 	hl_suffix(c, b, '?');
 	buf_addstr(b, "\">");
-	html_add(b, title != NULL ? title : lb->name);
+	text_add(b, title != NULL ? title : lb->name, tl);
 	buf_addstr(b, "</a></h2>\n");
 	if (summary != NULL) {
-		open_lang(b, c, "p", "class=\"summary\"",
+		tl = open_lang(b, c, "p", "class=\"summary\"",
 		    text_lang(c, m, "summary", lb));
-		html_add(b, summary);
+		text_add(b, summary, tl);
 		buf_addstr(b, "</p>\n");
 	}
 	buf_addstr(b, "<dl class=\"facts\">\n");
@@ -335,24 +461,8 @@ card_add(struct http_ctx *c, struct buf *b, const struct lib_bundle *lb,
 		}
 		buf_addstr(b, "</dd></div>\n");
 	}
-	if (lb->nsubjects > 0) {
-		buf_printf(b, "<div><dt>%s</dt><dd lang=\"en\">",
-		    http_msg(c, M_SUBJECT));
-		for (i = 0; i < lb->nsubjects; i++) {
-			buf_addstr(b, i > 0 ? ", " : "");
-			html_add(b, lb->subjects[i]);
-		}
-		buf_addstr(b, "</dd></div>\n");
-	}
-	if (lb->naudiences > 0) {
-		buf_printf(b, "<div><dt>%s</dt><dd lang=\"en\">",
-		    http_msg(c, M_AUDIENCE));
-		for (i = 0; i < lb->naudiences; i++) {
-			buf_addstr(b, i > 0 ? ", " : "");
-			html_add(b, lb->audiences[i]);
-		}
-		buf_addstr(b, "</dd></div>\n");
-	}
+	words_add(c, b, M_SUBJECT, lb->subjects, lb->nsubjects);
+	words_add(c, b, M_AUDIENCE, lb->audiences, lb->naudiences);
 	buf_printf(b, "<div><dt>%s</dt><dd>%zu</dd></div>\n",
 	    http_msg(c, M_LESSONS), r->nlessons);
 	buf_printf(b, "<div><dt>%s</dt><dd>", http_msg(c, M_SIZE));
@@ -370,14 +480,14 @@ card_add(struct http_ctx *c, struct buf *b, const struct lib_bundle *lb,
 				    "class=\"hits\">\n",
 				    http_msg(c, M_MATCHING_LESSONS));
 			lt = lib_text(c, &l->ml->meta, "title");
-			open_lang(b, c, "li", NULL, text_lang(c, &l->ml->meta,
-			    "title", lb));
+			tl = open_lang(b, c, "li", NULL,
+			    text_lang(c, &l->ml->meta, "title", lb));
 			buf_printf(b, "<a href=\"/b/");
 			url_add(b, lb->name);
 			buf_printf(b, "@%llu/", (unsigned long long)r->serial);
 			url_add(b, l->entry);
 			buf_addstr(b, "\">");
-			html_add(b, lt != NULL ? lt : l->id);
+			text_add(b, lt != NULL ? lt : l->id, tl);
 			buf_addstr(b, "</a></li>\n");
 		}
 		if (nhit > 0)
@@ -451,7 +561,7 @@ http_page_library(struct http_ctx *c)
 	if (qraw != NULL) {
 		buf_printf(&b, "<p class=\"status\" role=\"status\">%s “",
 		    http_msg(c, M_RESULTS_FOR));
-		html_add(&b, qraw);
+		text_add(&b, qraw, c->lang);
 		buf_printf(&b, "”: %zu</p>\n", shown);
 	}
 	if (lib->n == 0)
@@ -480,8 +590,7 @@ fact_add(struct http_ctx *c, struct buf *b, enum http_msg label,
 	if (v == NULL)
 		return;
 	buf_printf(b, "<div><dt>%s</dt>", http_msg(c, label));
-	open_lang(b, c, "dd", NULL, text_lang(c, m, key, lb));
-	html_add(b, v);
+	text_add(b, v, open_lang(b, c, "dd", NULL, text_lang(c, m, key, lb)));
 	buf_addstr(b, "</dd></div>\n");
 }
 
@@ -492,6 +601,7 @@ http_page_bundle(struct http_ctx *c, const struct lib_bundle *lb)
 	const struct meta		*m = &r->m->meta;
 	const char			*title = lib_text(c, m, "title");
 	const char			*summary = lib_text(c, m, "summary");
+	const char			*tl;
 	struct buf			 b;
 	struct tm			 tm;
 	time_t				 t = (time_t)r->published;
@@ -503,19 +613,19 @@ http_page_bundle(struct http_ctx *c, const struct lib_bundle *lb)
 	buf_addstr(&b, "<p class=\"back\"><a href=\"/");
 	hl_suffix(c, &b, '?');
 	buf_printf(&b, "\">← %s</a></p>\n", http_msg(c, M_BACK));
-	open_lang(&b, c, "h1", NULL, text_lang(c, m, "title", lb));
-	html_add(&b, title != NULL ? title : lb->name);
+	tl = open_lang(&b, c, "h1", NULL, text_lang(c, m, "title", lb));
+	text_add(&b, title != NULL ? title : lb->name, tl);
 	buf_addstr(&b, "</h1>\n");
 	if (summary != NULL) {
-		open_lang(&b, c, "p", "class=\"summary\"",
+		tl = open_lang(&b, c, "p", "class=\"summary\"",
 		    text_lang(c, m, "summary", lb));
-		html_add(&b, summary);
+		text_add(&b, summary, tl);
 		buf_addstr(&b, "</p>\n");
 	}
 	buf_addstr(&b, "<dl class=\"facts\">\n");
 	fact_add(c, &b, M_AUTHORS, m, "authors", lb);
 	fact_add(c, &b, M_LEVEL, m, "level", lb);
-	fact_add(c, &b, M_AUDIENCE, m, "audience", lb);
+	words_add(c, &b, M_AUDIENCE, lb->audiences, lb->naudiences);
 	fact_add(c, &b, M_LICENSE, m, "license", lb);
 	gmtime_r(&t, &tm);
 	strftime(day, sizeof day, "%Y-%m-%d", &tm);
@@ -540,19 +650,19 @@ http_page_bundle(struct http_ctx *c, const struct lib_bundle *lb)
 		    "summary");
 
 		buf_addstr(&b, "<li class=\"lesson\">\n");
-		open_lang(&b, c, "h3", NULL, text_lang(c, &l->ml->meta,
+		tl = open_lang(&b, c, "h3", NULL, text_lang(c, &l->ml->meta,
 		    "title", lb));
 		buf_addstr(&b, "<a href=\"/b/");
 		url_add(&b, lb->name);
 		buf_printf(&b, "@%llu/", (unsigned long long)r->serial);
 		url_add(&b, l->entry);
 		buf_addstr(&b, "\">");
-		html_add(&b, lt != NULL ? lt : l->id);
+		text_add(&b, lt != NULL ? lt : l->id, tl);
 		buf_addstr(&b, "</a></h3>\n");
 		if (ls != NULL) {
-			open_lang(&b, c, "p", NULL, text_lang(c, &l->ml->meta,
-			    "summary", lb));
-			html_add(&b, ls);
+			tl = open_lang(&b, c, "p", NULL,
+			    text_lang(c, &l->ml->meta, "summary", lb));
+			text_add(&b, ls, tl);
 			buf_addstr(&b, "</p>\n");
 		}
 		buf_addstr(&b, "<p class=\"meta\">");
@@ -573,7 +683,7 @@ http_page_bundle(struct http_ctx *c, const struct lib_bundle *lb)
 		    http_msg(c, M_CHANGELOG));
 		for (i = 0; i < r->m->nchangelog; i++) {
 			buf_addstr(&b, "<li>");
-			html_add(&b, r->m->changelog[i]);
+			text_add(&b, r->m->changelog[i], c->lang);
 			buf_addstr(&b, "</li>\n");
 		}
 		buf_addstr(&b, "</ul>\n");
@@ -605,7 +715,7 @@ http_page_error_body(struct http_ctx *c, int code, const char *detail,
 	buf_printf(b, "<h1>%s</h1>\n<p>%s</p>\n", title, http_msg(c, m));
 	if (detail != NULL) {
 		buf_addstr(b, "<p lang=\"en\">");
-		html_add(b, detail);
+		text_add(b, detail, "en");
 		buf_addstr(b, "</p>\n");
 	}
 	buf_printf(b, "<p><a href=\"/\">%s</a></p>\n", http_msg(c, M_BACK));
@@ -662,9 +772,10 @@ const char http_css[] =
 ".facts{display:flex;flex-wrap:wrap;gap:.25rem 1.25rem;margin:.5rem 0;"
 "color:#4d4d4d;font-size:.95rem}\n"
 ".facts div{display:flex;gap:.35rem}\n"
-".facts dt{font-weight:600}\n"
+".facts dt{font-weight:600;flex:none}\n"
 ".facts dd{margin:0}\n"
 ".lesson{border-top:1px solid #d0d0d0;padding:.75rem 0}\n"
+".lesson p{margin:.25rem 0}\n"
 ".meta,.size,.status{color:#4d4d4d;font-size:.95rem;margin:.25rem 0}\n"
 ".hits{margin:.25rem 0}\n"
 "img,video{max-width:100%;height:auto}\n"

@@ -717,6 +717,7 @@ struct artifact_job {
 	struct workers_job	 job;
 	struct http_ctx		*c;
 	char			*store, *out, *name;
+	const char		*cachedir;	/* STORE/cache */
 	char			*lesson;	/* NULL: the bundle archive */
 	uint64_t		 serial;
 	struct manifest		*m;		/* the release's, for zips */
@@ -733,12 +734,21 @@ artifact_run(struct workers_job *j, void *local)
 	char			*tmp = xasprintf("%s.tmp-%ld-%lx", a->out,
 	    (long)getpid(), (unsigned long)pthread_self());
 	char			*dir = xstrdup(a->out), *slash;
+	struct stat		 st;
 	int			 fd;
 
 	(void)local;
+	/* Another request (queued before this one) may have built it. */
+	if (stat(a->out, &st) == 0) {
+		free(dir);
+		free(tmp);
+		a->rc = 0;
+		return;
+	}
 	/* The cache may have been cleaned since the start. */
 	if ((slash = strrchr(dir, '/')) != NULL) {
 		*slash = '\0';
+		(void)mkdir(a->cachedir, 0755);
 		(void)mkdir(dir, 0755);
 	}
 	free(dir);
@@ -839,6 +849,7 @@ artifact(struct http_ctx *c, const char *out, const char *name,
 	a->job.done = artifact_done;
 	a->c = c;
 	a->store = xstrdup(c->t->srv->store);
+	a->cachedir = c->t->srv->cache;
 	a->out = xstrdup(out);
 	a->name = xstrdup(name);
 	a->serial = serial;
@@ -885,7 +896,11 @@ route_download(struct http_ctx *c, const char *rest)
 		goto notfound;
 	if (id != NULL && (l = library_lesson(r, id)) == NULL)
 		goto notfound;
-	label = r->m->label;
+	/* The build allows [A-Za-z0-9._+~-] in a label; a header never
+	 * carries anything else, whatever a manifest says. */
+	label = r->m->label[strspn(r->m->label, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789._+~-")] == '\0' ?
+	    r->m->label : "release";
 	c->route = id != NULL ? ROUTE_ZIP : ROUTE_ARCHIVE;
 	if (id != NULL) {
 		if (lesson_zip_key(key, r->m, id, &err) != 0) {

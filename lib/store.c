@@ -2205,6 +2205,14 @@ store_gc(struct store *s, unsigned keep, struct store_gc_report *out,
 		closedir(d);
 	}
 	free(p);
+	/* 4. The web library's cache (lesson zips, bundle archives): each
+	 * file is rebuilt on demand, and a release gc removed may be all
+	 * that still named it. A file being served stays readable. */
+	for (i = 0; i < 2; i++) {
+		p = store_path(s, i == 0 ? "cache/zip" : "cache/bundle");
+		rmdir_flat(p);
+		free(p);
+	}
 	*out = rep;
 out:
 	free(rdir);

@@ -4,7 +4,15 @@ SATCHEL_BUILD_PACKAGES="gcc make autoconf automake libtool pkg-config git zstd
 	libevent-dev libarchive-dev libgit2-dev libssl-dev libzstd-dev libjansson-dev
 	zlib1g-dev"
 SATCHEL_TEST_PACKAGES="libcmocka-dev python3 python3-cryptography openssl tar
-	unzip"
+	unzip chromium fonts-wqy-microhei"
+# tests/integration/browser.sh also needs Node.js and npm (for the
+# playwright-core that tests/run.sh installs with npm ci): Debian's, only
+# when the machine has none, for a Node.js from elsewhere (NodeSource's
+# "nodejs" comes with its own npm) would be replaced by Debian's 18.
+command -v node >/dev/null 2>&1 ||
+	SATCHEL_TEST_PACKAGES="$SATCHEL_TEST_PACKAGES nodejs"
+command -v npm >/dev/null 2>&1 ||
+	SATCHEL_TEST_PACKAGES="$SATCHEL_TEST_PACKAGES npm"
 # The web library's tests: curl as the client, jing (RELAX NG) and
 # xmllint for the OPDS feed.
 SATCHEL_TEST_PACKAGES="$SATCHEL_TEST_PACKAGES curl jing libxml2-utils"

@@ -11,6 +11,23 @@ cd "$top" || exit 1
 
 install_packages $SATCHEL_BUILD_PACKAGES $SATCHEL_TEST_PACKAGES || exit 1
 
+# The browser test's playwright-core, the version tests/browser pins: npm
+# ci when it is missing or another. Should that fail, browser.sh fails
+# (SATCHEL_BROWSER_REQUIRED) rather than skip; the other tests still run.
+browser="$top/tests/browser"
+if ! node -e 'const d = process.argv[1];
+	process.exit(require(d + "/node_modules/playwright-core/package.json").version ===
+	    require(d + "/package.json").dependencies["playwright-core"] ? 0 : 1)' \
+    "$browser" 2>/dev/null; then
+	printf '== npm ci in %s\n' "$browser"
+	mkdir -p "$top/_build"
+	(cd "$browser" && npm ci --no-audit --no-fund) >"$top/_build/npm-ci.out" 2>&1 ||
+		{ tail -20 "$top/_build/npm-ci.out"; echo "error: npm ci in $browser failed" >&2; }
+fi
+SATCHEL_BROWSER_REQUIRED=1
+SATCHEL_NODE_MODULES="$browser/node_modules"
+export SATCHEL_BROWSER_REQUIRED SATCHEL_NODE_MODULES
+
 jobs=$(nproc 2>/dev/null || echo 2)
 build="$top/_build/sanitize"
 log() { printf '== %s\n' "$*"; }

@@ -76,6 +76,7 @@ expect_success "an origin holding the three bundles"
 
 start_satcheld D "satcheld serves the store over sync and http" \
     --store "$TMP/store" --http-listen 127.0.0.1:0 --http-idle-timeout 2
+SPORT=$PORT
 HPORT=$(sed -n 's/^http \([0-9][0-9]*\)$/\1/p' "$_pf")
 like "$HPORT" '/^[0-9]+$/' "the port file names the http port"
 U=http://127.0.0.1:$HPORT
@@ -406,6 +407,41 @@ like "$(body u4)" 'A paragraph only release 2 has.' "the current URL has release
 get u5 /bundle/calligraphy-basics
 like "$(body u5)" 'calligraphy-basics@2/lessons' "the bundle page links release 2"
 
+# --- a mirror's web library -------------------------------------------------------
+
+start_satcheld M "a mirror of it with a web library of its own" \
+    --store "$TMP/mirror" --trust "$TMP/policy" \
+    --upstream "satchel://127.0.0.1:$SPORT" --http-listen 127.0.0.1:0
+MPORT=$(sed -n 's/^http \([0-9][0-9]*\)$/\1/p' "$_pf")
+MLOG=$DLOG
+mirror_pulled()
+{
+	curl -s --max-time 5 "http://127.0.0.1:$MPORT/metrics" >"$TMP/mm.txt" &&
+	    grep -q 'satchel_sync_state{state="idle"} 1' "$TMP/mm.txt"
+}
+wait_until 20 mirror_pulled
+like "$(cat "$TMP/mm.txt")" 'satchel_sync_state{state="idle"} 1' \
+    "the mirror's /metrics: its pull succeeded"
+like "$(cat "$TMP/mm.txt")" '/satchel_sync_last_success_seconds [1-9][0-9]+/' \
+    "with the time of the last success"
+mirror_has_three()
+{
+	curl -s --max-time 5 "http://127.0.0.1:$MPORT/api/v1/catalog" \
+	    >"$TMP/mc.json" &&
+	    [ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["bundles"]))' "$TMP/mc.json" 2>/dev/null)" = 3 ]
+}
+wait_until 10 mirror_has_three
+ok "$(mirror_has_three; echo $?)" "the mirror's library lists the three bundles"
+U_SAVE=$U
+U=http://127.0.0.1:$MPORT
+get mf "/b/family-health-care/$F"
+is "$(sha "$TMP/mf.body")" "$(sha "$FHC/$F")" "and serves their files"
+U=$U_SAVE
+kill -TERM "$M"
+bg_wait "$M"
+is "$BG_RC" 0 "the mirror stops cleanly"
+no_sanitizer "$MLOG"
+
 # --- stopping; the counts on disk ----------------------------------------------
 
 kill -TERM "$D"
@@ -420,5 +456,11 @@ expect_success "satchel report reads them" \
     '/family-health-care,01-handwashing,[1-9][0-9]*,2/'
 run_satchel fsck "$TMP/store"
 expect_success "fsck: the cache and stats directories do not upset the store"
+ok "$([ -n "$(ls "$TMP/store/cache/zip")" ]; echo $?)" "lesson zips are cached"
+run_satchel gc "$TMP/store"
+expect_success "gc"
+ok "$([ ! -e "$TMP/store/cache/zip" ] && [ ! -e "$TMP/store/cache/bundle" ]; echo $?)" \
+    "gc empties the cache (it is rebuilt on demand)"
+ok "$([ -s "$TMP/store/stats/$DAY.json" ]; echo $?)" "and keeps the usage counts"
 
 done_testing
