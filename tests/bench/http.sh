@@ -5,14 +5,15 @@
 # `satcheld --http-listen` (/b/NAME/PATH, the URL a learner follows) and
 # from nginx (worker_processes 2, sendfile on, access_log off, as the
 # shared http_serve peer) serving the same bytes from the bundle's tree;
-# the runs alternate which server goes first. Then each server, freshly
+# the rounds alternate which server goes first, and each target is judged
+# on the median of the rounds' ratios. Before that, each server, freshly
 # started, holds 1000 idle keep-alive connections (tests/bench/
 # keepalive.py) while its resident memory is read from /proc.
 #
 # usage: sh tests/bench/http.sh [--data DIR] [--duration S] [--rounds N]
 #        [--conns N] [--idle-conns N] [--http-threads N]
 #        [--satchel-bin DIR]   (satchel and satcheld from DIR; no build)
-# Writes DIR/http/RESULTS-http.md and prints it.
+# Writes DIR/RESULTS-http.md (working files in DIR/http) and prints it.
 # Targets (issue 5): >= 0.8x nginx's requests/s on the page, >= 0.95x its
 # throughput on the video, < 32 MB resident with 1000 keep-alive
 # connections open.
@@ -36,7 +37,7 @@ while [ $# -gt 0 ]; do
 	--idle-conns) idle=$2; shift 2 ;;
 	--http-threads) threads=$2; shift 2 ;;
 	--satchel-bin) bin=$2; shift 2 ;;
-	-h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,19p' "$0"; exit 0 ;;
 	*) echo "unknown option $1" >&2; exit 2 ;;
 	esac
 done
