@@ -253,7 +253,12 @@ http_opds(struct http_ctx *c)
 		buf_addstr(&b, "<entry>\n<title>");
 		v = meta_get(m, "title");
 		xml_add(&b, v != NULL ? v : lb->name);
-		buf_printf(&b, "</title>\n<id>urn:sha256:%s</id>\n", r->etag);
+		/* An entry's id outlives its releases (RFC 4287 4.2.6): a
+		 * reader app that sees a new id sees a new book. Which
+		 * release it is, <updated> and the acquisition link say. */
+		buf_addstr(&b, "</title>\n<id>urn:satchel:bundle:");
+		xml_add(&b, lb->name);
+		buf_addstr(&b, "</id>\n");
 		iso_time(t, sizeof t, r->published);
 		buf_printf(&b, "<updated>%s</updated>\n", t);
 		if ((v = meta_get(m, "authors")) != NULL) {

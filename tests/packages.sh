@@ -13,6 +13,9 @@ command -v node >/dev/null 2>&1 ||
 	SATCHEL_TEST_PACKAGES="$SATCHEL_TEST_PACKAGES nodejs"
 command -v npm >/dev/null 2>&1 ||
 	SATCHEL_TEST_PACKAGES="$SATCHEL_TEST_PACKAGES npm"
+# The web library's tests: curl as the client, jing (RELAX NG) and
+# xmllint for the OPDS feed.
+SATCHEL_TEST_PACKAGES="$SATCHEL_TEST_PACKAGES curl jing libxml2-utils"
 
 install_packages() {
 	missing=""
