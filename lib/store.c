@@ -1492,6 +1492,7 @@ out:
 /* The bytes of one object on their way from a satcheld to its .part:
  * one per request in flight of a pipelined fetch (pull_fetch). */
 struct fetch {
+	TAILQ_ENTRY(fetch)		 link;		/* checked, to stage */
 	int				 fd;
 	char				*path;		/* tmp/pull-N/HASH.part */
 	char				*to;		/* tmp/pull-N/HASH */
@@ -1609,7 +1610,7 @@ out:
 
 /* copy_checked's counterpart for a satcheld, once the server has sent
  * the whole object: 0 only when exactly its size bytes hash to its
- * digest; then the .part becomes the staged object. */
+ * digest; then the .part is closed, to be staged (fetch_stage). */
 static int
 fetch_finish(struct fetch *fe, struct sync_client *net, uint64_t *copied,
     struct error *err)
@@ -1628,10 +1629,17 @@ fetch_finish(struct fetch *fe, struct sync_client *net, uint64_t *copied,
 		    strerror(errno));
 	}
 	fe->fd = -1;
+	*copied += fe->f->size - fe->have;
+	return 0;
+}
+
+/* A checked .part becomes the staged object. */
+static int
+fetch_stage(struct fetch *fe, struct error *err)
+{
 	if (rename(fe->path, fe->to) == -1)
 		return error_set(err, SATCHEL_ERR, "%s: %s", fe->to,
 		    strerror(errno));
-	*copied += fe->f->size - fe->have;
 	return 0;
 }
 
@@ -1691,7 +1699,11 @@ umask_takes_0444(void)
  * order, at most PULL_OPEN_AHEAD ahead of the requests sent, while the
  * pull's own thread receives, decompresses, hashes and writes. It only
  * ever runs fetch_open on fetches the pull has not taken yet; each one's
- * result is read once `opened` has passed it (under mu).
+ * result is read once `opened` has passed it (under mu). It also stages
+ * the checked ones (the rename .part -> HASH), which the pull hands it:
+ * a rename in the staging directory waits for its lock, which a create
+ * holds for as long as its scan, and waiting threads spin (a sixth of
+ * the CPU went there).
  */
 #define PULL_OPEN_AHEAD	64
 
@@ -1704,7 +1716,10 @@ struct pull_opener {
 	size_t		  n;
 	size_t		  opened;	/* v[0..opened) went through fetch_open */
 	size_t		  taken;	/* v[0..taken) were handed to the network */
-	int		  stop;
+	TAILQ_HEAD(, fetch) checked;	/* to stage, then free */
+	int		  stop;		/* stage what is checked, then end */
+	int		  rc;		/* the first staging failure */
+	struct error	  err;
 };
 
 static void *
@@ -1712,25 +1727,56 @@ pull_opener_main(void *arg)
 {
 	struct pull_opener	*op = arg;
 	struct fetch		*fe;
-	size_t			 i;
-	int			 stop;
+	struct error		 err;
+	size_t			 i = 0;
+	int			 rc;
 
-	for (i = 0; i < op->n; i++) {
-		pthread_mutex_lock(&op->mu);
-		while (!op->stop && i >= op->taken + PULL_OPEN_AHEAD)
-			pthread_cond_wait(&op->cv, &op->mu);
-		stop = op->stop;
-		fe = op->v[i];
-		pthread_mutex_unlock(&op->mu);
-		if (stop)
+	pthread_mutex_lock(&op->mu);
+	for (;;) {
+		/* A create the pull waits for comes first, then staging. */
+		if (i < op->n && !op->stop && (i <= op->taken ||
+		    (TAILQ_EMPTY(&op->checked) &&
+		    i < op->taken + PULL_OPEN_AHEAD))) {
+			fe = op->v[i];
+			pthread_mutex_unlock(&op->mu);
+			fe->open_rc = fetch_open(fe, &fe->open_err);
+			pthread_mutex_lock(&op->mu);
+			op->opened = ++i;
+			pthread_cond_broadcast(&op->cv);
+			continue;
+		}
+		if ((fe = TAILQ_FIRST(&op->checked)) != NULL) {
+			TAILQ_REMOVE(&op->checked, fe, link);
+			pthread_mutex_unlock(&op->mu);
+			rc = fetch_stage(fe, &err);
+			fetch_free(fe);
+			pthread_mutex_lock(&op->mu);
+			if (rc != 0 && op->rc == 0) {
+				op->rc = rc;
+				op->err = err;
+			}
+			continue;
+		}
+		if (op->stop)
 			break;
-		fe->open_rc = fetch_open(fe, &fe->open_err);
-		pthread_mutex_lock(&op->mu);
-		op->opened = i + 1;
-		pthread_cond_broadcast(&op->cv);
-		pthread_mutex_unlock(&op->mu);
+		pthread_cond_wait(&op->cv, &op->mu);
 	}
+	pthread_mutex_unlock(&op->mu);
 	return NULL;
+}
+
+/* Hands a checked fetch to the opener to stage and free; 0 when there
+ * is no opener (the caller stages it). */
+static int
+pull_opener_give(struct pull_opener *op, struct fetch *fe)
+{
+	if (!op->running)
+		return 0;
+	pthread_mutex_lock(&op->mu);
+	TAILQ_INSERT_TAIL(&op->checked, fe, link);
+	pthread_cond_broadcast(&op->cv);
+	pthread_mutex_unlock(&op->mu);
+	return 1;
 }
 
 /* The next fetch, its .part opened (by the opener, or here when there
@@ -1758,8 +1804,9 @@ pull_opener_take(struct pull_opener *op)
 	return fe;
 }
 
-/* Stops the opener; frees the fetches never taken, and removes the
- * empty .part files it made ahead for them (nothing to resume). */
+/* Stops the opener once it has staged what it was given; frees the
+ * fetches never taken, and removes the empty .part files it made ahead
+ * for them (nothing to resume). */
 static void
 pull_opener_end(struct pull_opener *op)
 {
@@ -1834,9 +1881,13 @@ pull_fetch_end(void *arg, struct sync_client_obj *ob, int rc,
 
 	if (rc == 0)
 		rc = fetch_finish(fe, pf->net, &pf->rep->bytes_copied, err);
-	if (rc == 0)
+	if (rc == 0) {
 		pf->rep->files_copied++;
-	else if (err != NULL)
+		if (pull_opener_give(&pf->op, fe))
+			return 0;
+		rc = fetch_stage(fe, err);
+	}
+	if (rc != 0 && err != NULL)
 		error_prefix(err, "%s@%llu, file \"%s\"", fe->m->name,
 		    (unsigned long long)fe->m->serial, fe->f->path);
 	/* A cut connection keeps what was checked so far. */
@@ -1910,12 +1961,18 @@ pull_fetch(struct sync_client *net, struct pulled *v, size_t n,
 	staged_free(&planned);
 	pthread_mutex_init(&pf.op.mu, NULL);
 	pthread_cond_init(&pf.op.cv, NULL);
+	TAILQ_INIT(&pf.op.checked);
 	/* Without the thread (none to be had) the pull opens them itself. */
 	if (pf.op.n > 1 &&
 	    pthread_create(&pf.op.th, NULL, pull_opener_main, &pf.op) == 0)
 		pf.op.running = 1;
 	rc = sync_client_fetch(net, pull_fetch_next, pull_fetch_end, &pf, err);
 	pull_opener_end(&pf.op);
+	if (rc == 0 && pf.op.rc != 0) {
+		rc = pf.op.rc;
+		if (err != NULL)
+			*err = pf.op.err;
+	}
 	pthread_mutex_destroy(&pf.op.mu);
 	pthread_cond_destroy(&pf.op.cv);
 	return rc;

@@ -9,7 +9,7 @@
 # damaged, shortened or missing object), each with a message naming what
 # was wrong, DEST as it was, no DEST.tmp-* left, and the store unchanged.
 . "$(dirname "$0")/lib.sh"
-need zstd tar stat find diff cmp sha256sum
+need zstd tar stat find diff cmp sha256sum truncate python3 cut
 
 cd "$TMP" || bail_out "cannot enter $TMP"
 
