@@ -28,6 +28,7 @@ static const struct satchel_cmd *commands[] = {
 	&cmd_ls_entry,
 	&cmd_log_entry,
 	&cmd_archive_entry,
+	&cmd_checkout_entry,
 	&cmd_fsck_entry,
 	&cmd_pull_entry,
 	&cmd_gc_entry,

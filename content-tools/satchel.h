@@ -31,6 +31,7 @@ extern const struct satchel_cmd cmd_publish_entry;
 extern const struct satchel_cmd cmd_ls_entry;
 extern const struct satchel_cmd cmd_log_entry;
 extern const struct satchel_cmd cmd_archive_entry;
+extern const struct satchel_cmd cmd_checkout_entry;
 extern const struct satchel_cmd cmd_fsck_entry;
 extern const struct satchel_cmd cmd_pull_entry;
 extern const struct satchel_cmd cmd_gc_entry;

@@ -7,9 +7,11 @@
 # so the daemon's VmHWM afterwards is its peak during that step.
 # Client: `satchel pull satchel://127.0.0.1:{PORT} --store CLIENT` into an
 # empty store (full-v1, from o1), then again into the same store
-# (update-v1v2, from o2); after each pull checkout.py hard-links the
-# release out of the store into a tree the harness checks (bundle.conf
-# and lesson.conf, which the corpus lacks, are excluded from the check).
+# (update-v1v2, from o2); after each pull `satchel checkout` hard-links
+# the release out of the store into a tree the harness checks (bundle.conf
+# and lesson.conf, which the corpus lacks, are excluded from the check):
+# the Satchel counterpart of git's worktree, `ostree checkout -U` and
+# casync's extract, which the other peers end with.
 #   tests/bench/peers/satchel.sh prep | measure
 #   env: CORPUS WORK RESULTS [RUN] (from run_all.sh), SATCHEL_BIN (the
 #   directory holding satchel and satcheld; default _build/bench)
@@ -88,15 +90,15 @@ measure)
   C="$PW/client" T1="$PW/tree-v1" T2="$PW/tree-v2"
   rm -rf "$C" "$T1" "$T2"
   X=(--exclude bundle.conf --exclude lesson.conf)
-  CO="$PY $HERE/checkout.py"
+  CO="'$S' checkout --store '$C' $NAME"
   daemon "$SRV/o1" || exit 1
   step full-v1 "$DPORT" "$T1" "${X[@]}" -- bash -c \
-    "'$S' pull satchel://127.0.0.1:{PORT} --store '$C' && $CO '$C' $NAME '$T1'"
+    "'$S' pull satchel://127.0.0.1:{PORT} --store '$C' && $CO '$T1'"
   hwm full-v1
   stop_pid "$DPID"
   daemon "$SRV/o2" || exit 1
   step update-v1v2 "$DPORT" "$T2" "${X[@]}" -- bash -c \
-    "'$S' pull satchel://127.0.0.1:{PORT} --store '$C' && $CO '$C' $NAME '$T2'"
+    "'$S' pull satchel://127.0.0.1:{PORT} --store '$C' && $CO '$T2'"
   hwm update-v1v2
   stop_pid "$DPID"
   rm -rf "$C" "$T1" "$T2"
