@@ -1394,20 +1394,57 @@ staged_add(struct staged *sg, const uint8_t sha[SHA256_LEN])
 	}
 }
 
+/* 1 if the file at path reads back whole and hashes to want. */
+static int
+file_hashes_to(const char *path, const uint8_t want[SHA256_LEN])
+{
+	struct sha256_ctx	*ctx;
+	uint8_t			 digest[SHA256_LEN];
+	char			*chunk;
+	ssize_t			 n;
+	int			 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	ctx = sha256_new();
+	chunk = xmalloc(OBJECT_CHUNK);
+	while ((n = read(fd, chunk, OBJECT_CHUNK)) > 0)
+		sha256_update(ctx, chunk, (size_t)n);
+	close(fd);
+	sha256_final(ctx, digest);
+	sha256_free(ctx);
+	free(chunk);
+	return n == 0 && memcmp(digest, want, SHA256_LEN) == 0;
+}
+
+/*
+ * Why a resumed pull hashes what it finds staged again: those files were
+ * checked by the run that was cut short, but a crash (a power cut before
+ * its syncfs) can leave a named file short or zeroed. Only an interrupted
+ * pull pays this; one that fails the check is removed and fetched anew.
+ */
 static void
 staged_read(struct staged *sg, const char *dir)
 {
 	DIR		*d;
 	struct dirent	*de;
 	uint8_t		 sha[SHA256_LEN];
+	char		*p;
 
 	memset(sg, 0, sizeof *sg);
 	if ((d = opendir(dir)) == NULL)
 		return;
-	while ((de = readdir(d)) != NULL)
-		if (staged_is_object(de->d_name) && hex_decode(sha, SHA256_LEN,
-		    de->d_name, SHA256_HEX_LEN) == 0)
+	while ((de = readdir(d)) != NULL) {
+		if (!staged_is_object(de->d_name) || hex_decode(sha, SHA256_LEN,
+		    de->d_name, SHA256_HEX_LEN) != 0)
+			continue;
+		p = xasprintf("%s/%s", dir, de->d_name);
+		if (file_hashes_to(p, sha))
 			staged_add(sg, sha);
+		else
+			(void)unlink(p);
+		free(p);
+	}
 	closedir(d);
 }
 

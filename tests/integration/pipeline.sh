@@ -351,6 +351,13 @@ STAGED=$(find "$C/tmp" -path "$C/tmp/pull-*/*" -type f ! -name '*.part' \
     2>/dev/null | wc -l | tr -d ' ')
 ok "$([ "$STAGED" -gt 0 ] && echo 0 || echo 1)" \
     "tmp/pull-N/ keeps the $STAGED objects checked before the cut"
+# A power cut can leave a checked, named file zeroed: the next pull must
+# not land it.
+DAMAGED=$(find "$C/tmp" -path "$C/tmp/pull-*/*" -type f ! -name '*.part' \
+    2>/dev/null | head -n 1)
+chmod u+w "$DAMAGED" && head -c "$(wc -c <"$DAMAGED")" /dev/zero >"$DAMAGED.z" &&
+    cat "$DAMAGED.z" >"$DAMAGED" && rm -f "$DAMAGED.z"
+ok $? "one staged object zeroed, as a power cut could leave it"
 
 relay DR -1
 run_satchel pull "satchel://127.0.0.1:$RPORT" --store "$C"
