@@ -7,7 +7,7 @@
  *
  * Why paths cannot escape the store: a URL never names a file on disk.
  * It names a path in a signed manifest, which is looked up in memory;
- * the file opened is objects/<its SHA-256>. The strict decoding below
+ * the file opened is objects/<its SHA-256>. The strict decoding in http-path.c
  * (no %2F, no NUL, no dot segments, valid UTF-8 only) is there so that
  * bad requests get a clear 400 rather than a puzzling 404.
  */
@@ -34,6 +34,7 @@
 #include "crypto.h"
 #include "fsutil.h"
 #include "http.h"
+#include "http-path.h"
 #include "http-priv.h"
 #include "lesson-zip.h"
 #include "listen.h"
@@ -240,84 +241,6 @@ http_base_url(const struct http_ctx *c, struct buf *b)
 		}
 	}
 	buf_printf(b, "%s", c->t->srv->name);
-}
-
-/* --- decoding a request path --- */
-
-static int
-hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/*
- * Decodes the path of a request target strictly; NULL with *why set for
- * anything a well-behaved browser never sends: a bad %-escape, an encoded
- * slash or NUL, bytes that are not valid UTF-8 (overlong forms included),
- * control characters, empty, "." or ".." segments.
- */
-static char *
-path_decode(const char *s, size_t len, const char **why)
-{
-	char	*out = xmalloc(len + 1), *seg;
-	size_t	 i, o = 0;
-	int	 hi, lo;
-
-	for (i = 0; i < len; i++) {
-		if (s[i] != '%') {
-			out[o++] = s[i];
-			continue;
-		}
-		if (i + 2 >= len || (hi = hexval(s[i + 1])) < 0 ||
-		    (lo = hexval(s[i + 2])) < 0) {
-			*why = "a bad %-escape";
-			goto bad;
-		}
-		out[o] = (char)(hi << 4 | lo);
-		if (out[o] == '/' || out[o] == '\\') {
-			*why = "an encoded slash";
-			goto bad;
-		}
-		if (out[o] == '\0') {
-			*why = "an encoded NUL";
-			goto bad;
-		}
-		o++;
-		i += 2;
-	}
-	out[o] = '\0';
-	if (!utf8_valid_text(out, o)) {
-		*why = "bytes that are not valid UTF-8 text";
-		goto bad;
-	}
-	if (o == 0 || out[0] != '/') {
-		*why = "a path that does not start with /";
-		goto bad;
-	}
-	/* Segments after the first slash; a trailing slash is allowed. */
-	for (seg = out + 1; *seg != '\0';) {
-		char	*e = strchr(seg, '/');
-		size_t	 n = e != NULL ? (size_t)(e - seg) : strlen(seg);
-
-		if ((n == 0 && e != NULL) || (n == 1 && seg[0] == '.') ||
-		    (n == 2 && seg[0] == '.' && seg[1] == '.')) {
-			*why = "an empty, \".\" or \"..\" path segment";
-			goto bad;
-		}
-		if (e == NULL)
-			break;
-		seg = e + 1;
-	}
-	return out;
-bad:
-	free(out);
-	return NULL;
 }
 
 /* --- content types --- */
@@ -1212,7 +1135,7 @@ http_request_cb(struct evhttp_request *req, void *arg)
 {
 	struct http_thread	*t = arg;
 	struct http_ctx		*c;
-	const char		*uri = evhttp_request_get_uri(req), *q, *why;
+	const char		*uri = evhttp_request_get_uri(req), *why;
 	char			*path = NULL, *rest;
 	enum evhttp_cmd_type	 cmd = evhttp_request_get_command(req);
 	size_t			 ul;
@@ -1235,13 +1158,12 @@ http_request_cb(struct evhttp_request *req, void *arg)
 		http_error(c, 400, "The address is too long.");
 		return;
 	}
-	q = strchr(uri, '?');
-	if (q != NULL && evhttp_parse_query_str(q + 1, &c->query) != 0) {
+	if (http_target_query(uri, &c->query) == -1) {
 		http_error(c, 400, "The query string does not parse.");
 		return;
 	}
 	pick_lang(c);
-	if ((path = path_decode(uri, q != NULL ? (size_t)(q - uri) : ul,
+	if ((path = http_path_decode(uri, http_target_pathlen(uri),
 	    &why)) == NULL) {
 		char	*d = xasprintf("The address holds %s.", why);
 
