@@ -92,13 +92,8 @@ expect_usage "--git-poll 0: usage error" "--git-poll"
 
 # --- the daemon, watching an empty directory ---------------------------------
 
-# It serves every case below, which take longer than one program's
-# TEST_TIMEOUT on a loaded machine: its own timeout must not end it.
-_saved_timeout=$TEST_TIMEOUT
-TEST_TIMEOUT=900
 start_satcheld DPID "satcheld with --git-repos serves the origin" \
     --store "$O" --git-repos "$GITDIR" --git-poll 1
-TEST_TIMEOUT=$_saved_timeout
 URL=satchel://127.0.0.1:$PORT
 
 # --- v1: build --tag, git push, published, pulled by a mirror ------------

@@ -898,7 +898,8 @@ wait_until()
 
 # start_satcheld PIDVAR DESCRIPTION ARGS...: starts satcheld ARGS on
 # 127.0.0.1, port 0, with a port file of its own (bg_start: its PID in
-# PIDVAR), and waits up to 20 s for it to listen. A case: "DESCRIPTION
+# PIDVAR; under timeout SATCHELD_TIMEOUT, default 600 s), and waits up
+# to 20 s for it to listen. A case: "DESCRIPTION
 # (sync PORT)", or not ok with satcheld's log and a bail out, for every
 # later case needs the daemon. Sets PORT, and DLOG to satcheld's stderr.
 _SATCHELD_N=0
@@ -909,8 +910,13 @@ start_satcheld()
 	shift 2
 	_SATCHELD_N=$((_SATCHELD_N + 1))
 	_pf=$_LIB/port.$_SATCHELD_N
+	# A daemon serves many cases, longer together than one program's
+	# TEST_TIMEOUT on a loaded machine: its own bound is longer.
+	_st_saved=$TEST_TIMEOUT
+	TEST_TIMEOUT=${SATCHELD_TIMEOUT:-600}
 	bg_start "$_pv" "$SATCHELD" --sync-listen 127.0.0.1:0 \
 	    --port-file "$_pf" "$@"
+	TEST_TIMEOUT=$_st_saved
 	DLOG=$BG_ERR
 	if wait_port "$_pf" 20; then
 		ok 0 "$_sdesc (sync $PORT)"

@@ -34,12 +34,7 @@ start()
 	_name=$1
 	_pvar=$2
 	shift 2
-	# The daemons serve many cases, longer together than one program's
-	# TEST_TIMEOUT on a loaded machine: their own timeout must not end them.
-	_saved_timeout=$TEST_TIMEOUT
-	TEST_TIMEOUT=900
 	start_satcheld "$_pvar" "satcheld $_name is listening" "$@"
-	TEST_TIMEOUT=$_saved_timeout
 	eval "LOG_$_name=\$DLOG"
 }
 
