@@ -57,19 +57,20 @@ tags()
 	' "$1" | unroff
 }
 
-# same_sets WHAT A B: one case, passing when the sorted lists in the files
-# A (from --help) and B (from the page) are equal; says what differs.
+# same_sets WHAT A B [NAME-A NAME-B]: one case, passing when the sorted
+# lists in the files A (by default from --help) and B (the page) are
+# equal and not empty; says what differs.
 same_sets()
 {
-	_only_help=$(comm -23 "$2" "$3" | tr '\n' ' ')
-	_only_man=$(comm -13 "$2" "$3" | tr '\n' ' ')
-	if [ -z "$_only_help$_only_man" ] && [ -s "$2" ]; then
+	_only_a=$(comm -23 "$2" "$3" | tr '\n' ' ')
+	_only_b=$(comm -13 "$2" "$3" | tr '\n' ' ')
+	if [ -z "$_only_a$_only_b" ] && [ -s "$2" ]; then
 		ok 0 "$1"
 	else
 		ok 1 "$1"
-		[ -s "$2" ] || diag "no options found in --help"
-		[ -z "$_only_help" ] || diag "only in --help: $_only_help"
-		[ -z "$_only_man" ] || diag "only in the page: $_only_man"
+		[ -s "$2" ] || diag "nothing found in ${4:---help}"
+		[ -z "$_only_a" ] || diag "only in ${4:---help}: $_only_a"
+		[ -z "$_only_b" ] || diag "only in ${5:-the page}: $_only_b"
 	fi
 }
 
@@ -127,6 +128,17 @@ for c in $COMMANDS; do
 	fi
 done
 
+# The helps against the commands' own option tables (content-tools/),
+# so that an option added to the code but to no --help is caught too
+# (--help and --version come from CMD_COMMON_OPTIONS, checked above).
+sed -n '/struct option[[:space:]]*opts\[\] = {/,/};/s/^[[:space:]]*{ *"\([a-z0-9-]*\)".*/--\1/p' \
+    "$SATCHEL_SRCDIR"/content-tools/cmd-*.c | sort -u >"$W/satchel.table"
+for c in $COMMANDS; do
+	cat "$W/$c.help.own" 2>/dev/null
+done | grep '^--' | sort -u >"$W/satchel.help.long"
+same_sets "satchel: the commands' --help list every long option of their tables" \
+    "$W/satchel.table" "$W/satchel.help.long" "the tables" "--help"
+
 # --- satcheld(8) ------------------------------------------------------------------
 
 run_satcheld --help
@@ -139,19 +151,19 @@ same_sets "satcheld: satcheld.8 OPTIONS lists the options of --help" \
 
 # The help against the program's own option table (main.c), so that an
 # option added to the code but not to the help is caught too.
-sed -n '/main_opts\[\] = {/,/^};/s/^[[:space:]]*{ *"\([a-z-]*\)".*/--\1/p' \
+sed -n '/main_opts\[\] = {/,/^};/s/^[[:space:]]*{ *"\([a-z0-9-]*\)".*/--\1/p' \
     "$SATCHEL_SRCDIR/daemon/main.c" | sort -u >"$W/satcheld.table"
 grep '^--' "$W/satcheld.help" >"$W/satcheld.help.long"
 same_sets "satcheld: --help lists every long option of main.c's table" \
-    "$W/satcheld.table" "$W/satcheld.help.long"
+    "$W/satcheld.table" "$W/satcheld.help.long" "main.c's table" "--help"
 
 # Every key of the config table: an option of --help, and an entry of the
 # page's CONFIGURATION FILE section; and that section names no other key.
-KEYS=$(sed -n '/conf_keys\[\] = {/,/^};/s/^[[:space:]]*{ *"\([a-z-]*\)".*/\1/p' \
+KEYS=$(sed -n '/conf_keys\[\] = {/,/^};/s/^[[:space:]]*{ *"\([a-z0-9-]*\)".*/\1/p' \
     "$SATCHEL_SRCDIR/daemon/conf.c")
 [ -n "$KEYS" ] || bail_out "no keys found in daemon/conf.c's table"
 CONF_TAGS=$(tags "$DOC/satcheld.8" '^\.SH "*CONFIGURATION FILE' '^\.SH' |
-    sed -n 's/^\.B  *\([a-z][a-z-]*\)$/\1/p')
+    sed -n 's/^\.B  *\([a-z][a-z0-9-]*\)$/\1/p')
 for k in $KEYS; do
 	like "$(cat "$W/satcheld.help")" "/^--$k\$/" \
 	    "config key $k is an option of satcheld --help"
