@@ -170,6 +170,7 @@ satcheld_help(FILE *f)
 "  -I, --http-idle-timeout SECONDS\n"
 "                             close HTTP connections idle this long\n"
 "                             (default %d)\n"
+"\n"
 "Views and downloads are counted per bundle and lesson (no addresses,\n"
 "nothing about the learner) and added to STORE/stats/DAY.json every\n"
 "minute and at exit; `satchel report` reads them.\n"

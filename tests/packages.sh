@@ -16,6 +16,9 @@ command -v npm >/dev/null 2>&1 ||
 # The web library's tests: curl as the client, jing (RELAX NG) and
 # xmllint for the OPDS feed.
 SATCHEL_TEST_PACKAGES="$SATCHEL_TEST_PACKAGES curl jing libxml2-utils"
+# tests/integration/manpages.sh renders the man pages with groff -ww and
+# lints them with mandoc.
+SATCHEL_TEST_PACKAGES="$SATCHEL_TEST_PACKAGES groff-base mandoc"
 
 install_packages() {
 	missing=""
