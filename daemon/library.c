@@ -293,13 +293,25 @@ library_lesson_of(const struct lib_release *r, const char *path)
 
 /* --- the holder --- */
 
+/*
+ * Why a loader thread: reading and parsing every retained manifest is
+ * disk work that must not stall the web threads' event loops. A request
+ * that notices a new catalog starts the load and goes on with the
+ * snapshot in hand; requests switch to the new one when it is ready.
+ * Only the very first load (at start, before any request) is made by the
+ * caller.
+ */
 struct library_holder {
-	pthread_mutex_t	 lock;
+	pthread_mutex_t	 lock;		/* everything below */
 	char		*dir;
 	char		*catalog;	/* DIR/meta/catalog */
 	struct library	*cur;
 	struct stat	 seen;		/* the catalog cur was read from */
+	struct stat	 loading_st;	/* the one being loaded */
 	int64_t		 checked;	/* monotonic ns */
+	pthread_t	 loader;
+	int		 loading;	/* the loader runs */
+	int		 joinable;	/* a loader was started, not joined */
 };
 
 static int64_t
@@ -334,6 +346,8 @@ library_holder_free(struct library_holder *h)
 {
 	if (h == NULL)
 		return;
+	if (h->joinable)		/* no request is left to start one */
+		pthread_join(h->loader, NULL);
 	library_unref(h->cur);
 	pthread_mutex_destroy(&h->lock);
 	free(h->dir);
@@ -350,11 +364,22 @@ same_file(const struct stat *a, const struct stat *b)
 	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
-/*
- * Why the load happens under the lock: two threads seeing a new catalog
- * at once would otherwise both read every manifest. The other thread
- * waits for the few milliseconds a load takes, once per catalog.
- */
+static void *
+library_loader(void *arg)
+{
+	struct library_holder	*h = arg;
+	struct library		*l = library_load(h->dir);
+
+	pthread_mutex_lock(&h->lock);
+	l->refs = 1;
+	library_unref(h->cur);
+	h->cur = l;
+	h->seen = h->loading_st;
+	h->loading = 0;
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
+}
+
 struct library *
 library_get(struct library_holder *h)
 {
@@ -363,16 +388,26 @@ library_get(struct library_holder *h)
 	int64_t		 now = mono_ns();
 
 	pthread_mutex_lock(&h->lock);
-	if (h->cur == NULL || now - h->checked >= LIBRARY_CHECK_NS) {
+	if (h->cur == NULL) {
+		h->cur = library_load(h->dir);
+		h->cur->refs = 1;
+		if (stat(h->catalog, &h->seen) != 0)
+			memset(&h->seen, 0, sizeof h->seen);
+		h->checked = now;
+	} else if (!h->loading && now - h->checked >= LIBRARY_CHECK_NS) {
 		h->checked = now;
 		if (stat(h->catalog, &st) != 0)
 			memset(&st, 0, sizeof st);
-		if (h->cur == NULL || !same_file(&st, &h->seen)) {
-			l = library_load(h->dir);
-			l->refs = 1;
-			library_unref(h->cur);
-			h->cur = l;
-			h->seen = st;
+		if (!same_file(&st, &h->seen)) {
+			/* The last loader has set loading = 0: it is done. */
+			if (h->joinable)
+				pthread_join(h->loader, NULL);
+			h->loading_st = st;
+			h->loading = 1;
+			h->joinable = pthread_create(&h->loader, NULL,
+			    library_loader, h) == 0;
+			if (!h->joinable)
+				h->loading = 0;	/* try again next second */
 		}
 	}
 	l = h->cur;
@@ -394,8 +429,9 @@ library_put(struct library_holder *h, struct library *l)
 void
 library_holder_invalidate(struct library_holder *h)
 {
+	/* The next request reads the store again, in the background. */
 	pthread_mutex_lock(&h->lock);
-	library_unref(h->cur);
-	h->cur = NULL;
+	memset(&h->seen, 0, sizeof h->seen);
+	h->checked = 0;
 	pthread_mutex_unlock(&h->lock);
 }

@@ -82,13 +82,14 @@ char			*library_fold(const char *s);
 int			 library_has_word(char **v, size_t n, const char *word);
 
 /* A holder that hands out the snapshot for the catalog now on disk,
- * checking at most once a second (thread-safe). */
+ * checking at most once a second (thread-safe); a new catalog is read on
+ * a loader thread while requests go on with the snapshot they have. */
 struct library_holder;
 struct library_holder	*library_holder_new(const char *dir);
 void			 library_holder_free(struct library_holder *);
 struct library		*library_get(struct library_holder *);
 void			 library_put(struct library_holder *, struct library *);
-/* Drops the cached snapshot so the next get reads the store (SIGHUP). */
+/* Makes the next get read the store again (SIGHUP). */
 void			 library_holder_invalidate(struct library_holder *);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +87,10 @@ struct daemon {
 	struct http_server	*http;
 	struct stats		*stats;
 	struct event		*stats_timer;
+	char			*stats_dir;	/* the store, for the flusher */
+	pthread_t		 stats_thread;
+	int			 stats_busy;	/* atomic: a flush runs */
+	int			 stats_joinable;
 	struct event		*sigterm, *sigint, *sighup, *grace;
 	struct conf		 conf;		/* in force */
 	const struct main_args	*args;
@@ -522,15 +527,39 @@ main_stats_flush(struct daemon *d)
 {
 	struct error	err;
 
-	if (d->stats != NULL && stats_flush(d->stats, d->conf.store,
+	if (d->stats != NULL && stats_flush(d->stats, d->stats_dir,
 	    &err) != 0)
 		fprintf(stderr, "satcheld: usage counts: %s\n", err.msg);
 }
 
+static void *
+main_stats_thread(void *arg)
+{
+	struct daemon	*d = arg;
+
+	main_stats_flush(d);
+	__atomic_store_n(&d->stats_busy, 0, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Why a thread: a flush writes and fsyncs files, which must not hold up
+ * the sync connections this loop serves. One flush at a time. */
 static void
 main_stats_cb(evutil_socket_t fd, short what, void *arg)
 {
-	main_stats_flush(arg);
+	struct daemon	*d = arg;
+
+	if (__atomic_load_n(&d->stats_busy, __ATOMIC_ACQUIRE))
+		return;			/* the last one is still writing */
+	if (d->stats_joinable) {
+		pthread_join(d->stats_thread, NULL);
+		d->stats_joinable = 0;
+	}
+	__atomic_store_n(&d->stats_busy, 1, __ATOMIC_RELEASE);
+	if (pthread_create(&d->stats_thread, NULL, main_stats_thread, d) == 0)
+		d->stats_joinable = 1;
+	else
+		__atomic_store_n(&d->stats_busy, 0, __ATOMIC_RELEASE);
 }
 
 static void
@@ -615,8 +644,11 @@ main_cleanup(struct daemon *d)
 	intake_free(d->intake);		/* waits for a publish, bounded */
 	mirror_free(d->mirror);
 	http_server_free(d->http);	/* joins its threads */
+	if (d->stats_joinable)
+		pthread_join(d->stats_thread, NULL);
 	main_stats_flush(d);		/* after the last request */
 	stats_free(d->stats);
+	free(d->stats_dir);
 	if (d->stats_timer != NULL)
 		event_free(d->stats_timer);
 	sync_server_free(d->sync);
@@ -710,6 +742,7 @@ main(int argc, char **argv)
 		struct timeval		tv = { MAIN_STATS_FLUSH_SECONDS, 0 };
 
 		d.stats = stats_new();
+		d.stats_dir = xstrdup(d.conf.store);
 		memset(&ho, 0, sizeof ho);
 		ho.store = d.conf.store;
 		ho.listen = d.conf.http_listen;
