@@ -49,6 +49,9 @@ static const struct {
 	{ MSG_PUBLISH_DONE,	"PUBLISH_DONE" },
 	{ MSG_PUBLISH_RESULT,	"PUBLISH_RESULT" },
 	{ MSG_PUBLISH_Z,	"PUBLISH_Z" },
+	{ MSG_GET_DELTA,	"GET_DELTA" },
+	{ MSG_GET_META_DELTA,	"GET_META_DELTA" },
+	{ MSG_META_DELTA,	"META_DELTA" },
 };
 
 const char *
@@ -523,6 +526,56 @@ msg_decode_meta_z(struct msg_reader *r, struct msg_meta *m, struct error *err)
 	    &m->offset, &m->data, &m->datalen, err);
 }
 
+/* Why only role 3: a trust policy or catalog is fetched with `have`, and
+ * only a release has an earlier version the client surely holds. The
+ * base is a release of the same bundle (name NAME@SERIAL, base_serial a
+ * serial in the same range). */
+static int
+msg_get_delta_role_name(struct msg_reader *r, uint8_t *role, char **name,
+    uint64_t *base_serial, struct error *err)
+{
+	int	rc;
+
+	if ((rc = msg_get_role_name(r, role, name, err)) != 0)
+		return rc;
+	if (*role != MSG_ROLE_RELEASE) {
+		return error_set(err, SATCHEL_EINVALID,
+		    "%s: role: %u is not 3 (release)", r->what, *role);
+	}
+	if ((rc = msg_get_u64(r, base_serial, "base_serial", err)) != 0)
+		return rc;
+	if (*base_serial == 0 || *base_serial > INT64_MAX) {
+		return error_set(err, SATCHEL_EINVALID,
+		    "%s: base_serial: %llu is not in 1..%lld", r->what,
+		    (unsigned long long)*base_serial, (long long)INT64_MAX);
+	}
+	return 0;
+}
+
+static int
+msg_decode_meta_delta(struct msg_reader *r, struct msg_meta_delta *md,
+    struct error *err)
+{
+	int	rc;
+
+	if ((rc = msg_get_delta_role_name(r, &md->role, &md->name,
+	    &md->base_serial, err)) != 0)
+		return rc;
+	if ((rc = msg_get_u64(r, &md->total, "total", err)) != 0)
+		return rc;
+	if (md->total == 0 || md->total > MSG_SIGNED_MANIFEST_MAX) {
+		return error_set(err, SATCHEL_EINVALID,
+		    "META_DELTA: total: %llu bytes is not in 1..%u",
+		    (unsigned long long)md->total, MSG_SIGNED_MANIFEST_MAX);
+	}
+	if ((rc = msg_get_bytes(r, &md->data, &md->datalen, UINT32_MAX,
+	    "zstd", err)) != 0)
+		return rc;
+	if (md->datalen == 0)
+		return error_set(err, SATCHEL_EINVALID, "META_DELTA: zstd: empty");
+	return 0;
+}
+
 /* A chunk is one zstd frame, opaque here but never empty. */
 static int
 msg_get_chunk(struct msg_reader *r, const uint8_t **p, uint32_t *len,
@@ -727,6 +780,26 @@ msg_decode(struct msg *out, const struct frame *f, struct error *err)
 	case MSG_PUBLISH_RESULT:
 		rc = msg_decode_publish_result(&r, &m.u.publish_result, err);
 		break;
+	case MSG_GET_DELTA:
+		if ((rc = msg_get_u32(&r, &m.u.get_delta.request, "request",
+		    err)) != 0 ||
+		    (rc = msg_get_hash(&r, m.u.get_delta.object, "object",
+		    err)) != 0 ||
+		    (rc = msg_get_hash(&r, m.u.get_delta.base, "base",
+		    err)) != 0)
+			break;
+		rc = msg_get_u64(&r, &m.u.get_delta.offset, "offset", err);
+		break;
+	case MSG_GET_META_DELTA:
+		if ((rc = msg_get_delta_role_name(&r, &m.u.get_meta_delta.role,
+		    &m.u.get_meta_delta.name, &m.u.get_meta_delta.base_serial,
+		    err)) != 0)
+			break;
+		rc = msg_get_hash(&r, m.u.get_meta_delta.base, "base", err);
+		break;
+	case MSG_META_DELTA:
+		rc = msg_decode_meta_delta(&r, &m.u.meta_delta, err);
+		break;
 	default:
 		if (f->type > MSG_RANGE_LAST) {
 			rc = error_set(err, SATCHEL_EINVALID,
@@ -782,6 +855,12 @@ msg_free(struct msg *m)
 		break;
 	case MSG_PUBLISH_RESULT:
 		free(m->u.publish_result.message);
+		break;
+	case MSG_GET_META_DELTA:
+		free(m->u.get_meta_delta.name);
+		break;
+	case MSG_META_DELTA:
+		free(m->u.meta_delta.name);
 		break;
 	default:
 		break;
@@ -903,6 +982,25 @@ msg_encode(const struct msg *m, struct buf *out)
 		msg_put_u8(out, m->u.publish_result.ok);
 		msg_put_u64(out, m->u.publish_result.catalog_serial);
 		msg_put_text(out, m->u.publish_result.message);
+		break;
+	case MSG_GET_DELTA:
+		msg_put_u32(out, m->u.get_delta.request);
+		msg_put_hash(out, m->u.get_delta.object);
+		msg_put_hash(out, m->u.get_delta.base);
+		msg_put_u64(out, m->u.get_delta.offset);
+		break;
+	case MSG_GET_META_DELTA:
+		msg_put_u8(out, m->u.get_meta_delta.role);
+		msg_put_text(out, m->u.get_meta_delta.name);
+		msg_put_u64(out, m->u.get_meta_delta.base_serial);
+		msg_put_hash(out, m->u.get_meta_delta.base);
+		break;
+	case MSG_META_DELTA:
+		msg_put_u8(out, m->u.meta_delta.role);
+		msg_put_text(out, m->u.meta_delta.name);
+		msg_put_u64(out, m->u.meta_delta.base_serial);
+		msg_put_u64(out, m->u.meta_delta.total);
+		msg_put_bytes(out, m->u.meta_delta.data, m->u.meta_delta.datalen);
 		break;
 	default:
 		fatal("msg_encode: unknown message type 0x%04x", m->type);

@@ -106,6 +106,12 @@
  * list; META_Z has no status byte (it is always status 0). */
 #define MSG_CAP_ZMETA		"zmeta"
 #define MSG_META_Z_OVERHEAD	(1 + 4 + 8 + 8 + 4)
+/* The HELLO capability for GET_DELTA, GET_META_DELTA and META_DELTA,
+ * which both peers must list (SPEC §11 "Deltas"). */
+#define MSG_CAP_DELTA		"delta"
+/* META_DELTA bytes around its name and zstd frame: role, name length,
+ * base_serial, total, data length. */
+#define MSG_META_DELTA_OVERHEAD	(1 + 4 + 8 + 8 + 4)
 
 /* Message types, by range. */
 enum msg_type {
@@ -131,7 +137,10 @@ enum msg_type {
 	MSG_PUBLISH_DONE	= 0x0303,
 	MSG_PUBLISH_RESULT	= 0x0304,
 	MSG_PUBLISH_Z		= 0x0305,	/* struct msg_publish, zstd data */
-	/* 0x0400-0x04ff: reserved for deltas (a later version) */
+	/* 0x0400-0x04ff: deltas (capability "delta") */
+	MSG_GET_DELTA		= 0x0400,
+	MSG_GET_META_DELTA	= 0x0401,
+	MSG_META_DELTA		= 0x0402,
 };
 #define MSG_RANGE_LAST		0x04ff	/* above this: no range yet */
 
@@ -195,6 +204,36 @@ struct msg_get_object {
 	uint32_t	 request;
 	uint8_t		 object[MSG_HASH_LEN];
 	uint64_t	 offset;
+};
+
+/* GET_DELTA: the delta of object against base, from byte offset of the
+ * delta on; answered as a GET_OBJECT of the delta's bytes would be. */
+struct msg_get_delta {
+	uint32_t	 request;
+	uint8_t		 object[MSG_HASH_LEN];
+	uint8_t		 base[MSG_HASH_LEN];
+	uint64_t	 offset;
+};
+
+/* GET_META_DELTA: the signed manifest `name` (role 3) as a delta against
+ * the release base_serial of the same bundle, whose signed manifest
+ * hashes to base. */
+struct msg_get_meta_delta {
+	uint8_t		 role;
+	char		*name;		/* owned */
+	uint64_t	 base_serial;
+	uint8_t		 base[MSG_HASH_LEN];
+};
+
+/* META_DELTA: the whole document of total bytes, one zstd frame made
+ * with the base document as its prefix. */
+struct msg_meta_delta {
+	uint8_t		 role;
+	char		*name;		/* owned */
+	uint64_t	 base_serial;
+	uint64_t	 total;
+	const uint8_t	*data;		/* into the payload */
+	uint32_t	 datalen;
 };
 
 struct msg_object_data {
@@ -274,6 +313,9 @@ struct msg {
 		struct msg_publish_need		publish_need;
 		struct msg_publish_object	publish_object;
 		struct msg_publish_result	publish_result;
+		struct msg_get_delta		get_delta;
+		struct msg_get_meta_delta	get_meta_delta;
+		struct msg_meta_delta		meta_delta;
 	} u;
 };
 

@@ -1204,8 +1204,74 @@ test_refuse_unknown_type_known_range(void **state)
 	expect_refused(0x0103, &p, "unexpected message type 0x0103");
 	expect_refused(0x02ff, &p, "unexpected message type 0x02ff");
 	expect_refused(0x0306, &p, "unexpected message type 0x0306");
-	/* Reserved for deltas: no code defined yet. */
-	expect_refused(0x0400, &p, "unexpected message type 0x0400");
+	/* The deltas' range: 0x0400-0x0402 are defined, the rest not. */
+	expect_refused(0x0403, &p, "unexpected message type 0x0403");
+	expect_refused(0x04ff, &p, "unexpected message type 0x04ff");
+}
+
+/* The delta messages: only role 3, a base serial in range, a META_DELTA
+ * total within a signed manifest's limit and a non-empty frame. */
+static void
+test_refuse_delta(void **state)
+{
+	struct buf	p;
+	uint8_t		h[MSG_HASH_LEN];
+
+	fill(h, 0x44);
+	buf_init(&p);
+	msg_put_u8(&p, 2);
+	msg_put_text(&p, "");
+	msg_put_u64(&p, 1);
+	msg_put_hash(&p, h);
+	expect_refused(MSG_GET_META_DELTA, &p, "role: 2 is not 3");
+	p.len = 0;
+	msg_put_u8(&p, 3);
+	msg_put_text(&p, "d@2");
+	msg_put_u64(&p, 0);
+	msg_put_hash(&p, h);
+	expect_refused(MSG_GET_META_DELTA, &p, "base_serial: 0 is not in");
+	p.len = 0;
+	msg_put_u8(&p, 3);
+	msg_put_text(&p, "d@2");
+	msg_put_u64(&p, (uint64_t)INT64_MAX + 1);
+	msg_put_hash(&p, h);
+	expect_refused(MSG_GET_META_DELTA, &p, "base_serial: ");
+	p.len = 0;
+	msg_put_u8(&p, 3);
+	msg_put_text(&p, "d");
+	msg_put_u64(&p, 1);
+	msg_put_hash(&p, h);
+	expect_refused(MSG_GET_META_DELTA, &p, "name: not NAME@SERIAL");
+	p.len = 0;
+	msg_put_u8(&p, 3);
+	msg_put_text(&p, "d@2");
+	msg_put_u64(&p, 1);
+	msg_put_u64(&p, MSG_SIGNED_MANIFEST_MAX + 1ull);
+	msg_put_bytes(&p, "x", 1);
+	expect_refused(MSG_META_DELTA, &p, "total: 16785409 bytes is not in");
+	p.len = 0;
+	msg_put_u8(&p, 3);
+	msg_put_text(&p, "d@2");
+	msg_put_u64(&p, 1);
+	msg_put_u64(&p, 0);
+	msg_put_bytes(&p, "x", 1);
+	expect_refused(MSG_META_DELTA, &p, "total: 0 bytes is not in");
+	p.len = 0;
+	msg_put_u8(&p, 3);
+	msg_put_text(&p, "d@2");
+	msg_put_u64(&p, 1);
+	msg_put_u64(&p, 5);
+	msg_put_bytes(&p, "", 0);
+	expect_refused(MSG_META_DELTA, &p, "zstd: empty");
+	p.len = 0;
+	msg_put_u32(&p, 1);
+	msg_put_hash(&p, h);
+	msg_put_hash(&p, h);
+	expect_refused(MSG_GET_DELTA, &p, "offset");
+	msg_put_u64(&p, 0);
+	msg_put_u8(&p, 0);
+	expect_refused(MSG_GET_DELTA, &p, "trailing");
+	buf_free(&p);
 }
 
 static void
@@ -1625,6 +1691,64 @@ test_vectors_publish(void **state)
 	free(bytes);
 }
 
+/* The delta messages against frames.txt. */
+static void
+test_vectors_delta(void **state)
+{
+	static const uint8_t	 z[] = { 0x28, 0xb5, 0x2f, 0xfd, 0x20, 0x06,
+	    0x31, 0x00, 0x00, 'a', 'b', 'c', 'd', 'e', 'f' };
+	struct msg		 m, out;
+	uint8_t			*bytes, a[MSG_HASH_LEN], b[MSG_HASH_LEN];
+
+	fill(a, 0x11);
+	fill(b, 0x22);
+	memset(&m, 0, sizeof m);
+	m.type = MSG_GET_DELTA;
+	m.u.get_delta.request = 9;
+	memcpy(m.u.get_delta.object, a, MSG_HASH_LEN);
+	memcpy(m.u.get_delta.base, b, MSG_HASH_LEN);
+	m.u.get_delta.offset = 5;
+	vector_check("get-delta", &m, &out, &bytes);
+	assert_int_equal(out.u.get_delta.request, 9);
+	assert_memory_equal(out.u.get_delta.object, a, MSG_HASH_LEN);
+	assert_memory_equal(out.u.get_delta.base, b, MSG_HASH_LEN);
+	assert_true(out.u.get_delta.offset == 5);
+	msg_free(&out);
+	free(bytes);
+
+	fill(a, 0x33);
+	memset(&m, 0, sizeof m);
+	m.type = MSG_GET_META_DELTA;
+	m.u.get_meta_delta.role = 3;
+	m.u.get_meta_delta.name = (char *)"d@2";
+	m.u.get_meta_delta.base_serial = 1;
+	memcpy(m.u.get_meta_delta.base, a, MSG_HASH_LEN);
+	vector_check("get-meta-delta", &m, &out, &bytes);
+	assert_int_equal(out.u.get_meta_delta.role, 3);
+	assert_string_equal(out.u.get_meta_delta.name, "d@2");
+	assert_true(out.u.get_meta_delta.base_serial == 1);
+	assert_memory_equal(out.u.get_meta_delta.base, a, MSG_HASH_LEN);
+	msg_free(&out);
+	free(bytes);
+
+	memset(&m, 0, sizeof m);
+	m.type = MSG_META_DELTA;
+	m.u.meta_delta.role = 3;
+	m.u.meta_delta.name = (char *)"d@2";
+	m.u.meta_delta.base_serial = 1;
+	m.u.meta_delta.total = 6;
+	m.u.meta_delta.data = z;
+	m.u.meta_delta.datalen = sizeof z;
+	vector_check("meta-delta", &m, &out, &bytes);
+	assert_string_equal(out.u.meta_delta.name, "d@2");
+	assert_true(out.u.meta_delta.base_serial == 1);
+	assert_true(out.u.meta_delta.total == 6);
+	assert_int_equal(out.u.meta_delta.datalen, sizeof z);
+	assert_memory_equal(out.u.meta_delta.data, z, sizeof z);
+	msg_free(&out);
+	free(bytes);
+}
+
 int
 main(void)
 {
@@ -1663,6 +1787,8 @@ main(void)
 		cmocka_unit_test(test_vectors_metadata),
 		cmocka_unit_test(test_vectors_objects),
 		cmocka_unit_test(test_vectors_publish),
+		cmocka_unit_test(test_refuse_delta),
+		cmocka_unit_test(test_vectors_delta),
 	};
 
 	return cmocka_run_group_tests_name("msg", tests, NULL, NULL);
