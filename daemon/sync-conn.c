@@ -85,6 +85,7 @@
 #include "listen.h"
 #include "msg.h"
 #include "store.h"
+#include "store-delta.h"
 #include "sync-conn.h"
 #include "sync-publish.h"
 #include "util.h"
@@ -144,6 +145,8 @@ struct sync_req {
 	uint32_t		 request;
 	uint8_t			 object[MSG_HASH_LEN];
 	uint64_t		 offset;
+	int			 delta;		/* GET_DELTA against base */
+	uint8_t			 base[MSG_HASH_LEN];
 	int			 injob;		/* given to the running job */
 	int			 cancelled;	/* CANCEL came while in the job */
 };
@@ -175,6 +178,12 @@ struct sync_meta_job {
 	int			 same;		/* data hashes to g.have */
 	struct buf		 frames;	/* zmeta: the META_Z frames */
 	uint16_t		 zfail;		/* zmeta: compression failed */
+	/* GET_META_DELTA: the base asked for, and the META_DELTA frame
+	 * when one could be made (else the answer is a GET_META's). */
+	int			 delta;
+	uint64_t		 base_serial;
+	uint8_t			 base[MSG_HASH_LEN];
+	struct buf		 dframe;
 };
 
 /* A worker thread's own zstd context and buffers. */
@@ -205,6 +214,7 @@ struct sync_conn {
 	size_t			 piece;		/* raw bytes per OBJECT_DATA */
 	size_t			 pack;		/* per OBJECT_PACK; 0: none */
 	int			 zmeta;		/* META_Z, PUBLISH_Z agreed */
+	int			 delta;		/* GET_DELTA, GET_META_DELTA agreed */
 	uint8_t			*unz;		/* a PUBLISH_Z piece, raw */
 	struct buf		 wbuf;		/* one encoded frame */
 
@@ -231,6 +241,7 @@ struct sync_server {
 	void				*done_arg;
 	struct workers			*workers;
 	struct event			*tick;		/* minimum rate */
+	int				 deltas;	/* offer "delta" */
 	char				*spare[SYNC_SPARE_MAX];
 	unsigned			 nspare;	/* SYNC_JOB_CAP each */
 };
@@ -456,7 +467,7 @@ static void
 sync_conn_on_hello(struct sync_conn *c, const struct msg_hello *h)
 {
 	struct msg	m;
-	char		*caps[2];
+	char		*caps[3];
 	uint16_t	 i, ncaps = 0;
 
 	if (c->state != SYNC_CONN_HELLO) {
@@ -473,11 +484,16 @@ sync_conn_on_hello(struct sync_conn *c, const struct msg_hello *h)
 			c->pack = sync_conn_pack_size(c->max_frame);
 		if (strcmp(h->caps[i], MSG_CAP_ZMETA) == 0)
 			c->zmeta = 1;
+		if (strcmp(h->caps[i], MSG_CAP_DELTA) == 0 &&
+		    c->srv->deltas)
+			c->delta = 1;
 	}
 	if (c->pack > 0)
 		caps[ncaps++] = MSG_CAP_PACK;
 	if (c->zmeta)
 		caps[ncaps++] = MSG_CAP_ZMETA;
+	if (c->delta)
+		caps[ncaps++] = MSG_CAP_DELTA;
 	memset(&m, 0, sizeof m);
 	m.type = MSG_HELLO;
 	m.u.hello.version = MSG_VERSION;
@@ -533,7 +549,8 @@ sync_conn_send_meta(struct sync_conn *c, const struct msg_get_meta *g,
  * worker (sync_meta_run); sync_meta_done answers.
  */
 static void
-sync_conn_on_get_meta(struct sync_conn *c, const struct msg_get_meta *g)
+sync_conn_meta_submit(struct sync_conn *c, const struct msg_get_meta *g,
+    const struct msg_get_meta_delta *d)
 {
 	struct sync_meta_job	*mj = &c->meta;
 	const char		*dir = store_dir(c->srv->store), *at;
@@ -565,8 +582,38 @@ sync_conn_on_get_meta(struct sync_conn *c, const struct msg_get_meta *g)
 	mj->g = *g;
 	mj->g.name = xstrdup(g->name);
 	mj->path = path;		/* ownership moved to the job */
+	if (d != NULL) {
+		mj->delta = 1;
+		mj->base_serial = d->base_serial;
+		memcpy(mj->base, d->base, MSG_HASH_LEN);
+	}
 	c->meta_busy = 1;
 	workers_submit(c->srv->workers, &mj->wj);
+}
+
+static void
+sync_conn_on_get_meta(struct sync_conn *c, const struct msg_get_meta *g)
+{
+	sync_conn_meta_submit(c, g, NULL);
+}
+
+/* Answered as the GET_META of the same release would be, unless a
+ * META_DELTA can be made (sync_meta_delta). */
+static void
+sync_conn_on_get_meta_delta(struct sync_conn *c,
+    const struct msg_get_meta_delta *d)
+{
+	struct msg_get_meta	g;
+
+	if (!c->delta) {
+		sync_conn_fail(c, MSG_ERR_PROTOCOL, "GET_META_DELTA without "
+		    "the capability \"delta\" agreed");
+		return;
+	}
+	memset(&g, 0, sizeof g);
+	g.role = d->role;
+	g.name = d->name;
+	sync_conn_meta_submit(c, &g, d);
 }
 
 /*
@@ -613,6 +660,58 @@ sync_meta_zip(struct sync_meta_job *mj, struct sync_local *l)
 	free(z);
 }
 
+/*
+ * GET_META_DELTA's part on the worker: the base release of the same
+ * bundle, if we hold it with the hash the client gave, and the delta of
+ * the document against it (cached, store_meta_delta) when that fits one
+ * frame. Anything else leaves mj->dframe empty: the answer is then the
+ * document itself, as for GET_META.
+ */
+static void
+sync_meta_delta(struct sync_meta_job *mj)
+{
+	struct sync_conn	*c = mj->c;
+	struct error		 err;
+	struct msg		 m;
+	const char		*at = strchr(mj->g.name, '@');
+	char			*path, *base = NULL, *d = NULL;
+	size_t			 blen, dlen;
+	uint8_t			 sum[SHA256_LEN];
+
+	path = xasprintf("%s/meta/releases/%.*s/%llu.signed",
+	    store_dir(c->srv->store), (int)(at - mj->g.name), mj->g.name,
+	    (unsigned long long)mj->base_serial);
+	if (file_read_all(&base, &blen, path, MSG_SIGNED_MANIFEST_MAX,
+	    &err) != 0)
+		goto out;
+	sha256(base, blen, sum);
+	if (memcmp(sum, mj->base, SHA256_LEN) != 0)
+		goto out;
+	if (store_meta_delta(c->srv->store, mj->data, mj->len, base, blen, &d,
+	    &dlen, &err) != 0) {
+		fprintf(stderr, "satcheld: sync %s: %s: %s\n", c->peer,
+		    mj->g.name, err.msg);
+		goto out;
+	}
+	if (dlen > c->max_frame - MSG_META_DELTA_OVERHEAD -
+	    strlen(mj->g.name))
+		goto out;
+	memset(&m, 0, sizeof m);
+	m.type = MSG_META_DELTA;
+	m.u.meta_delta.role = MSG_ROLE_RELEASE;
+	m.u.meta_delta.name = mj->g.name;
+	m.u.meta_delta.base_serial = mj->base_serial;
+	m.u.meta_delta.total = mj->len;
+	m.u.meta_delta.data = (const uint8_t *)d;
+	m.u.meta_delta.datalen = (uint32_t)dlen;
+	buf_init(&mj->dframe);
+	msg_encode(&m, &mj->dframe);
+out:
+	free(d);
+	free(base);
+	free(path);
+}
+
 /* The worker's part of a GET_META: only what the catalog has reached is
  * served (SPEC §10); then the file and, if the client has a copy, the
  * hash of ours. */
@@ -644,7 +743,10 @@ sync_meta_run(struct workers_job *wj, void *local)
 		sha256(mj->data, mj->len, sum);
 		mj->same = memcmp(sum, mj->g.have, SHA256_LEN) == 0;
 	}
-	if (mj->rc == 0 && !mj->same && mj->len > 0 && mj->c->zmeta)
+	if (mj->rc == 0 && mj->delta && mj->len > 0)
+		sync_meta_delta(mj);
+	if (mj->rc == 0 && !mj->same && mj->len > 0 && mj->c->zmeta &&
+	    mj->dframe.len == 0)
 		sync_meta_zip(mj, local);
 }
 
@@ -687,6 +789,13 @@ sync_meta_answer(struct sync_conn *c, struct sync_meta_job *mj)
 		sync_conn_send_error(c, MSG_ERR_INTERNAL, "META: empty file");
 		return;
 	}
+	if (mj->dframe.len > 0) {
+		if (bufferevent_write(c->bev, mj->dframe.data,
+		    mj->dframe.len) != 0)
+			fatal("bufferevent_write: out of memory");
+		c->bytes_out += mj->dframe.len;
+		return;
+	}
 	if (mj->zfail) {
 		sync_conn_send_error(c, MSG_ERR_INTERNAL,
 		    "META: cannot compress the file");
@@ -718,6 +827,7 @@ sync_meta_done(struct workers_job *wj)
 	free(mj->path);
 	free(mj->data);
 	buf_free(&mj->frames);
+	buf_free(&mj->dframe);
 	memset(mj, 0, sizeof *mj);
 	if (c->dead) {
 		if (!c->busy)
@@ -745,29 +855,55 @@ sync_conn_find(struct sync_conn *c, uint32_t request)
 }
 
 /* Why: requests are queued, not served here, so that one connection's
- * memory stays bounded however many it pipelines (SYNC_QUEUE_MAX). */
+ * memory stays bounded however many it pipelines (SYNC_QUEUE_MAX).
+ * GET_DELTA shares the queue and the ids: its answer is the delta's
+ * bytes, framed as an object's (SPEC §11 "Deltas"). */
 static void
-sync_conn_on_get_object(struct sync_conn *c, const struct msg_get_object *g)
+sync_conn_queue(struct sync_conn *c, const char *what, uint32_t request,
+    const uint8_t object[MSG_HASH_LEN], const uint8_t *base, uint64_t offset)
 {
 	struct sync_req	*r;
 
 	if (c->nqueue >= SYNC_QUEUE_MAX) {
-		sync_conn_fail(c, MSG_ERR_PROTOCOL, "GET_OBJECT: more than %u "
-		    "requests outstanding", SYNC_QUEUE_MAX);
+		sync_conn_fail(c, MSG_ERR_PROTOCOL, "%s: more than %u "
+		    "requests outstanding", what, SYNC_QUEUE_MAX);
 		return;
 	}
-	if (sync_conn_find(c, g->request) != NULL) {
-		sync_conn_fail(c, MSG_ERR_PROTOCOL, "GET_OBJECT: request %u "
-		    "is already outstanding", g->request);
+	if (sync_conn_find(c, request) != NULL) {
+		sync_conn_fail(c, MSG_ERR_PROTOCOL, "%s: request %u "
+		    "is already outstanding", what, request);
 		return;
 	}
 	r = xcalloc(1, sizeof *r);
-	r->request = g->request;
-	memcpy(r->object, g->object, MSG_HASH_LEN);
-	r->offset = g->offset;
+	r->request = request;
+	memcpy(r->object, object, MSG_HASH_LEN);
+	r->offset = offset;
+	if (base != NULL) {
+		r->delta = 1;
+		memcpy(r->base, base, MSG_HASH_LEN);
+	}
 	TAILQ_INSERT_TAIL(&c->queue, r, link);
 	c->nqueue++;
 	sync_conn_pump(c);
+}
+
+static void
+sync_conn_on_get_object(struct sync_conn *c, const struct msg_get_object *g)
+{
+	sync_conn_queue(c, "GET_OBJECT", g->request, g->object, NULL,
+	    g->offset);
+}
+
+static void
+sync_conn_on_get_delta(struct sync_conn *c, const struct msg_get_delta *g)
+{
+	if (!c->delta) {
+		sync_conn_fail(c, MSG_ERR_PROTOCOL, "GET_DELTA without the "
+		    "capability \"delta\" agreed");
+		return;
+	}
+	sync_conn_queue(c, "GET_DELTA", g->request, g->object, g->base,
+	    g->offset);
 }
 
 static void
@@ -1035,6 +1171,12 @@ sync_conn_dispatch(struct sync_conn *c, const struct msg *m)
 	case MSG_GET_OBJECT:
 		sync_conn_on_get_object(c, &m->u.get_object);
 		break;
+	case MSG_GET_DELTA:
+		sync_conn_on_get_delta(c, &m->u.get_delta);
+		break;
+	case MSG_GET_META_DELTA:
+		sync_conn_on_get_meta_delta(c, &m->u.get_meta_delta);
+		break;
 	case MSG_CANCEL:
 		sync_conn_on_cancel(c, &m->u.cancel);
 		break;
@@ -1139,9 +1281,34 @@ sync_job_open(struct sync_job *j, struct sync_req *r)
 {
 	struct sync_conn	*c = j->c;
 	struct stat		 st;
+	struct error		 err;
 	char			*path, hex[SHA256_HEX_LEN + 1];
 	int			 fd;
 
+	if (r->delta) {
+		/* Made here on first request (a worker may spend a while on a
+		 * large file); a delta that cannot be made is "not found",
+		 * and the client fetches the object whole. */
+		if (store_delta_open(c->srv->store, r->object, r->base, &fd,
+		    &c->size, &err) != 0) {
+			if (err.code != SATCHEL_ENOTFOUND)
+				fprintf(stderr, "satcheld: sync %s: delta: %s\n",
+				    c->peer, err.msg);
+			return 1;
+		}
+		if (r->offset > c->size) {
+			close(fd);
+			hex_encode(hex, r->object, MSG_HASH_LEN);
+			sync_job_fail(j, MSG_ERR_PROTOCOL, "GET_DELTA: offset "
+			    "%llu is past the end of the delta of %s (request "
+			    "%u)", (unsigned long long)r->offset, hex,
+			    r->request);
+			return -1;
+		}
+		c->fd = fd;
+		c->pos = r->offset;
+		return 0;
+	}
 	path = store_object_path(c->srv->store, r->object);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	free(path);
@@ -1182,8 +1349,8 @@ sync_job_start(struct sync_job *j, struct sync_req *r)
 	if ((rc = sync_job_open(j, r)) != 1)
 		return rc;
 	hex_encode(hex, r->object, MSG_HASH_LEN);
-	snprintf(text, sizeof text, "object %s not found (request %u)", hex,
-	    r->request);
+	snprintf(text, sizeof text, "%s %s not found (request %u)",
+	    r->delta ? "a delta of object" : "object", hex, r->request);
 	memset(&m, 0, sizeof m);
 	m.type = MSG_ERROR;
 	m.u.error.code = MSG_ERR_NOT_FOUND;
@@ -1707,8 +1874,14 @@ sync_server_new(struct event_base *base, const struct store *store,
 	struct sync_server	*srv = xcalloc(1, sizeof *srv);
 	struct timeval		 tv = { SYNC_TICK_SECONDS, 0 };
 
+	const char		*e;
+
 	srv->base = base;
 	srv->store = store;
+	/* SATCHEL_NO_DELTA=1: a server without "delta", as an older peer
+	 * (tests of mixed chains, measurements). */
+	srv->deltas = (e = getenv("SATCHEL_NO_DELTA")) == NULL ||
+	    strcmp(e, "1") != 0;
 	srv->opts.nworkers = opts->nworkers != 0 ? opts->nworkers :
 	    SYNC_WORKERS_DEFAULT;
 	TAILQ_INIT(&srv->conns);

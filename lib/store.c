@@ -23,10 +23,12 @@
 
 #include <linux/fs.h>
 
+#include "delta.h"
 #include "fsutil.h"
 #include "keyfile.h"
 #include "kv.h"
 #include "store.h"
+#include "store-delta.h"
 #include "sync-client.h"
 #include "util.h"
 
@@ -1533,6 +1535,11 @@ struct fetch {
 	int				 fd;
 	char				*path;		/* tmp/pull-N/HASH.part */
 	char				*to;		/* tmp/pull-N/HASH */
+	/* A delta (SPEC §11 "Deltas"): its bytes go to dpath, and the
+	 * object is rebuilt from base into path once they are all in. */
+	const struct manifest_file	*base;
+	char				*dpath;		/* tmp/pull-N/HASH.delta */
+	const struct store		*dst;		/* holds the base */
 	const struct manifest		*m;
 	const struct manifest_file	*f;
 	uint64_t			 have;		/* bytes the .part had */
@@ -1545,6 +1552,15 @@ struct fetch {
 	uint64_t			*done;
 	uint64_t			 total;
 };
+
+/* A delta's bytes: only kept (they are checked by what they rebuild). */
+static int
+fetch_delta_cb(void *arg, const void *data, size_t len, struct error *err)
+{
+	struct fetch	*fe = arg;
+
+	return write_all(fe->fd, data, len, fe->dpath, err);
+}
 
 static int
 fetch_data_cb(void *arg, const void *data, size_t len, struct error *err)
@@ -1572,7 +1588,38 @@ fetch_free(struct fetch *fe)
 	sha256_free(fe->ctx);
 	free(fe->path);
 	free(fe->to);
+	free(fe->dpath);
 	free(fe);
+}
+
+/* The file fetch_open makes or continues: the delta's or the object's. */
+static const char *
+fetch_file(const struct fetch *fe)
+{
+	return fe->dpath != NULL ? fe->dpath : fe->path;
+}
+
+/* fetch_open for a delta: what an earlier run received is continued
+ * from its end (the server's delta is the same bytes, SPEC §10), and
+ * checked only by the object it rebuilds. */
+static int
+fetch_open_delta(struct fetch *fe, struct error *err)
+{
+	struct stat	st;
+
+	if ((fe->fd = open(fe->dpath, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0644)) == -1 || fstat(fe->fd, &st) == -1)
+		return error_set(err, SATCHEL_ERR, "%s: %s", fe->dpath,
+		    strerror(errno));
+	fe->have = (uint64_t)st.st_size;
+	if (fe->have > delta_size_bound(fe->f->size)) {
+		/* Not a delta of this object: start it anew. */
+		if (ftruncate(fe->fd, 0) == -1)
+			return error_set(err, SATCHEL_ERR, "%s: %s", fe->dpath,
+			    strerror(errno));
+		fe->have = 0;
+	}
+	return 0;
 }
 
 /*
@@ -1590,6 +1637,8 @@ fetch_open(struct fetch *fe, struct error *err)
 	ssize_t		 n;
 	int		 rc = 0;
 
+	if (fe->dpath != NULL)
+		return fetch_open_delta(fe, err);
 	fe->ctx = sha256_new();
 	/* One open makes the .part, read-only from the start as objects are
 	 * (most objects have none: a lookup first cost as much as the
@@ -1670,6 +1719,59 @@ fetch_finish(struct fetch *fe, struct sync_client *net, uint64_t *copied,
 	return 0;
 }
 
+/*
+ * A delta has arrived whole (dsize bytes in fe->fd): rebuild the object
+ * from its base into the .part, which delta_decode checks against the
+ * signed size and digest before this returns 0. Any failure leaves no
+ * .part (the caller fetches the object whole); the delta is removed
+ * either way.
+ */
+static int
+fetch_rebuild(struct fetch *fe, uint64_t dsize, struct error *err)
+{
+	char	*bpath = store_object_path(fe->dst, fe->base->sha256);
+	int	 bfd, out = -1, rc;
+
+	if ((bfd = open(bpath, O_RDONLY | O_CLOEXEC)) == -1) {
+		rc = error_set(err, SATCHEL_ERR, "%s: %s", bpath,
+		    strerror(errno));
+		goto out;
+	}
+	(void)unlink(fe->path);
+	if ((out = open(fe->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0444)) == -1) {
+		rc = error_set(err, SATCHEL_ERR, "%s: %s", fe->path,
+		    strerror(errno));
+		goto out;
+	}
+	if (lseek(fe->fd, 0, SEEK_SET) == -1) {
+		rc = error_set(err, SATCHEL_ERR, "%s: %s", fe->dpath,
+		    strerror(errno));
+		goto out;
+	}
+	rc = delta_decode(bfd, fe->base->size, fe->fd, dsize, fe->f->size,
+	    fe->f->sha256, out, err);
+	if (rc == 0 && ((fe->umask0444 && fchmod(out, 0444) == -1) ||
+	    close(out) == -1)) {
+		out = -1;
+		rc = error_set(err, SATCHEL_ERR, "%s: %s", fe->path,
+		    strerror(errno));
+	}
+	out = -1;
+out:
+	if (out != -1)
+		close(out);
+	if (rc != 0)
+		(void)unlink(fe->path);
+	if (bfd != -1)
+		close(bfd);
+	close(fe->fd);
+	fe->fd = -1;
+	(void)unlink(fe->dpath);
+	free(bpath);
+	return rc;
+}
+
 /* A checked .part becomes the staged object. */
 static int
 fetch_stage(struct fetch *fe, struct error *err)
@@ -1700,6 +1802,10 @@ struct pulled {
 	char			*signed_buf;
 	size_t			 signed_len;
 	int64_t			 mtime;
+	/* The newest release of the bundle the destination holds, if any:
+	 * what changed files are asked for as deltas against. */
+	struct bundle_head	 base;
+	int			 has_base;
 };
 
 /*
@@ -1861,7 +1967,7 @@ pull_opener_end(struct pull_opener *op)
 	for (i = op->taken; i < op->n; i++) {
 		fe = op->v[i];
 		if (i < op->opened && fe->open_rc == 0 && fe->have == 0)
-			unlink(fe->path);
+			unlink(fetch_file(fe));
 		fetch_free(fe);
 	}
 	free(op->v);
@@ -1874,6 +1980,8 @@ pull_opener_end(struct pull_opener *op)
 struct pull_fetch {
 	struct sync_client		*net;
 	struct pull_opener		 op;
+	TAILQ_HEAD(, fetch)		 whole;		/* deltas refused: fetch
+							 * these whole first */
 	const struct store_pull_opts	*o;
 	struct store_pull_report	*rep;
 	uint64_t			*done;
@@ -1888,24 +1996,56 @@ pull_fetch_next(void *arg, struct sync_client_obj *ob, struct error *err)
 	struct fetch		*fe;
 	int			 rc;
 
-	if ((fe = pull_opener_take(&pf->op)) == NULL)
+	if ((fe = TAILQ_FIRST(&pf->whole)) != NULL) {
+		TAILQ_REMOVE(&pf->whole, fe, link);
+		fe->open_rc = fetch_open(fe, &fe->open_err);
+	} else if ((fe = pull_opener_take(&pf->op)) == NULL)
 		return 0;
 	if ((rc = fe->open_rc) != 0) {
 		if (err != NULL)
 			*err = fe->open_err;
 		error_prefix(err, "%s@%llu, file \"%s\"", fe->m->name,
 		    (unsigned long long)fe->m->serial, fe->f->path);
-		unlink(fe->path);
+		unlink(fetch_file(fe));
 		fetch_free(fe);
 		return rc;
 	}
-	*pf->done += fe->have;
 	memcpy(ob->sha, fe->f->sha256, SHA256_LEN);
+	ob->arg = fe;
+	if (fe->dpath != NULL) {
+		ob->delta = 1;
+		memcpy(ob->base, fe->base->sha256, SHA256_LEN);
+		ob->size = delta_size_bound(fe->f->size);
+		ob->object_size = fe->f->size;
+		ob->offset = fe->have;
+		ob->fn = fetch_delta_cb;
+		return 1;
+	}
+	*pf->done += fe->have;
 	ob->size = fe->f->size;
 	ob->offset = fe->have;
 	ob->fn = fetch_data_cb;
-	ob->arg = fe;
 	return 1;
+}
+
+/* A delta that was not found or did not rebuild its object: the object
+ * is fetched whole, next, on the same connection. */
+static void
+pull_fetch_whole(struct pull_fetch *pf, struct fetch *fe)
+{
+	struct fetch	*w = xcalloc(1, sizeof *w);
+
+	w->fd = -1;
+	w->to = xstrdup(fe->to);
+	w->path = xstrdup(fe->path);
+	w->m = fe->m;
+	w->f = fe->f;
+	w->o = fe->o;
+	w->done = fe->done;
+	w->total = fe->total;
+	w->umask0444 = fe->umask0444;
+	TAILQ_INSERT_TAIL(&pf->whole, w, link);
+	pf->rep->deltas_refused++;
 }
 
 /* sync_client_end_fn: an object's answer is complete, or will not be. */
@@ -1915,7 +2055,37 @@ pull_fetch_end(void *arg, struct sync_client_obj *ob, int rc,
 {
 	struct pull_fetch	*pf = arg;
 	struct fetch		*fe = ob->arg;
+	struct error		 why;
 
+	if (fe->dpath != NULL && (rc == 0 || rc == SATCHEL_ENOTFOUND)) {
+		/* Whatever was wrong with the delta (the server lacks it, it
+		 * does not decode, it rebuilds other bytes) costs only the
+		 * object, fetched whole. */
+		if (rc == 0)
+			rc = fetch_rebuild(fe, ob->size, &why);
+		else
+			(void)unlink(fe->dpath);
+		if (rc != 0) {
+			pull_fetch_whole(pf, fe);
+			fetch_free(fe);
+			return 0;
+		}
+		pf->rep->files_delta++;
+		pf->rep->bytes_delta += ob->size;
+		pf->rep->bytes_copied += fe->f->size;
+		*pf->done += fe->f->size;
+		if (pf->o->progress != NULL)
+			pf->o->progress(pf->o->progress_arg, "downloading",
+			    *pf->done, pf->total);
+		pf->rep->files_copied++;
+		if (pull_opener_give(&pf->op, fe))
+			return 0;
+		rc = fetch_stage(fe, err);
+		if (rc != 0)
+			unlink(fe->path);
+		fetch_free(fe);
+		return rc;
+	}
 	if (rc == 0)
 		rc = fetch_finish(fe, pf->net, &pf->rep->bytes_copied, err);
 	if (rc == 0) {
@@ -1929,7 +2099,7 @@ pull_fetch_end(void *arg, struct sync_client_obj *ob, int rc,
 		    (unsigned long long)fe->m->serial, fe->f->path);
 	/* A cut connection keeps what was checked so far. */
 	if (rc != 0 && !sync_client_broken(pf->net))
-		unlink(fe->path);
+		unlink(fetch_file(fe));
 	fetch_free(fe);
 	return rc;
 }
@@ -1948,17 +2118,20 @@ pull_fetch(struct sync_client *net, struct pulled *v, size_t n,
     const struct store_pull_opts *o, struct store_pull_report *rep,
     uint64_t *done, uint64_t total, struct error *err)
 {
-	const struct manifest_file	*f;
+	const struct manifest_file	*f, *b;
 	const struct manifest		*m;
 	struct pull_fetch		 pf;
 	struct staged			 planned;
+	struct delta_index		 ix;
 	struct fetch			*fe;
 	char				 hex[SHA256_HEX_LEN + 1];
 	size_t				 i, j;
 	int				 rc, takes = umask_takes_0444();
+	int				 deltas = sync_client_has_delta(net);
 
 	memset(&pf, 0, sizeof pf);
 	memset(&planned, 0, sizeof planned);
+	TAILQ_INIT(&pf.whole);
 	pf.net = net;
 	pf.o = o;
 	pf.rep = rep;
@@ -1966,6 +2139,8 @@ pull_fetch(struct sync_client *net, struct pulled *v, size_t n,
 	pf.total = total;
 	for (i = 0; i < n; i++) {
 		m = v[i].h.manifest;
+		delta_index_init(&ix, deltas && v[i].has_base ?
+		    v[i].base.manifest : NULL);
 		for (j = 0; j < m->nfiles; j++) {
 			f = &m->files[j];
 			if (staged_has(staged, f->sha256) ||
@@ -1990,10 +2165,18 @@ pull_fetch(struct sync_client *net, struct pulled *v, size_t n,
 			fe->done = done;
 			fe->total = total;
 			fe->umask0444 = takes;
+			/* A base the destination holds: ask for a delta. */
+			if ((b = delta_pick_base(&ix, f)) != NULL &&
+			    fanout_has(fo, b->sha256)) {
+				fe->base = b;
+				fe->dst = fo->s;
+				fe->dpath = xasprintf("%s.delta", fe->to);
+			}
 			pf.op.v = xreallocarray(pf.op.v, pf.op.n + 1,
 			    sizeof *pf.op.v);
 			pf.op.v[pf.op.n++] = fe;
 		}
+		delta_index_free(&ix);
 	}
 	staged_free(&planned);
 	pthread_mutex_init(&pf.op.mu, NULL);
@@ -2005,6 +2188,10 @@ pull_fetch(struct sync_client *net, struct pulled *v, size_t n,
 		pf.op.running = 1;
 	rc = sync_client_fetch(net, pull_fetch_next, pull_fetch_end, &pf, err);
 	pull_opener_end(&pf.op);
+	while ((fe = TAILQ_FIRST(&pf.whole)) != NULL) {
+		TAILQ_REMOVE(&pf.whole, fe, link);
+		fetch_free(fe);
+	}
 	if (rc == 0 && pf.op.rc != 0) {
 		rc = pf.op.rc;
 		if (err != NULL)
@@ -2043,6 +2230,60 @@ pull_tmp_topdir(const struct store *dst)
 	free(tmp);
 }
 
+static void
+pulled_free(struct pulled *p)
+{
+	bundle_head_free(&p->h);
+	if (p->has_base)
+		bundle_head_free(&p->base);
+	free(p->signed_buf);
+}
+
+/* The newest release of bundle name that dst holds, as the base of
+ * deltas (SPEC §11 "Deltas"): p->base and its signed bytes, or nothing
+ * (p->has_base 0) when there is none or it cannot be read, which only
+ * means the release travels whole. */
+static void
+pull_base(const struct store *dst, const char *name, struct pulled *p,
+    char **buf, size_t *len)
+{
+	struct error	 scratch;
+	uint64_t	 serial = store_current(dst, name);
+	char		*path;
+
+	*buf = NULL;
+	if (serial == 0)
+		return;
+	path = release_path(dst->dir, name, serial);
+	if (file_read_all(buf, len, path, MANIFEST_MAX + SIGS_BLOCK_MAX,
+	    &scratch) == 0 &&
+	    release_parse(*buf, *len, path, &p->base, &scratch) == 0) {
+		if (strcmp(p->base.manifest->name, name) == 0 &&
+		    p->base.manifest->serial == serial)
+			p->has_base = 1;
+		else
+			bundle_head_free(&p->base);
+	}
+	if (!p->has_base) {
+		free(*buf);
+		*buf = NULL;
+	}
+	free(path);
+}
+
+/* 1 when p's signed manifest is the one the catalog entry pins. */
+static int
+pull_pinned(const struct pulled *p, const struct catalog_entry *ce)
+{
+	uint8_t	pin[SHA256_LEN];
+	size_t	mlen;
+
+	if (signed_split(p->signed_buf, p->signed_len, &mlen) != 0)
+		return 0;
+	sha256(p->signed_buf, mlen, pin);
+	return memcmp(pin, ce->manifest_sha256, SHA256_LEN) == 0;
+}
+
 /* Why the staging directory is named by the catalog serial: an
  * interrupted pull of the same catalog finds what it already copied and
  * checked there, and copies only the rest. */
@@ -2055,7 +2296,8 @@ pull_stage(struct store *src, struct sync_client *net, struct store *dst,
 	const struct catalog	*c = src->catalog;
 	struct pulled		*v = NULL;
 	struct staged		 staged;
-	size_t			 n = 0, i, j;
+	char			*base_buf = NULL;
+	size_t			 n = 0, i, j, base_len = 0;
 	uint64_t		 total = 0, done = 0;
 	int			 rc = 0;
 
@@ -2087,10 +2329,34 @@ pull_stage(struct store *src, struct sync_client *net, struct store *dst,
 			char	*rname = xasprintf("%s@%llu", ce->name,
 				    (unsigned long long)ce->serial);
 			uint8_t	 status;
+			int	 used = 0;
 
 			path = xasprintf("%s %s", src->dir, rname);
-			rc = sync_client_get_meta(net, MSG_ROLE_RELEASE, rname, NULL,
-			    &p.signed_buf, &p.signed_len, &status, err);
+			pull_base(dst, ce->name, &p, &base_buf, &base_len);
+			if (p.has_base)
+				rc = sync_client_get_meta_delta(net, rname,
+				    p.base.manifest->serial, base_buf, base_len,
+				    &p.signed_buf, &p.signed_len, &status, &used,
+				    err);
+			else
+				rc = sync_client_get_meta(net, MSG_ROLE_RELEASE,
+				    rname, NULL, &p.signed_buf, &p.signed_len,
+				    &status, err);
+			if (used < 0)
+				rep->deltas_refused++;
+			/* A delta that rebuilt other bytes than the catalog
+			 * pins: the manifest whole, once. */
+			if (rc == 0 && used > 0 && status == MSG_STATUS_OK &&
+			    !pull_pinned(&p, ce)) {
+				rep->deltas_refused++;
+				free(p.signed_buf);
+				p.signed_buf = NULL;
+				rc = sync_client_get_meta(net, MSG_ROLE_RELEASE,
+				    rname, NULL, &p.signed_buf, &p.signed_len,
+				    &status, err);
+			}
+			free(base_buf);
+			base_buf = NULL;
 			if (rc == 0 && status != MSG_STATUS_OK)
 				rc = error_set(err, SATCHEL_ENOTFOUND,
 				    "%s: the server has no release %s", src->dir,
@@ -2109,6 +2375,8 @@ pull_stage(struct store *src, struct sync_client *net, struct store *dst,
 		free(path);
 		if (rc != 0) {
 			free(p.signed_buf);
+			if (p.has_base)
+				bundle_head_free(&p.base);
 			goto out;
 		}
 		/* Mix-and-match: the catalog pins these exact bytes. */
@@ -2190,10 +2458,8 @@ pull_stage(struct store *src, struct sync_client *net, struct store *dst,
 	v = NULL;
 	n = 0;
 out:
-	for (i = 0; i < n; i++) {
-		bundle_head_free(&v[i].h);
-		free(v[i].signed_buf);
-	}
+	for (i = 0; i < n; i++)
+		pulled_free(&v[i]);
 	free(v);
 	staged_free(&staged);
 	return rc;
@@ -2449,10 +2715,8 @@ store_pull(const char *srcdir, const char *dstdir,
 	rmdir_flat(stagedir);
 	*out = rep;
 out:
-	for (i = 0; i < n; i++) {
-		bundle_head_free(&v[i].h);
-		free(v[i].signed_buf);
-	}
+	for (i = 0; i < n; i++)
+		pulled_free(&v[i]);
 	free(v);
 	free(cbuf);
 	free(stagedir);
@@ -2608,6 +2872,8 @@ store_gc(struct store *s, unsigned keep, struct store_gc_report *out,
 		}
 		closedir(d);
 	}
+	/* The deltas of objects gone, and of manifests (SPEC §10). */
+	store_delta_gc(s, (const uint8_t (*)[32])live, nlive);
 	free(live);
 	/* 3. Leftovers of interrupted work: tmp/, and the hidden temporary
 	 * files of atomic writes cut short (".NAME.tmp-XXXXXX"). */

@@ -135,6 +135,9 @@ struct store_pull_report {
 	size_t		 files_copied;
 	size_t		 files_present;
 	uint64_t	 bytes_copied;
+	size_t		 files_delta;	/* of files_copied: rebuilt from deltas */
+	uint64_t	 bytes_delta;	/* the deltas' bytes */
+	size_t		 deltas_refused;	/* fetched whole instead */
 	uint64_t	 catalog_serial;
 	int		 expired;	/* accepted with allow_expired */
 	int		 created;	/* dst was made a store */

@@ -39,6 +39,8 @@
 
 #include <zstd.h>
 
+#include "crypto.h"
+#include "delta.h"
 #include "frame.h"
 #include "msg.h"
 #include "sync-client.h"
@@ -59,6 +61,7 @@ struct sync_client {
 	int		 desync;	/* a fetch left requests unanswered */
 	int		 pack;		/* we offered "pack": OBJECT_PACK is ok */
 	int		 zmeta;		/* both said "zmeta": META_Z, PUBLISH_Z */
+	int		 delta;		/* both said "delta": GET_DELTA, ... */
 	ZSTD_DCtx	*dctx;
 	uint8_t		*piece;		/* SYNC_CLIENT_PIECE_MAX bytes */
 };
@@ -73,6 +76,12 @@ const char *
 sync_client_url(const struct sync_client *c)
 {
 	return c->url;
+}
+
+int
+sync_client_has_delta(const struct sync_client *c)
+{
+	return c->delta;
 }
 
 int
@@ -316,10 +325,10 @@ sync_client_open(struct sync_client **out, const char *url, struct error *err)
 	struct addrinfo		 hints, *res = NULL, *ai;
 	struct msg		 m;
 	char			*host = NULL, *port = NULL, why[256] = "";
-	char			*caps[2];
+	char			*caps[3];
 	const char		*e;
 	uint16_t		 i, ncaps = 0;
-	int			 zmeta;
+	int			 zmeta, delta;
 	int			 rc, gai;
 
 	if ((rc = sync_client_parse_url(url, &host, &port, err)) != 0)
@@ -352,10 +361,15 @@ sync_client_open(struct sync_client **out, const char *url, struct error *err)
 	c->pack = (e = getenv("SATCHEL_NO_PACK")) == NULL || strcmp(e, "1") != 0;
 	/* Likewise SATCHEL_NO_ZMETA=1: metadata raw, as before "zmeta". */
 	zmeta = (e = getenv("SATCHEL_NO_ZMETA")) == NULL || strcmp(e, "1") != 0;
+	/* And SATCHEL_NO_DELTA=1: every changed file whole, as a peer
+	 * without "delta" (tests of mixed chains, measurements). */
+	delta = (e = getenv("SATCHEL_NO_DELTA")) == NULL || strcmp(e, "1") != 0;
 	if (c->pack)
 		caps[ncaps++] = MSG_CAP_PACK;
 	if (zmeta)
 		caps[ncaps++] = MSG_CAP_ZMETA;
+	if (delta)
+		caps[ncaps++] = MSG_CAP_DELTA;
 	m.u.hello.ncaps = ncaps;
 	m.u.hello.caps = caps;
 	if ((rc = sync_client_send(c, &m, err)) != 0 ||
@@ -370,9 +384,12 @@ sync_client_open(struct sync_client **out, const char *url, struct error *err)
 	    m.u.hello.max_frame : sync_client_offer();
 	if (c->max_frame < FRAME_MAX_PREAUTH)
 		c->max_frame = FRAME_MAX_PREAUTH;
-	for (i = 0; zmeta && i < m.u.hello.ncaps; i++)
-		if (strcmp(m.u.hello.caps[i], MSG_CAP_ZMETA) == 0)
+	for (i = 0; i < m.u.hello.ncaps; i++) {
+		if (zmeta && strcmp(m.u.hello.caps[i], MSG_CAP_ZMETA) == 0)
 			c->zmeta = 1;
+		if (delta && strcmp(m.u.hello.caps[i], MSG_CAP_DELTA) == 0)
+			c->delta = 1;
+	}
 	msg_free(&m);
 	if ((c->dctx = ZSTD_createDCtx()) == NULL)
 		fatal("ZSTD_createDCtx: out of memory");
@@ -523,6 +540,10 @@ out:
 	return rc;
 }
 
+static int	sync_client_meta_answer(struct sync_client *, struct msg *,
+		    uint8_t, const char *, char **, size_t *, uint8_t *,
+		    struct error *);
+
 int
 sync_client_get_meta(struct sync_client *c, uint8_t role, const char *name,
     const uint8_t *have, char **data, size_t *len, uint8_t *status,
@@ -546,6 +567,20 @@ sync_client_get_meta(struct sync_client *c, uint8_t role, const char *name,
 		return rc;
 	if (m.type != MSG_META && m.type != MSG_META_Z)
 		return sync_client_unexpected(c, &m, "META", err);
+	return sync_client_meta_answer(c, &m, role, name, data, len, status,
+	    err);
+}
+
+/* A META or META_Z answer to the request for role and name (m is
+ * consumed). */
+static int
+sync_client_meta_answer(struct sync_client *c, struct msg *mp, uint8_t role,
+    const char *name, char **data, size_t *len, uint8_t *status,
+    struct error *err)
+{
+	struct msg	m = *mp;
+
+	memset(mp, 0, sizeof *mp);
 	if (m.u.meta.role != role || strcmp(m.u.meta.name, name) != 0) {
 		msg_free(&m);
 		return sync_client_fail(c, err,
@@ -557,6 +592,71 @@ sync_client_get_meta(struct sync_client *c, uint8_t role, const char *name,
 		return 0;
 	}
 	return sync_client_meta_pieces(c, &m, data, len, err);
+}
+
+/*
+ * Why the client falls back on its own: META_DELTA is an optimisation,
+ * so a frame that does not declare exactly `total` bytes or does not
+ * decode against the base costs one more request (the whole document,
+ * GET_META), not the pull. The document is checked by the caller either
+ * way (the catalog's pin, the signatures).
+ */
+int
+sync_client_get_meta_delta(struct sync_client *c, const char *name,
+    uint64_t base_serial, const char *base, size_t blen, char **data,
+    size_t *len, uint8_t *status, int *used, struct error *err)
+{
+	struct msg	 m;
+	struct error	 why;	/* what was wrong with a delta: dropped */
+	int		 rc;
+
+	*data = NULL;
+	*len = 0;
+	*used = 0;
+	if (!c->delta)
+		return sync_client_get_meta(c, MSG_ROLE_RELEASE, name, NULL,
+		    data, len, status, err);
+	memset(&m, 0, sizeof m);
+	m.type = MSG_GET_META_DELTA;
+	m.u.get_meta_delta.role = MSG_ROLE_RELEASE;
+	m.u.get_meta_delta.name = (char *)name;	/* borrowed, not freed */
+	m.u.get_meta_delta.base_serial = base_serial;
+	sha256(base, blen, m.u.get_meta_delta.base);
+	if ((rc = sync_client_send(c, &m, err)) != 0 ||
+	    (rc = sync_client_recv(c, &m, err)) != 0)
+		return rc;
+	if (m.type == MSG_META_DELTA) {
+		if (m.u.meta_delta.role != MSG_ROLE_RELEASE ||
+		    strcmp(m.u.meta_delta.name, name) != 0 ||
+		    m.u.meta_delta.base_serial != base_serial) {
+			msg_free(&m);
+			return sync_client_fail(c, err, "META_DELTA answers "
+			    "another request than the one asked");
+		}
+		rc = delta_decode_buf(base, blen, m.u.meta_delta.data,
+		    m.u.meta_delta.datalen, (size_t)m.u.meta_delta.total,
+		    data, len, &why);
+		if (rc == 0 && *len != m.u.meta_delta.total) {
+			free(*data);
+			*data = NULL;
+			rc = error_set(&why, SATCHEL_EINVALID, "%zu bytes where "
+			    "its total says %llu", *len,
+			    (unsigned long long)m.u.meta_delta.total);
+		}
+		msg_free(&m);
+		if (rc == 0) {
+			*status = MSG_STATUS_OK;
+			*used = 1;
+			return 0;
+		}
+		*used = -1;	/* refused: the caller may say so */
+		return sync_client_get_meta(c, MSG_ROLE_RELEASE, name, NULL,
+		    data, len, status, err);
+	}
+	if (m.type != MSG_META && m.type != MSG_META_Z)
+		return sync_client_unexpected(c, &m, "META or META_DELTA", err);
+	return sync_client_meta_answer(c, &m, MSG_ROLE_RELEASE, name, data,
+	    len, status, err);
 }
 
 /* One OBJECT_DATA piece: at the expected offset, within what is owed. */
@@ -881,6 +981,7 @@ struct sync_client_flight {
 	struct sync_client_obj	 o;
 	uint32_t		 request;
 	uint64_t		 at;		/* the next byte expected */
+	uint64_t		 owe;		/* its part of the window's owed */
 };
 
 /* The window of a pipelined fetch: a ring of requests in the order sent,
@@ -927,15 +1028,30 @@ sync_client_fill(struct sync_client *c, struct sync_client_window *w,
 		rc = 0;
 		if (fl->o.offset > fl->o.size)
 			fatal("sync_client_fetch: offset past the size");
+		if (fl->o.delta && !c->delta)
+			fatal("sync_client_fetch: a delta without \"delta\"");
 		fl->request = c->next_request++;
 		fl->at = fl->o.offset;
+		/* A delta's length is known only from its answer: what it
+		 * owes is a guess, its object's remainder at most. */
+		fl->owe = fl->o.size - fl->o.offset;
+		if (fl->o.delta && fl->owe > fl->o.object_size)
+			fl->owe = fl->o.object_size;
 		w->n++;
-		w->owed += fl->o.size - fl->o.offset;
+		w->owed += fl->owe;
 		memset(&m, 0, sizeof m);
-		m.type = MSG_GET_OBJECT;
-		m.u.get_object.request = fl->request;
-		memcpy(m.u.get_object.object, fl->o.sha, MSG_HASH_LEN);
-		m.u.get_object.offset = fl->o.offset;
+		if (fl->o.delta) {
+			m.type = MSG_GET_DELTA;
+			m.u.get_delta.request = fl->request;
+			memcpy(m.u.get_delta.object, fl->o.sha, MSG_HASH_LEN);
+			memcpy(m.u.get_delta.base, fl->o.base, MSG_HASH_LEN);
+			m.u.get_delta.offset = fl->o.offset;
+		} else {
+			m.type = MSG_GET_OBJECT;
+			m.u.get_object.request = fl->request;
+			memcpy(m.u.get_object.object, fl->o.sha, MSG_HASH_LEN);
+			m.u.get_object.offset = fl->o.offset;
+		}
 		msg_encode(&m, &b);
 	}
 	/* Those already taken from next() are in the window: send them even
@@ -968,8 +1084,20 @@ sync_client_pop(struct sync_client_window *w, sync_client_end_fn end,
 
 	w->head = (w->head + 1) % SYNC_CLIENT_WINDOW;
 	w->n--;
-	w->owed -= fl->o.size - fl->at;
+	w->owed -= fl->owe;
+	fl->o.size = fl->at;	/* a delta's: what it turned out to be */
 	return end(arg, &fl->o, rc, err);
+}
+
+/* n bytes of fl's answer arrived: they come off what it owes. */
+static void
+sync_client_paid(struct sync_client_window *w,
+    struct sync_client_flight *fl, uint64_t n)
+{
+	if (n > fl->owe)
+		n = fl->owe;
+	fl->owe -= n;
+	w->owed -= n;
 }
 
 /*
@@ -1003,8 +1131,10 @@ sync_client_pack(struct sync_client *c, struct sync_client_window *w,
 	for (i = 0; i < op->n; i++) {
 		e = &op->entries[i];
 		fl = &w->v[(w->head + i) % SYNC_CLIENT_WINDOW];
+		/* A delta's size is the server's to say, within the bound
+		 * the request carries. */
 		if (e->request != fl->request || e->offset != fl->at ||
-		    e->size != fl->o.size) {
+		    (fl->o.delta ? e->size > fl->o.size : e->size != fl->o.size)) {
 			snprintf(what, sizeof what, "OBJECT_PACK entry %u: "
 			    "request %u from %llu of %llu bytes where request "
 			    "%u from %llu of %llu was expected", i, e->request,
@@ -1044,7 +1174,7 @@ sync_client_pack(struct sync_client *c, struct sync_client_window *w,
 			return rc;
 		off += e->len;
 		fl->at += e->len;
-		w->owed -= e->len;
+		sync_client_paid(w, fl, e->len);
 		if ((rc = sync_client_pop(w, end, arg, 0, err)) != 0)
 			return rc;
 	}
@@ -1088,7 +1218,7 @@ sync_client_fetch(struct sync_client *c, sync_client_next_fn next,
 			before = fl->at;
 			rc = sync_client_piece(c, &m.u.object_data, &fl->at,
 			    fl->o.size, fl->o.fn, fl->o.arg, err);
-			w->owed -= fl->at - before;
+			sync_client_paid(w, fl, fl->at - before);
 			msg_free(&m);
 			if (rc != 0)
 				break;
@@ -1096,8 +1226,9 @@ sync_client_fetch(struct sync_client *c, sync_client_next_fn next,
 		}
 		if (m.type == MSG_OBJECT_END &&
 		    m.u.object_end.request == fl->request) {
-			if (m.u.object_end.size != fl->o.size ||
-			    fl->at != fl->o.size) {
+			if (fl->o.delta ? m.u.object_end.size != fl->at :
+			    (m.u.object_end.size != fl->o.size ||
+			    fl->at != fl->o.size)) {
 				snprintf(what, sizeof what, "object of %llu bytes "
 				    "(%llu received) where its manifest says %llu",
 				    (unsigned long long)m.u.object_end.size,

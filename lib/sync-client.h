@@ -41,6 +41,8 @@ int	sync_client_open(struct sync_client **out, const char *url,
 void	sync_client_close(struct sync_client *);
 /* "satchel://HOST:PORT", for messages. */
 const char *sync_client_url(const struct sync_client *);
+/* 1 when both peers said "delta": GET_DELTA may be asked for. */
+int	sync_client_has_delta(const struct sync_client *);
 /* 1 once the connection itself failed (closed, timed out, garbled): what
  * was fetched so far is sound, the rest may be fetched by a later run. */
 int	sync_client_broken(const struct sync_client *);
@@ -52,6 +54,18 @@ int	sync_client_broken(const struct sync_client *);
 int	sync_client_get_meta(struct sync_client *, uint8_t role,
 	    const char *name, const uint8_t *have, char **data, size_t *len,
 	    uint8_t *status, struct error *err);
+
+/* GET_META_DELTA (SPEC §11 "Deltas"): the signed manifest of release
+ * name (NAME@SERIAL) as a delta against the one of release base_serial
+ * of the same bundle, whose bytes the caller holds (base, blen). The
+ * server may answer whole instead, and a delta that does not decode is
+ * replaced by a GET_META here; *used is 1 when a delta was used, -1
+ * when one was refused (and the document fetched whole), else 0.
+ * Without "delta" on both sides this is GET_META. Otherwise as
+ * sync_client_get_meta for role 3. */
+int	sync_client_get_meta_delta(struct sync_client *, const char *name,
+	    uint64_t base_serial, const char *base, size_t blen, char **data,
+	    size_t *len, uint8_t *status, int *used, struct error *err);
 
 /* Called with each run of object bytes, in order; non-zero stops. */
 typedef int (*sync_client_data_fn)(void *arg, const void *data, size_t len,
@@ -73,6 +87,13 @@ struct sync_client_obj {
 	uint64_t		 offset;
 	sync_client_data_fn	 fn;
 	void			*arg;
+	/* A delta (GET_DELTA, SPEC §11 "Deltas"): the bytes passed to fn are
+	 * the delta of sha against base, offset counts them, and size is
+	 * only the bound the server's answer must keep within; end() sees
+	 * size set to the delta's real length. */
+	int			 delta;
+	uint8_t			 base[MSG_HASH_LEN];
+	uint64_t		 object_size;	/* the object's own, for the window */
 };
 
 /* Fills *o with the next object to ask for: 1 when there is one, 0 when
