@@ -117,6 +117,14 @@ cmd_pull(const struct satchel_cmd *cmd, int argc, char **argv)
 	    rep.bundles_new == 1 ? "" : "s", rep.bundles_current, rep.files_copied,
 	    cmd_size(rep.bytes_copied), rep.files_present,
 	    (unsigned long long)rep.catalog_serial);
+	if (rep.files_delta > 0)
+		printf("%s: %zu of the files copied were rebuilt from deltas "
+		    "(%s of deltas for %s of files)\n", dir, rep.files_delta,
+		    cmd_size(rep.bytes_delta), cmd_size(rep.bytes_delta_files));
+	if (rep.deltas_refused > 0)
+		printf("%s: %zu delta%s refused (not found, or not rebuilding "
+		    "the signed bytes): fetched whole\n", dir,
+		    rep.deltas_refused, rep.deltas_refused == 1 ? "" : "s");
 	if (keep == 0)
 		return 0;
 	if (store_open(&s, dir, STORE_WRITE, &err) != 0 ||

@@ -1540,6 +1540,8 @@ struct fetch {
 	const struct manifest_file	*base;
 	char				*dpath;		/* tmp/pull-N/HASH.delta */
 	const struct store		*dst;		/* holds the base */
+	uint64_t			 got;		/* delta bytes in dpath */
+	int				 toolong;	/* more than a delta can be */
 	const struct manifest		*m;
 	const struct manifest_file	*f;
 	uint64_t			 have;		/* bytes the .part had */
@@ -1559,6 +1561,15 @@ fetch_delta_cb(void *arg, const void *data, size_t len, struct error *err)
 {
 	struct fetch	*fe = arg;
 
+	/* Longer than any delta of this object can be: a damaged cache on
+	 * the server, say. The rest is dropped, and the object fetched
+	 * whole (the request's own bound, twice this, stops a server that
+	 * never ends). */
+	if (fe->toolong || fe->got + len > delta_size_bound(fe->f->size)) {
+		fe->toolong = 1;
+		return 0;
+	}
+	fe->got += len;
 	return write_all(fe->fd, data, len, fe->dpath, err);
 }
 
@@ -1611,13 +1622,13 @@ fetch_open_delta(struct fetch *fe, struct error *err)
 	    0644)) == -1 || fstat(fe->fd, &st) == -1)
 		return error_set(err, SATCHEL_ERR, "%s: %s", fe->dpath,
 		    strerror(errno));
-	fe->have = (uint64_t)st.st_size;
+	fe->have = fe->got = (uint64_t)st.st_size;
 	if (fe->have > delta_size_bound(fe->f->size)) {
 		/* Not a delta of this object: start it anew. */
 		if (ftruncate(fe->fd, 0) == -1)
 			return error_set(err, SATCHEL_ERR, "%s: %s", fe->dpath,
 			    strerror(errno));
-		fe->have = 0;
+		fe->have = fe->got = 0;
 	}
 	return 0;
 }
@@ -2015,7 +2026,7 @@ pull_fetch_next(void *arg, struct sync_client_obj *ob, struct error *err)
 	if (fe->dpath != NULL) {
 		ob->delta = 1;
 		memcpy(ob->base, fe->base->sha256, SHA256_LEN);
-		ob->size = delta_size_bound(fe->f->size);
+		ob->size = 2 * delta_size_bound(fe->f->size) + (1u << 20);
 		ob->object_size = fe->f->size;
 		ob->offset = fe->have;
 		ob->fn = fetch_delta_cb;
@@ -2061,10 +2072,12 @@ pull_fetch_end(void *arg, struct sync_client_obj *ob, int rc,
 		/* Whatever was wrong with the delta (the server lacks it, it
 		 * does not decode, it rebuilds other bytes) costs only the
 		 * object, fetched whole. */
-		if (rc == 0)
+		if (rc == 0 && !fe->toolong)
 			rc = fetch_rebuild(fe, ob->size, &why);
-		else
+		else {
+			rc = SATCHEL_ENOTFOUND;
 			(void)unlink(fe->dpath);
+		}
 		if (rc != 0) {
 			pull_fetch_whole(pf, fe);
 			fetch_free(fe);
@@ -2072,6 +2085,7 @@ pull_fetch_end(void *arg, struct sync_client_obj *ob, int rc,
 		}
 		pf->rep->files_delta++;
 		pf->rep->bytes_delta += ob->size;
+		pf->rep->bytes_delta_files += fe->f->size;
 		pf->rep->bytes_copied += fe->f->size;
 		*pf->done += fe->f->size;
 		if (pf->o->progress != NULL)
@@ -2188,6 +2202,11 @@ pull_fetch(struct sync_client *net, struct pulled *v, size_t n,
 		pf.op.running = 1;
 	rc = sync_client_fetch(net, pull_fetch_next, pull_fetch_end, &pf, err);
 	pull_opener_end(&pf.op);
+	/* Every file refused as a delta was fetched whole: a fetch that
+	 * ended well with one still waiting would land a release short. */
+	if (rc == 0 && !TAILQ_EMPTY(&pf.whole))
+		rc = error_set(err, SATCHEL_ERR, "%s: the fetch ended with "
+		    "files still to fetch", sync_client_url(net));
 	while ((fe = TAILQ_FIRST(&pf.whole)) != NULL) {
 		TAILQ_REMOVE(&pf.whole, fe, link);
 		fetch_free(fe);

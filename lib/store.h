@@ -137,6 +137,7 @@ struct store_pull_report {
 	uint64_t	 bytes_copied;
 	size_t		 files_delta;	/* of files_copied: rebuilt from deltas */
 	uint64_t	 bytes_delta;	/* the deltas' bytes */
+	uint64_t	 bytes_delta_files;	/* the files' they rebuilt */
 	size_t		 deltas_refused;	/* fetched whole instead */
 	uint64_t	 catalog_serial;
 	int		 expired;	/* accepted with allow_expired */

@@ -1086,6 +1086,9 @@ sync_client_pop(struct sync_client_window *w, sync_client_end_fn end,
 	w->n--;
 	w->owed -= fl->owe;
 	fl->o.size = fl->at;	/* a delta's: what it turned out to be */
+	/* end() may give next() more to ask for (an object whole, after
+	 * its delta was refused): ask next() again. */
+	w->last = 0;
 	return end(arg, &fl->o, rc, err);
 }
 
