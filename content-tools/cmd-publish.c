@@ -8,6 +8,7 @@
 #include "bundle.h"
 #include "satchel.h"
 #include "store.h"
+#include "store-delta.h"
 #include "sync-client.h"
 #include "util.h"
 
@@ -137,6 +138,7 @@ cmd_publish(const struct satchel_cmd *cmd, int argc, char **argv)
 		{ "store",	required_argument,	NULL,	's' },
 		{ "to",		required_argument,	NULL,	't' },
 		{ "expiry",	required_argument,	NULL,	'e' },
+		{ "no-deltas",	no_argument,		NULL,	'n' },
 		CMD_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -144,11 +146,15 @@ cmd_publish(const struct satchel_cmd *cmd, int argc, char **argv)
 	struct store			*s = NULL;
 	struct error			 err;
 	const char			*dir = NULL, *to = NULL;
+	struct store_delta_report	 drep;
 	uint64_t			 days = 0;
-	int				 opt, rc;
+	int				 opt, rc, deltas = 1;
 
-	while ((opt = getopt_long(argc, argv, "s:t:e:hV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:t:e:nhV", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'n':
+			deltas = 0;
+			break;
 		case 's':
 			dir = optarg;
 			break;
@@ -190,6 +196,21 @@ cmd_publish(const struct satchel_cmd *cmd, int argc, char **argv)
 		    cmd_size(rep.bytes_present),
 		    (unsigned long long)rep.catalog_serial);
 	}
+	/* The release is published: a delta that cannot be made now is
+	 * made when a mirror asks (or its file sent whole). */
+	if (rc == 0 && deltas) {
+		if (store_delta_precompute(s, rep.name, rep.serial, &drep,
+		    &err) != 0)
+			fprintf(stderr, "satchel: warning: %s: no deltas made "
+			    "ahead: %s\n", dir, err.msg);
+		else if (drep.base_serial != 0)
+			printf("%s: made %zu deltas against serial %llu (%s for "
+			    "%s of files)%s\n", dir, drep.made,
+			    (unsigned long long)drep.base_serial,
+			    cmd_size(drep.bytes), cmd_size(drep.bytes_files),
+			    drep.failed > 0 ? "; some are left to be made on "
+			    "request" : "");
+	}
 	store_publish_report_free(&rep);
 	store_close(s);
 	return rc == 0 ? 0 : cmd_fail(&err);
@@ -198,7 +219,8 @@ cmd_publish(const struct satchel_cmd *cmd, int argc, char **argv)
 const struct satchel_cmd cmd_publish_entry = {
 	"publish",
 	"add a signed release to an origin store, here or over the network",
-	"usage: satchel publish --store DIR [--expiry DAYS] FILE.satchel\n"
+	"usage: satchel publish --store DIR [--expiry DAYS] [--no-deltas]\n"
+	"                       FILE.satchel\n"
 	"       satchel publish --to satchel://HOST:PORT FILE.satchel\n"
 	"\n"
 	"Adds a signed release to an origin store: one on this machine\n"
@@ -213,6 +235,9 @@ const struct satchel_cmd cmd_publish_entry = {
 	"signed manifest, then a new catalog (serial + 1) signed with the\n"
 	"store's catalog key. Refused or interrupted, the store is as it was.\n"
 	"Prints what it added: files new and already present, and bytes.\n"
+	"Then makes ahead, into the store's deltas/, the deltas that a mirror\n"
+	"holding the previous release will ask for (each changed file against\n"
+	"its old version, and the signed manifest), unless --no-deltas.\n"
 	"\n"
 	"With --to: checks every file of FILE here first (integrity; it must\n"
 	"be signed), then offers its signed manifest to the daemon (SPEC §11).\n"
@@ -231,6 +256,9 @@ const struct satchel_cmd cmd_publish_entry = {
 	"                       the satcheld serving the origin store\n"
 	"  -e, --expiry DAYS    with --store: the new catalog expires after DAYS\n"
 	"                       (default: the store's catalog-expiry, 7 days)\n"
+	"  -n, --no-deltas      with --store: do not make the deltas against the\n"
+	"                       previous release now (satcheld makes each when a\n"
+	"                       mirror first asks for it)\n"
 	"  -h, --help           show this help\n"
 	"  -V, --version        show the version\n"
 	"\n"

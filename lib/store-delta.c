@@ -360,3 +360,77 @@ store_delta_gc(const struct store *s, const uint8_t (*live)[32], size_t n)
 	rmdir(top);
 	free(top);
 }
+
+/*
+ * Why ahead of time: the first mirror to ask would otherwise wait while
+ * satcheld makes each delta (seconds for a large file at a high level),
+ * and a publish is the moment the author waits anyway. The deltas made
+ * are those a mirror holding the previous retained release will ask for:
+ * the same choice of base (delta_pick_base), the same cache names.
+ */
+int
+store_delta_precompute(const struct store *s, const char *name,
+    uint64_t serial, struct store_delta_report *rep, struct error *err)
+{
+	const struct manifest_file	*f, *b;
+	struct bundle_head		 nh, oh;
+	struct delta_index		 ix;
+	struct error			 one;
+	uint64_t			*v = NULL, prev = 0, size;
+	char				*np = NULL, *op = NULL, *nbuf = NULL;
+	char				*obuf = NULL, *d = NULL;
+	size_t				 n = 0, i, nlen, olen, dlen;
+	int				 rc, fd;
+
+	memset(rep, 0, sizeof *rep);
+	memset(&nh, 0, sizeof nh);
+	memset(&oh, 0, sizeof oh);
+	if ((rc = store_release_list(s, name, &v, &n, err)) != 0)
+		return rc;
+	for (i = 0; i < n && prev == 0; i++)
+		if (v[i] < serial)
+			prev = v[i];
+	free(v);
+	if (prev == 0)
+		return 0;		/* the first release: nothing to do */
+	rep->base_serial = prev;
+	if ((rc = store_release_load(s, name, serial, &nh, err)) != 0 ||
+	    (rc = store_release_load(s, name, prev, &oh, err)) != 0)
+		goto out;
+	delta_index_init(&ix, oh.manifest);
+	for (i = 0; i < nh.manifest->nfiles; i++) {
+		f = &nh.manifest->files[i];
+		if ((b = delta_pick_base(&ix, f)) == NULL)
+			continue;
+		if (store_delta_open(s, f->sha256, b->sha256, &fd, &size,
+		    &one) != 0) {
+			rep->failed++;
+			continue;
+		}
+		close(fd);
+		rep->made++;
+		rep->bytes += size;
+		rep->bytes_files += f->size;
+	}
+	delta_index_free(&ix);
+	/* The manifest's, from the signed files themselves. */
+	np = xasprintf("%s/meta/releases/%s/%llu.signed", store_dir(s), name,
+	    (unsigned long long)serial);
+	op = xasprintf("%s/meta/releases/%s/%llu.signed", store_dir(s), name,
+	    (unsigned long long)prev);
+	if (file_read_all(&nbuf, &nlen, np, MSG_SIGNED_MANIFEST_MAX,
+	    &one) == 0 &&
+	    file_read_all(&obuf, &olen, op, MSG_SIGNED_MANIFEST_MAX,
+	    &one) == 0 &&
+	    store_meta_delta(s, nbuf, nlen, obuf, olen, &d, &dlen, &one) == 0)
+		rep->made++;
+out:
+	bundle_head_free(&nh);
+	bundle_head_free(&oh);
+	free(np);
+	free(op);
+	free(nbuf);
+	free(obuf);
+	free(d);
+	return rc;
+}

@@ -63,6 +63,21 @@ int	store_meta_delta(const struct store *, const char *target, size_t tlen,
 	    const char *base, size_t blen, char **out, size_t *outlen,
 	    struct error *err);
 
+/* What store_delta_precompute made. */
+struct store_delta_report {
+	uint64_t	base_serial;	/* 0: no earlier release, none made */
+	size_t		made;		/* deltas, the manifest's included */
+	size_t		failed;		/* left to be made on request */
+	uint64_t	bytes;		/* the file deltas' bytes */
+	uint64_t	bytes_files;	/* of the files they rebuild */
+};
+
+/* Makes the deltas of release name@serial against the previous retained
+ * release of name, as a mirror holding that one will ask for them
+ * (files and manifest), into the cache. */
+int	store_delta_precompute(const struct store *, const char *name,
+	    uint64_t serial, struct store_delta_report *, struct error *err);
+
 /* Removes from STORE/deltas/ every delta whose target or base is not in
  * live (n sorted SHA-256s), every manifest delta, and leftovers of cut
  * writes: gc's step. */

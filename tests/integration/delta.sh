@@ -140,7 +140,8 @@ done
 N=$(closed "$DO_LOG")
 
 run_satchel publish --store "$O" "$TMP/cb2.satchel"
-expect_success "publish release 2 to the origin" "catalog serial"
+expect_success "publish release 2 to the origin: its deltas made ahead" \
+    "catalog serial" "made 8 deltas against serial 1"
 
 # --- release 2 by deltas --------------------------------------------------
 
@@ -200,13 +201,18 @@ pulled "$TMP/s4" calligraphy-basics "$TMP/cb2.satchel" \
 
 # --- gc: the origin drops release 1 and with it the bases -----------------
 
-run_satchel publish --store "$O" "$TMP/cb3.satchel"
-expect_success "publish release 3 to the origin"
+D0=$(find "$O/deltas" -type f | wc -l)
+run_satchel publish --no-deltas --store "$O" "$TMP/cb3.satchel"
+also "--no-deltas made none" test "$(find "$O/deltas" -type f | wc -l)" -eq "$D0"
+expect_success "publish release 3 to the origin, --no-deltas"
+unlike "no deltas made" "$OUT" "made"
 run_satchel pull "$URL" --store "$TMP/s1"
 expect_success "s1 (release 2) pulls release 3 by delta" \
     "2 of the files copied were rebuilt from deltas"
 pulled "$TMP/s1" calligraphy-basics "$TMP/cb3.satchel" \
     "s1's release 3 is the published file, byte for byte"
+also "satcheld made the 2 deltas and the manifest's on request" \
+    test "$(find "$O/deltas" -type f | wc -l)" -eq $((D0 + 3))
 run_satchel gc --keep 1 "$O"
 expect_success "gc the origin, keeping 1 release"
 also "gc removed the deltas whose bases went" \
