@@ -34,6 +34,7 @@
 #include "git.h"
 #include "intake.h"
 #include "store.h"
+#include "store-delta.h"
 #include "util.h"
 
 /* A tag message is a manifest and its signature block, no more. */
@@ -383,6 +384,7 @@ static void
 intake_publish(struct intake *in, const struct intake_cand *c)
 {
 	struct store_publish_report	 rep;
+	struct store_delta_report	 drep;
 	struct store			*s = NULL;
 	struct error			 err;
 	char				*what, *archive;
@@ -413,6 +415,11 @@ intake_publish(struct intake *in, const struct intake_cand *c)
 	    (unsigned long long)(rep.bytes_new + rep.bytes_present),
 	    rep.files_new, (unsigned long long)rep.bytes_new,
 	    (unsigned long long)rep.catalog_serial);
+	/* As `satchel publish` does: the deltas mirrors will ask for. */
+	if (store_delta_precompute(s, rep.name, rep.serial, &drep, &err) == 0 &&
+	    drep.base_serial != 0)
+		intake_log(in, "%s: made %zu deltas against serial %llu", what,
+		    drep.made, (unsigned long long)drep.base_serial);
 out:
 	unlink(archive);
 	store_close(s);

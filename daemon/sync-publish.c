@@ -44,6 +44,7 @@
 #include "fsutil.h"
 #include "msg.h"
 #include "store.h"
+#include "store-delta.h"
 #include "sync-publish.h"
 #include "util.h"
 
@@ -461,8 +462,10 @@ static int
 publish_land(struct sync_publish *p, uint64_t *catalog_serial, char **summary,
     struct error *err)
 {
-	struct store	*s = NULL;
-	int		 rc;
+	struct store_delta_report	 drep;
+	struct store			*s = NULL;
+	struct error			 scratch;
+	int				 rc;
 
 	/* Waits for another writer (a local publish, a pull) to finish. */
 	if ((rc = store_open(&s, p->storedir, STORE_WRITE, err)) != 0)
@@ -485,6 +488,11 @@ publish_land(struct sync_publish *p, uint64_t *catalog_serial, char **summary,
 	    (unsigned long long)p->bytes_new, p->files_present,
 	    (unsigned long long)p->bytes_present,
 	    (unsigned long long)*catalog_serial);
+	/* As `satchel publish` does, before the answer: the deltas that
+	 * mirrors of the previous release will ask for. A failure only
+	 * leaves them to be made on request. */
+	(void)store_delta_precompute(s, p->head.manifest->name,
+	    p->head.manifest->serial, &drep, &scratch);
 out:
 	store_close(s);
 	return rc;

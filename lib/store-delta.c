@@ -332,11 +332,14 @@ store_delta_gc(const struct store *s, const uint8_t (*live)[32], size_t n)
 				if (strcmp(fe->d_name, ".") == 0 ||
 				    strcmp(fe->d_name, "..") == 0)
 					continue;
-				/* TARGET-BASE, both live: anything else goes
-				 * (manifest deltas ".m" are remade on demand,
-				 * hidden files are cut writes). */
-				keep = strlen(fe->d_name) ==
-				    2 * SHA256_HEX_LEN + 1 &&
+				/* TARGET-BASE[.m], both live: anything else
+				 * goes (hidden files are cut writes). */
+				size_t	len = strlen(fe->d_name);
+
+				if (len == 2 * SHA256_HEX_LEN + 3 &&
+				    strcmp(fe->d_name + len - 2, ".m") == 0)
+					len -= 2;
+				keep = len == 2 * SHA256_HEX_LEN + 1 &&
 				    fe->d_name[SHA256_HEX_LEN] == '-' &&
 				    hex_decode(th, SHA256_LEN, fe->d_name,
 				    SHA256_HEX_LEN) == 0 &&

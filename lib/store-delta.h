@@ -79,8 +79,8 @@ int	store_delta_precompute(const struct store *, const char *name,
 	    uint64_t serial, struct store_delta_report *, struct error *err);
 
 /* Removes from STORE/deltas/ every delta whose target or base is not in
- * live (n sorted SHA-256s), every manifest delta, and leftovers of cut
- * writes: gc's step. */
+ * live (n sorted SHA-256s: the kept objects and the kept releases'
+ * signed files), and leftovers of cut writes: gc's step. */
 void	store_delta_gc(const struct store *, const uint8_t (*live)[32],
 	    size_t n);
 

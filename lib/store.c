@@ -2750,6 +2750,25 @@ out:
 
 /* --- gc --- */
 
+/* The SHA-256 of a retained release's signed file (what META_DELTA's
+ * cache is named by). */
+static int
+release_sha256(const struct store *s, const char *name, uint64_t serial,
+    uint8_t out[SHA256_LEN])
+{
+	struct error	 scratch;
+	char		*path = release_path(s->dir, name, serial), *buf = NULL;
+	size_t		 len;
+	int		 rc;
+
+	if ((rc = file_read_all(&buf, &len, path, MANIFEST_MAX + SIGS_BLOCK_MAX,
+	    &scratch)) == 0)
+		sha256(buf, len, out);
+	free(buf);
+	free(path);
+	return rc;
+}
+
 static int
 sha_cmp(const void *a, const void *b)
 {
@@ -2839,8 +2858,13 @@ store_gc(struct store *s, unsigned keep, struct store_gc_report *out,
 				free(live);
 				goto out;
 			}
-			live = xreallocarray(live, nlive + h.manifest->nfiles,
+			live = xreallocarray(live, nlive + h.manifest->nfiles + 1,
 			    sizeof *live);
+			/* The signed file's own hash: its deltas (".m")
+			 * stay with it. */
+			if (release_sha256(s, s->catalog->v[i].name, vis[k],
+			    live[nlive]) == 0)
+				nlive++;
 			for (j = 0; j < h.manifest->nfiles; j++)
 				memcpy(live[nlive++], h.manifest->files[j].sha256,
 				    SHA256_LEN);
