@@ -1,0 +1,643 @@
+/*
+ * delta.c owns the file delta codec (protocol/SPEC.md, "File deltas"):
+ * cutting a target into segments, choosing each segment's base slice and
+ * zstd parameters, and rebuilding and checking a target from a delta.
+ *
+ * Memory is bounded by the segment, not the file: one segment of the
+ * target (read), one base slice (mapped, unmapped after the segment so its
+ * pages leave our resident set), one compressed frame and zstd's tables
+ * sized for a window of at most 64 MiB. The parameters below are chosen
+ * for that bound; tests/bench/delta-mem.sh measures it.
+ */
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zstd.h>
+
+#include "crypto.h"
+#include "delta.h"
+#include "error.h"
+#include "fsutil.h"
+#include "util.h"
+
+/*
+ * zstd levels by window (base slice plus segment), measured on this
+ * machine (tests/bench/delta-mem.sh): up to 1 MiB, level 19 both with and
+ * without the slice, keeping the smaller; up to 4 MiB level 19 (0.3 s for
+ * a 2 MiB file against its 2 MiB base); up to 16 MiB level 9 with
+ * long-distance matching; beyond, level 3 with long-distance matching.
+ * Above level 3 the time goes into indexing the slice: a 16 MiB segment
+ * against a 48 MiB slice took 0.15 s at level 3, 0.7 s at 6, 2 s at 9
+ * (and 19 would need some 80 MB of tables), while long-distance matching
+ * finds the runs shared with the base at any level.
+ */
+#define DELTA_SMALL		(1u << 20)
+#define DELTA_MEDIUM		(4u << 20)
+#define DELTA_LARGE		(16u << 20)
+#define DELTA_LEVEL_SMALL	19
+#define DELTA_LEVEL_MEDIUM	19
+#define DELTA_LEVEL_LARGE	9
+#define DELTA_LEVEL_HUGE	3
+#define DELTA_WINDOW_LOG_MIN	10	/* zstd's smallest window */
+
+static uint32_t	delta_seg = DELTA_SEGMENT_MAX;
+static uint32_t	delta_margin = DELTA_MARGIN;
+
+void
+delta_test_set_segment(uint32_t seg, uint32_t margin)
+{
+	delta_seg = seg != 0 ? seg : DELTA_SEGMENT_MAX;
+	delta_margin = seg != 0 ? margin : DELTA_MARGIN;
+}
+
+static uint64_t
+delta_slice_max(void)
+{
+	return (uint64_t)delta_seg + 2 * (uint64_t)delta_margin;
+}
+
+uint64_t
+delta_size_bound(uint64_t target_size)
+{
+	uint64_t	full = target_size / delta_seg;
+	uint64_t	rest = target_size % delta_seg;
+	uint64_t	bound;
+
+	bound = full * (DELTA_HEADER_LEN + ZSTD_compressBound(delta_seg));
+	if (rest > 0)
+		bound += DELTA_HEADER_LEN + ZSTD_compressBound((size_t)rest);
+	return bound;
+}
+
+static void
+put_be64(uint8_t *p, uint64_t v)
+{
+	int	i;
+
+	for (i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static uint64_t
+get_be64(const uint8_t *p)
+{
+	uint64_t	v = 0;
+	int		i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* The smallest log2 window (at least zstd's minimum) holding n bytes. */
+static int
+delta_window_log(uint64_t n)
+{
+	int	log = DELTA_WINDOW_LOG_MIN;
+
+	while (log < 62 && ((uint64_t)1 << log) < n)
+		log++;
+	return log;
+}
+
+/*
+ * The base slice segment i (target bytes [i*seg, ...)) is compressed
+ * against: the whole base when it fits the slice budget, else a budget's
+ * worth around the segment's own offset, moved to lie inside the base
+ * (so a segment past the base's end gets the base's tail). Edits,
+ * insertions and deletions shifting data by less than the margin stay in
+ * reach; the choice is a function of sizes only, so output is
+ * deterministic.
+ */
+static void
+delta_base_slice(uint64_t i, uint64_t base_size, uint64_t *off, uint64_t *len)
+{
+	uint64_t	budget = delta_slice_max();
+	uint64_t	at = i * delta_seg;
+
+	if (base_size <= budget) {
+		*off = 0;
+		*len = base_size;
+		return;
+	}
+	at = at > delta_margin ? at - delta_margin : 0;
+	if (at > base_size - budget)
+		at = base_size - budget;
+	*off = at;
+	*len = budget;
+}
+
+/* A read-only mapping of base[off, off + len), len > 0. */
+struct delta_map {
+	void	*addr;
+	size_t	 maplen;
+	const uint8_t *p;
+};
+
+static int
+delta_map(struct delta_map *m, int fd, uint64_t off, uint64_t len,
+    const char *what, struct error *err)
+{
+	uint64_t	pg = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t	start = off - off % pg;
+
+	m->maplen = (size_t)(len + (off - start));
+	m->addr = mmap(NULL, m->maplen, PROT_READ, MAP_PRIVATE, fd,
+	    (off_t)start);
+	if (m->addr == MAP_FAILED) {
+		m->addr = NULL;
+		return error_set(err, SATCHEL_ERR, "%s: mmap: %s", what,
+		    strerror(errno));
+	}
+	m->p = (const uint8_t *)m->addr + (off - start);
+	return 0;
+}
+
+static void
+delta_unmap(struct delta_map *m)
+{
+	if (m->addr != NULL)
+		munmap(m->addr, m->maplen);
+	m->addr = NULL;
+}
+
+/* Reads exactly len bytes at offset off (pread; EINTR and short reads
+ * handled; an early end of file is an error: the file changed). */
+static int
+delta_pread(int fd, void *buf, size_t len, uint64_t off, const char *what,
+    struct error *err)
+{
+	uint8_t	*p = buf;
+	ssize_t	 r;
+
+	while (len > 0) {
+		if ((r = pread(fd, p, len, (off_t)off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return error_set(err, SATCHEL_ERR, "%s: read: %s", what,
+			    strerror(errno));
+		}
+		if (r == 0)
+			return error_set(err, SATCHEL_ERR,
+			    "%s: ends early at byte %llu", what,
+			    (unsigned long long)off);
+		p += r;
+		len -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
+/* Reads exactly len bytes from fd's offset; 1 (not an error) at an early
+ * end of file, which the caller words. */
+static int
+delta_read(int fd, void *buf, size_t len, const char *what, struct error *err)
+{
+	uint8_t	*p = buf;
+	ssize_t	 r;
+
+	while (len > 0) {
+		if ((r = read(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return error_set(err, SATCHEL_ERR, "%s: read: %s", what,
+			    strerror(errno));
+		}
+		if (r == 0)
+			return 1;
+		p += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+/* The file at fd holds at least size bytes, so mapping them cannot fault. */
+static int
+delta_check_size(int fd, uint64_t size, const char *what, struct error *err)
+{
+	struct stat	sb;
+
+	if (fstat(fd, &sb) == -1)
+		return error_set(err, SATCHEL_ERR, "%s: fstat: %s", what,
+		    strerror(errno));
+	if (!S_ISREG(sb.st_mode))
+		return error_set(err, SATCHEL_ERR, "%s: not a regular file",
+		    what);
+	if ((uint64_t)sb.st_size < size)
+		return error_set(err, SATCHEL_ERR,
+		    "%s: %llu bytes, not the %llu expected", what,
+		    (unsigned long long)sb.st_size, (unsigned long long)size);
+	return 0;
+}
+
+/*
+ * One zstd frame of src (n bytes, declaring its size) into dst (capacity
+ * ZSTD_compressBound(n)), with prefix (plen bytes, may be 0) as its
+ * prefix. The window reaches the whole prefix; long-distance matching
+ * finds long runs shared with a large prefix cheaply.
+ */
+static size_t
+delta_compress(ZSTD_CCtx *cctx, void *dst, size_t cap, const void *src,
+    size_t n, const void *prefix, size_t plen, int level, int ldm)
+{
+	size_t	r;
+
+	ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
+	r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
+	if (!ZSTD_isError(r))
+		r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog,
+		    delta_window_log((uint64_t)plen + n));
+	if (!ZSTD_isError(r))
+		r = ZSTD_CCtx_setParameter(cctx,
+		    ZSTD_c_enableLongDistanceMatching, ldm);
+	if (!ZSTD_isError(r))
+		r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1);
+	if (!ZSTD_isError(r))
+		r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 0);
+	if (!ZSTD_isError(r) && plen > 0)
+		r = ZSTD_CCtx_refPrefix(cctx, prefix, plen);
+	if (!ZSTD_isError(r))
+		r = ZSTD_compress2(cctx, dst, cap, src, n);
+	return r;
+}
+
+/*
+ * Encodes one segment (tgt, n bytes) against slice (plen bytes at base
+ * offset off; plen 0: none) into *frame and *flen, which point into z1 or z2
+ * (each ZSTD_compressBound(n)); *used_prefix says which kind won.
+ */
+static int
+delta_encode_segment(ZSTD_CCtx *cctx, const uint8_t *tgt, size_t n,
+    const uint8_t *slice, size_t plen, uint8_t *z1, uint8_t *z2, size_t cap,
+    const uint8_t **frame, size_t *flen, int *used_prefix, uint64_t segno,
+    struct error *err)
+{
+	uint64_t	window = (uint64_t)plen + n;
+	size_t		zp = 0, zq;
+	int		level, ldm;
+
+	if (window <= DELTA_SMALL) {
+		level = DELTA_LEVEL_SMALL;
+		ldm = 0;
+	} else if (window <= DELTA_MEDIUM) {
+		level = DELTA_LEVEL_MEDIUM;
+		ldm = 0;
+	} else if (window <= DELTA_LARGE) {
+		level = DELTA_LEVEL_LARGE;
+		ldm = 1;
+	} else {
+		level = DELTA_LEVEL_HUGE;
+		ldm = 1;
+	}
+	if (plen > 0) {
+		zp = delta_compress(cctx, z1, cap, tgt, n, slice, plen, level,
+		    ldm);
+		if (ZSTD_isError(zp))
+			goto zerr;
+		/* A large segment that deltas well keeps it without paying
+		 * for a second try; a small one, or one the base hardly
+		 * helped, is also tried plain. */
+		if (window > DELTA_SMALL && zp <= n / 2) {
+			*frame = z1;
+			*flen = zp;
+			*used_prefix = 1;
+			return 0;
+		}
+	}
+	zq = delta_compress(cctx, z2, cap, tgt, n, NULL, 0, level, 0);
+	if (ZSTD_isError(zq)) {
+		zp = zq;
+		goto zerr;
+	}
+	/* On a tie plain wins: its decoder need not touch the base. */
+	if (plen > 0 && zp < zq) {
+		*frame = z1;
+		*flen = zp;
+		*used_prefix = 1;
+	} else {
+		*frame = z2;
+		*flen = zq;
+		*used_prefix = 0;
+	}
+	return 0;
+zerr:
+	return error_set(err, SATCHEL_ERR, "delta: segment %llu: zstd: %s",
+	    (unsigned long long)segno, ZSTD_getErrorName(zp));
+}
+
+int
+delta_encode(int base_fd, uint64_t base_size, int target_fd,
+    uint64_t target_size, int out_fd, struct error *err)
+{
+	ZSTD_CCtx	*cctx = NULL;
+	struct delta_map map = { NULL, 0, NULL };
+	uint8_t		*tgt = NULL, *z1 = NULL, *z2 = NULL;
+	uint8_t		 hdr[DELTA_HEADER_LEN];
+	const uint8_t	*frame = NULL;
+	uint64_t	 i, at, off, plen;
+	size_t		 n, cap, flen = 0;
+	int		 rc, used = 0;
+
+	if ((rc = delta_check_size(base_fd, base_size, "delta: base",
+	    err)) != 0 ||
+	    (rc = delta_check_size(target_fd, target_size, "delta: target",
+	    err)) != 0)
+		return rc;
+	if (target_size == 0)
+		return 0;
+	if ((cctx = ZSTD_createCCtx()) == NULL)
+		fatal("ZSTD_createCCtx: out of memory");
+	n = target_size < delta_seg ? (size_t)target_size : delta_seg;
+	cap = ZSTD_compressBound(n);
+	/* Untouched pages of these cost no memory: a segment that deltas
+	 * well writes a few pages of z1 and none of z2. */
+	tgt = xmalloc(n);
+	z1 = xmalloc(cap);
+	z2 = xmalloc(cap);
+	for (i = 0, at = 0; at < target_size; i++, at += n) {
+		n = target_size - at < delta_seg ? (size_t)(target_size - at) :
+		    delta_seg;
+		if ((rc = delta_pread(target_fd, tgt, n, at, "delta: target",
+		    err)) != 0)
+			goto out;
+		delta_base_slice(i, base_size, &off, &plen);
+		if (plen > 0 && (rc = delta_map(&map, base_fd, off, plen,
+		    "delta: base", err)) != 0)
+			goto out;
+		rc = delta_encode_segment(cctx, tgt, n, map.p, (size_t)plen,
+		    z1, z2, ZSTD_compressBound(n), &frame, &flen, &used, i,
+		    err);
+		delta_unmap(&map);
+		if (rc != 0)
+			goto out;
+		put_be64(hdr, used ? off : 0);
+		put_be64(hdr + 8, used ? plen : 0);
+		hdr[16] = (uint8_t)(flen >> 24);
+		hdr[17] = (uint8_t)(flen >> 16);
+		hdr[18] = (uint8_t)(flen >> 8);
+		hdr[19] = (uint8_t)flen;
+		if ((rc = write_all(out_fd, hdr, sizeof hdr, "delta: output",
+		    err)) != 0 ||
+		    (rc = write_all(out_fd, frame, flen, "delta: output",
+		    err)) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	delta_unmap(&map);
+	free(tgt);
+	free(z1);
+	free(z2);
+	ZSTD_freeCCtx(cctx);		/* NULL-safe */
+	return rc;
+}
+
+int
+delta_decode(int base_fd, uint64_t base_size, int delta_fd,
+    uint64_t delta_size, uint64_t expect_size, const uint8_t expect_sha[32],
+    int out_fd, struct error *err)
+{
+	ZSTD_DCtx		*dctx = NULL;
+	struct sha256_ctx	*ctx = NULL;
+	struct delta_map	 map = { NULL, 0, NULL };
+	uint8_t			*frame = NULL, *dst = NULL;
+	uint8_t			 hdr[DELTA_HEADER_LEN], digest[SHA256_LEN];
+	uint64_t		 i, done = 0, left = delta_size, off, plen;
+	unsigned long long	 csize;
+	size_t			 zlen, want, got, fcap = 0;
+	int			 rc;
+
+	if ((rc = delta_check_size(base_fd, base_size, "delta: base",
+	    err)) != 0)
+		return rc;
+	if (delta_size > delta_size_bound(expect_size))
+		return error_set(err, SATCHEL_EINVALID, "delta: %llu bytes, "
+		    "more than the %llu a target of %llu bytes may take",
+		    (unsigned long long)delta_size,
+		    (unsigned long long)delta_size_bound(expect_size),
+		    (unsigned long long)expect_size);
+	if ((dctx = ZSTD_createDCtx()) == NULL)
+		fatal("ZSTD_createDCtx: out of memory");
+	if (ZSTD_isError(ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax,
+	    DELTA_WINDOW_LOG_MAX)))
+		fatal("ZSTD_d_windowLogMax: refused");
+	ctx = sha256_new();
+	dst = xmalloc(expect_size < delta_seg ? (size_t)expect_size + 1 :
+	    delta_seg);
+	for (i = 0; left > 0; i++) {
+		if (done == expect_size) {
+			rc = error_set(err, SATCHEL_EINVALID, "delta: segment "
+			    "%llu: %llu bytes after the whole target",
+			    (unsigned long long)i, (unsigned long long)left);
+			goto out;
+		}
+		if (left < DELTA_HEADER_LEN) {
+			rc = error_set(err, SATCHEL_EINVALID, "delta: segment "
+			    "%llu: truncated header (%llu bytes)",
+			    (unsigned long long)i, (unsigned long long)left);
+			goto out;
+		}
+		if ((rc = delta_read(delta_fd, hdr, sizeof hdr, "delta",
+		    err)) != 0)
+			goto short_read;
+		left -= sizeof hdr;
+		off = get_be64(hdr);
+		plen = get_be64(hdr + 8);
+		zlen = (size_t)hdr[16] << 24 | (size_t)hdr[17] << 16 |
+		    (size_t)hdr[18] << 8 | hdr[19];
+		want = expect_size - done < delta_seg ?
+		    (size_t)(expect_size - done) : delta_seg;
+		if (plen == 0 && off != 0) {
+			rc = error_set(err, SATCHEL_EINVALID, "delta: segment "
+			    "%llu: base offset %llu with no base length",
+			    (unsigned long long)i, (unsigned long long)off);
+			goto out;
+		}
+		if (plen > delta_slice_max() || off > base_size ||
+		    plen > base_size - off) {
+			rc = error_set(err, SATCHEL_EINVALID, "delta: segment "
+			    "%llu: base range %llu+%llu outside the base of "
+			    "%llu bytes (or longer than %llu)",
+			    (unsigned long long)i, (unsigned long long)off,
+			    (unsigned long long)plen,
+			    (unsigned long long)base_size,
+			    (unsigned long long)delta_slice_max());
+			goto out;
+		}
+		if (zlen == 0 || zlen > ZSTD_compressBound(want)) {
+			rc = error_set(err, SATCHEL_EINVALID, "delta: segment "
+			    "%llu: frame length %zu, not 1 to %zu",
+			    (unsigned long long)i, zlen,
+			    ZSTD_compressBound(want));
+			goto out;
+		}
+		if (zlen > left) {
+			rc = error_set(err, SATCHEL_EINVALID, "delta: segment "
+			    "%llu: frame of %zu bytes but only %llu left",
+			    (unsigned long long)i, zlen,
+			    (unsigned long long)left);
+			goto out;
+		}
+		if (zlen > fcap) {
+			free(frame);
+			fcap = zlen;
+			frame = xmalloc(fcap);
+		}
+		if ((rc = delta_read(delta_fd, frame, zlen, "delta",
+		    err)) != 0)
+			goto short_read;
+		left -= zlen;
+
+		csize = ZSTD_getFrameContentSize(frame, zlen);
+		if (csize == ZSTD_CONTENTSIZE_ERROR) {
+			rc = error_set(err, SATCHEL_EINVALID, "delta: segment "
+			    "%llu: not a zstd frame", (unsigned long long)i);
+			goto out;
+		}
+		if (csize == ZSTD_CONTENTSIZE_UNKNOWN) {
+			rc = error_set(err, SATCHEL_EINVALID, "delta: segment "
+			    "%llu: zstd frame declares no content size",
+			    (unsigned long long)i);
+			goto out;
+		}
+		if (csize != want) {
+			rc = error_set(err, SATCHEL_EINVALID, "delta: segment "
+			    "%llu: zstd frame declares %llu bytes, not the "
+			    "segment's %zu", (unsigned long long)i, csize,
+			    want);
+			goto out;
+		}
+		if (ZSTD_findFrameCompressedSize(frame, zlen) != zlen) {
+			rc = error_set(err, SATCHEL_EINVALID, "delta: segment "
+			    "%llu: not exactly one zstd frame of %zu bytes",
+			    (unsigned long long)i, zlen);
+			goto out;
+		}
+		if (plen > 0) {
+			if ((rc = delta_map(&map, base_fd, off, plen,
+			    "delta: base", err)) != 0)
+				goto out;
+			got = ZSTD_DCtx_refPrefix(dctx, map.p, (size_t)plen);
+			if (ZSTD_isError(got))
+				fatal("ZSTD_DCtx_refPrefix: %s",
+				    ZSTD_getErrorName(got));
+		}
+		got = ZSTD_decompressDCtx(dctx, dst, want, frame, zlen);
+		delta_unmap(&map);
+		if (ZSTD_isError(got) || got != want) {
+			rc = error_set(err, SATCHEL_EINVALID, "delta: segment "
+			    "%llu: zstd: %s", (unsigned long long)i,
+			    ZSTD_isError(got) ? ZSTD_getErrorName(got) :
+			    "not its declared size");
+			/* A failed frame may leave the prefix armed. */
+			ZSTD_DCtx_reset(dctx, ZSTD_reset_session_and_parameters);
+			goto out;
+		}
+		sha256_update(ctx, dst, want);
+		if ((rc = write_all(out_fd, dst, want, "delta: output",
+		    err)) != 0)
+			goto out;
+		done += want;
+	}
+	if (done != expect_size) {
+		rc = error_set(err, SATCHEL_EINVALID, "delta: ends after %llu "
+		    "of the target's %llu bytes", (unsigned long long)done,
+		    (unsigned long long)expect_size);
+		goto out;
+	}
+	sha256_final(ctx, digest);
+	if (memcmp(digest, expect_sha, SHA256_LEN) != 0) {
+		rc = error_set(err, SATCHEL_EVERIFY, "delta: the rebuilt "
+		    "%llu bytes do not hash to the expected SHA-256",
+		    (unsigned long long)expect_size);
+		goto out;
+	}
+	rc = 0;
+	goto out;
+short_read:
+	if (rc == 1)
+		rc = error_set(err, SATCHEL_EINVALID, "delta: segment %llu: "
+		    "the delta file ends before its %llu bytes",
+		    (unsigned long long)i, (unsigned long long)delta_size);
+out:
+	delta_unmap(&map);
+	free(frame);
+	free(dst);
+	sha256_free(ctx);
+	ZSTD_freeDCtx(dctx);		/* NULL-safe */
+	return rc;
+}
+
+int
+delta_encode_buf(const void *base, size_t blen, const void *target,
+    size_t tlen, struct buf *out, struct error *err)
+{
+	ZSTD_CCtx	*cctx;
+	size_t		 cap = ZSTD_compressBound(tlen), r;
+
+	if ((cctx = ZSTD_createCCtx()) == NULL)
+		fatal("ZSTD_createCCtx: out of memory");
+	buf_reserve(out, cap);
+	r = delta_compress(cctx, out->data + out->len, cap, target, tlen,
+	    base, blen, DELTA_LEVEL_SMALL, 0);
+	ZSTD_freeCCtx(cctx);
+	if (ZSTD_isError(r))
+		return error_set(err, SATCHEL_ERR, "delta: zstd: %s",
+		    ZSTD_getErrorName(r));
+	out->len += r;
+	return 0;
+}
+
+int
+delta_decode_buf(const void *base, size_t blen, const void *delta,
+    size_t dlen, size_t max, char **out, size_t *outlen, struct error *err)
+{
+	ZSTD_DCtx		*dctx;
+	unsigned long long	 csize;
+	char			*dst = NULL;
+	size_t			 r;
+	int			 rc = 0;
+
+	csize = ZSTD_getFrameContentSize(delta, dlen);
+	if (csize == ZSTD_CONTENTSIZE_ERROR)
+		return error_set(err, SATCHEL_EINVALID,
+		    "delta: not a zstd frame");
+	if (csize == ZSTD_CONTENTSIZE_UNKNOWN)
+		return error_set(err, SATCHEL_EINVALID,
+		    "delta: zstd frame declares no content size");
+	if (csize > max)
+		return error_set(err, SATCHEL_EINVALID, "delta: zstd frame "
+		    "declares %llu bytes, more than %zu", csize, max);
+	if (ZSTD_findFrameCompressedSize(delta, dlen) != dlen)
+		return error_set(err, SATCHEL_EINVALID,
+		    "delta: not exactly one zstd frame of %zu bytes", dlen);
+	if ((dctx = ZSTD_createDCtx()) == NULL)
+		fatal("ZSTD_createDCtx: out of memory");
+	r = ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax,
+	    delta_window_log((uint64_t)blen + csize));
+	if (!ZSTD_isError(r) && blen > 0)
+		r = ZSTD_DCtx_refPrefix(dctx, base, blen);
+	dst = xmalloc((size_t)csize + 1);
+	if (!ZSTD_isError(r))
+		r = ZSTD_decompressDCtx(dctx, dst, (size_t)csize, delta, dlen);
+	ZSTD_freeDCtx(dctx);
+	if (ZSTD_isError(r) || r != csize) {
+		rc = error_set(err, SATCHEL_EINVALID, "delta: zstd: %s",
+		    ZSTD_isError(r) ? ZSTD_getErrorName(r) :
+		    "not its declared size");
+		free(dst);
+		return rc;
+	}
+	dst[csize] = '\0';
+	*out = dst;			/* ownership moved to the caller */
+	*outlen = (size_t)csize;
+	return 0;
+}
