@@ -69,32 +69,25 @@ delta_size_bound(uint64_t target_size)
 	uint64_t	rest = target_size % delta_seg;
 	uint64_t	bound;
 
-	bound = full * (DELTA_HEADER_LEN + ZSTD_compressBound(delta_seg));
+	bound = full * (DELTA_HEADER_MAX + ZSTD_compressBound(delta_seg));
 	if (rest > 0)
-		bound += DELTA_HEADER_LEN + ZSTD_compressBound((size_t)rest);
+		bound += DELTA_HEADER_MAX + ZSTD_compressBound((size_t)rest);
 	return bound;
 }
 
-static void
-put_be64(uint8_t *p, uint64_t v)
+/* Appends v as an unsigned LEB128 number (7 bits a byte, low group
+ * first, high bit set on all but the last) at p; returns its length. */
+static size_t
+put_varint(uint8_t *p, uint64_t v)
 {
-	int	i;
+	size_t	n = 0;
 
-	for (i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)v;
-		v >>= 8;
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
 	}
-}
-
-static uint64_t
-get_be64(const uint8_t *p)
-{
-	uint64_t	v = 0;
-	int		i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
+	p[n++] = (uint8_t)v;
+	return n;
 }
 
 /* The smallest log2 window (at least zstd's minimum) holding n bytes. */
@@ -196,27 +189,98 @@ delta_pread(int fd, void *buf, size_t len, uint64_t off, const char *what,
 	return 0;
 }
 
-/* Reads exactly len bytes from fd's offset; 1 (not an error) at an early
- * end of file, which the caller words. */
-static int
-delta_read(int fd, void *buf, size_t len, const char *what, struct error *err)
-{
-	uint8_t	*p = buf;
-	ssize_t	 r;
+/*
+ * The delta, read sequentially from its descriptor (a file or a pipe)
+ * through a small buffer, never past its declared size: left counts the
+ * bytes the parser has not taken yet, buffered or not.
+ */
+#define DELTA_IN_BUF	65536
 
-	while (len > 0) {
-		if ((r = read(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return error_set(err, SATCHEL_ERR, "%s: read: %s", what,
-			    strerror(errno));
-		}
-		if (r == 0)
-			return 1;
-		p += r;
-		len -= (size_t)r;
+struct delta_in {
+	int		 fd;
+	uint64_t	 left;
+	size_t		 pos, len;
+	uint8_t		 buf[DELTA_IN_BUF];
+};
+
+/* Refills the (empty) buffer; only called while left > 0. */
+static int
+delta_in_fill(struct delta_in *in, struct error *err)
+{
+	uint64_t	unread = in->left;
+	size_t		want = sizeof in->buf;
+	ssize_t		r;
+
+	in->pos = in->len = 0;
+	if (want > unread)
+		want = (size_t)unread;
+	while ((r = read(in->fd, in->buf, want)) == -1 && errno == EINTR)
+		continue;
+	if (r == -1)
+		return error_set(err, SATCHEL_ERR, "delta: read: %s",
+		    strerror(errno));
+	if (r == 0)
+		return error_set(err, SATCHEL_EINVALID, "delta: the file ends "
+		    "%llu bytes before the delta's declared size",
+		    (unsigned long long)unread);
+	in->len = (size_t)r;
+	return 0;
+}
+
+/* Takes n bytes (n <= left) into dst. */
+static int
+delta_in_take(struct delta_in *in, uint8_t *dst, size_t n, struct error *err)
+{
+	size_t	k;
+	int	rc;
+
+	while (n > 0) {
+		if (in->pos == in->len && (rc = delta_in_fill(in, err)) != 0)
+			return rc;
+		k = in->len - in->pos < n ? in->len - in->pos : n;
+		memcpy(dst, in->buf + in->pos, k);
+		in->pos += k;
+		in->left -= k;
+		dst += k;
+		n -= k;
 	}
 	return 0;
+}
+
+/*
+ * One header number: canonical LEB128 (at most 10 bytes, no value above
+ * 2^64 - 1, no trailing zero group), so each number has one encoding.
+ * Returns 0, a negative error code, or 1 with *why set to what was wrong.
+ */
+static int
+delta_in_varint(struct delta_in *in, uint64_t *v, const char **why,
+    struct error *err)
+{
+	uint8_t	b;
+	int	i, rc;
+
+	*v = 0;
+	for (i = 0; i < 10; i++) {
+		if (in->left == 0) {
+			*why = "the delta ends inside a segment header";
+			return 1;
+		}
+		if ((rc = delta_in_take(in, &b, 1, err)) != 0)
+			return rc;
+		if (i == 9 && b > 1)
+			break;
+		*v |= (uint64_t)(b & 0x7f) << (7 * i);
+		if ((b & 0x80) == 0) {
+			if (b == 0 && i > 0) {
+				*why = "a header number not in its shortest "
+				    "form";
+				return 1;
+			}
+			return 0;
+		}
+	}
+	*why = "a header number above 2^64 - 1";
+	return 1;
 }
 
 /* The file at fd holds at least size bytes, so mapping them cannot fault. */
@@ -340,10 +404,10 @@ delta_encode(int base_fd, uint64_t base_size, int target_fd,
 	ZSTD_CCtx	*cctx = NULL;
 	struct delta_map map = { NULL, 0, NULL };
 	uint8_t		*tgt = NULL, *z1 = NULL, *z2 = NULL;
-	uint8_t		 hdr[DELTA_HEADER_LEN];
+	uint8_t		 hdr[DELTA_HEADER_MAX];
 	const uint8_t	*frame = NULL;
 	uint64_t	 i, at, off, plen;
-	size_t		 n, cap, flen = 0;
+	size_t		 n, cap, flen = 0, hlen;
 	int		 rc, used = 0;
 
 	if ((rc = delta_check_size(base_fd, base_size, "delta: base",
@@ -378,13 +442,10 @@ delta_encode(int base_fd, uint64_t base_size, int target_fd,
 		delta_unmap(&map);
 		if (rc != 0)
 			goto out;
-		put_be64(hdr, used ? off : 0);
-		put_be64(hdr + 8, used ? plen : 0);
-		hdr[16] = (uint8_t)(flen >> 24);
-		hdr[17] = (uint8_t)(flen >> 16);
-		hdr[18] = (uint8_t)(flen >> 8);
-		hdr[19] = (uint8_t)flen;
-		if ((rc = write_all(out_fd, hdr, sizeof hdr, "delta: output",
+		hlen = put_varint(hdr, used ? off : 0);
+		hlen += put_varint(hdr + hlen, used ? plen : 0);
+		hlen += put_varint(hdr + hlen, flen);
+		if ((rc = write_all(out_fd, hdr, hlen, "delta: output",
 		    err)) != 0 ||
 		    (rc = write_all(out_fd, frame, flen, "delta: output",
 		    err)) != 0)
@@ -400,6 +461,13 @@ out:
 	return rc;
 }
 
+/* Fails segment i of the decode with SATCHEL_EINVALID and a message. */
+#define DELTA_BAD(...) do {						\
+	rc = error_set(err, SATCHEL_EINVALID, "delta: segment %llu: "	\
+	    __VA_ARGS__);						\
+	goto out;							\
+} while (0)
+
 int
 delta_decode(int base_fd, uint64_t base_size, int delta_fd,
     uint64_t delta_size, uint64_t expect_size, const uint8_t expect_sha[32],
@@ -407,11 +475,13 @@ delta_decode(int base_fd, uint64_t base_size, int delta_fd,
 {
 	ZSTD_DCtx		*dctx = NULL;
 	struct sha256_ctx	*ctx = NULL;
+	struct delta_in		*in = NULL;
 	struct delta_map	 map = { NULL, 0, NULL };
 	uint8_t			*frame = NULL, *dst = NULL;
-	uint8_t			 hdr[DELTA_HEADER_LEN], digest[SHA256_LEN];
-	uint64_t		 i, done = 0, left = delta_size, off, plen;
-	unsigned long long	 csize;
+	uint8_t			 digest[SHA256_LEN];
+	uint64_t		 done = 0, off, plen, zlen64;
+	unsigned long long	 i, csize;
+	const char		*why;
 	size_t			 zlen, want, got, fcap = 0;
 	int			 rc;
 
@@ -430,97 +500,63 @@ delta_decode(int base_fd, uint64_t base_size, int delta_fd,
 	    DELTA_WINDOW_LOG_MAX)))
 		fatal("ZSTD_d_windowLogMax: refused");
 	ctx = sha256_new();
+	in = xcalloc(1, sizeof *in);
+	in->fd = delta_fd;
+	in->left = delta_size;
 	dst = xmalloc(expect_size < delta_seg ? (size_t)expect_size + 1 :
 	    delta_seg);
-	for (i = 0; left > 0; i++) {
-		if (done == expect_size) {
-			rc = error_set(err, SATCHEL_EINVALID, "delta: segment "
-			    "%llu: %llu bytes after the whole target",
-			    (unsigned long long)i, (unsigned long long)left);
+	for (i = 0; in->left > 0; i++) {
+		if (done == expect_size)
+			DELTA_BAD("%llu bytes after the whole target", i,
+			    (unsigned long long)in->left);
+		if ((rc = delta_in_varint(in, &off, &why, err)) == 0)
+			rc = delta_in_varint(in, &plen, &why, err);
+		if (rc == 0)
+			rc = delta_in_varint(in, &zlen64, &why, err);
+		if (rc < 0)
 			goto out;
-		}
-		if (left < DELTA_HEADER_LEN) {
-			rc = error_set(err, SATCHEL_EINVALID, "delta: segment "
-			    "%llu: truncated header (%llu bytes)",
-			    (unsigned long long)i, (unsigned long long)left);
-			goto out;
-		}
-		if ((rc = delta_read(delta_fd, hdr, sizeof hdr, "delta",
-		    err)) != 0)
-			goto short_read;
-		left -= sizeof hdr;
-		off = get_be64(hdr);
-		plen = get_be64(hdr + 8);
-		zlen = (size_t)hdr[16] << 24 | (size_t)hdr[17] << 16 |
-		    (size_t)hdr[18] << 8 | hdr[19];
+		if (rc > 0)
+			DELTA_BAD("%s", i, why);
 		want = expect_size - done < delta_seg ?
 		    (size_t)(expect_size - done) : delta_seg;
-		if (plen == 0 && off != 0) {
-			rc = error_set(err, SATCHEL_EINVALID, "delta: segment "
-			    "%llu: base offset %llu with no base length",
-			    (unsigned long long)i, (unsigned long long)off);
-			goto out;
-		}
+		if (plen == 0 && off != 0)
+			DELTA_BAD("base offset %llu with no base length", i,
+			    (unsigned long long)off);
 		if (plen > delta_slice_max() || off > base_size ||
-		    plen > base_size - off) {
-			rc = error_set(err, SATCHEL_EINVALID, "delta: segment "
-			    "%llu: base range %llu+%llu outside the base of "
-			    "%llu bytes (or longer than %llu)",
-			    (unsigned long long)i, (unsigned long long)off,
-			    (unsigned long long)plen,
+		    plen > base_size - off)
+			DELTA_BAD("base range %llu+%llu outside the base of "
+			    "%llu bytes (or longer than %llu)", i,
+			    (unsigned long long)off, (unsigned long long)plen,
 			    (unsigned long long)base_size,
 			    (unsigned long long)delta_slice_max());
-			goto out;
-		}
-		if (zlen == 0 || zlen > ZSTD_compressBound(want)) {
-			rc = error_set(err, SATCHEL_EINVALID, "delta: segment "
-			    "%llu: frame length %zu, not 1 to %zu",
-			    (unsigned long long)i, zlen,
+		if (zlen64 == 0 || zlen64 > ZSTD_compressBound(want))
+			DELTA_BAD("frame length %llu, not 1 to %zu", i,
+			    (unsigned long long)zlen64,
 			    ZSTD_compressBound(want));
-			goto out;
-		}
-		if (zlen > left) {
-			rc = error_set(err, SATCHEL_EINVALID, "delta: segment "
-			    "%llu: frame of %zu bytes but only %llu left",
-			    (unsigned long long)i, zlen,
-			    (unsigned long long)left);
-			goto out;
-		}
+		if (zlen64 > in->left)
+			DELTA_BAD("frame of %llu bytes but only %llu left", i,
+			    (unsigned long long)zlen64,
+			    (unsigned long long)in->left);
+		zlen = (size_t)zlen64;
 		if (zlen > fcap) {
 			free(frame);
 			fcap = zlen;
 			frame = xmalloc(fcap);
 		}
-		if ((rc = delta_read(delta_fd, frame, zlen, "delta",
-		    err)) != 0)
-			goto short_read;
-		left -= zlen;
+		if ((rc = delta_in_take(in, frame, zlen, err)) != 0)
+			goto out;
 
 		csize = ZSTD_getFrameContentSize(frame, zlen);
-		if (csize == ZSTD_CONTENTSIZE_ERROR) {
-			rc = error_set(err, SATCHEL_EINVALID, "delta: segment "
-			    "%llu: not a zstd frame", (unsigned long long)i);
-			goto out;
-		}
-		if (csize == ZSTD_CONTENTSIZE_UNKNOWN) {
-			rc = error_set(err, SATCHEL_EINVALID, "delta: segment "
-			    "%llu: zstd frame declares no content size",
-			    (unsigned long long)i);
-			goto out;
-		}
-		if (csize != want) {
-			rc = error_set(err, SATCHEL_EINVALID, "delta: segment "
-			    "%llu: zstd frame declares %llu bytes, not the "
-			    "segment's %zu", (unsigned long long)i, csize,
-			    want);
-			goto out;
-		}
-		if (ZSTD_findFrameCompressedSize(frame, zlen) != zlen) {
-			rc = error_set(err, SATCHEL_EINVALID, "delta: segment "
-			    "%llu: not exactly one zstd frame of %zu bytes",
-			    (unsigned long long)i, zlen);
-			goto out;
-		}
+		if (csize == ZSTD_CONTENTSIZE_ERROR)
+			DELTA_BAD("not a zstd frame", i);
+		if (csize == ZSTD_CONTENTSIZE_UNKNOWN)
+			DELTA_BAD("zstd frame declares no content size", i);
+		if (csize != want)
+			DELTA_BAD("zstd frame declares %llu bytes, not the "
+			    "segment's %zu", i, csize, want);
+		if (ZSTD_findFrameCompressedSize(frame, zlen) != zlen)
+			DELTA_BAD("not exactly one zstd frame of %zu bytes", i,
+			    zlen);
 		if (plen > 0) {
 			if ((rc = delta_map(&map, base_fd, off, plen,
 			    "delta: base", err)) != 0)
@@ -532,15 +568,9 @@ delta_decode(int base_fd, uint64_t base_size, int delta_fd,
 		}
 		got = ZSTD_decompressDCtx(dctx, dst, want, frame, zlen);
 		delta_unmap(&map);
-		if (ZSTD_isError(got) || got != want) {
-			rc = error_set(err, SATCHEL_EINVALID, "delta: segment "
-			    "%llu: zstd: %s", (unsigned long long)i,
-			    ZSTD_isError(got) ? ZSTD_getErrorName(got) :
-			    "not its declared size");
-			/* A failed frame may leave the prefix armed. */
-			ZSTD_DCtx_reset(dctx, ZSTD_reset_session_and_parameters);
-			goto out;
-		}
+		if (ZSTD_isError(got) || got != want)
+			DELTA_BAD("zstd: %s", i, ZSTD_isError(got) ?
+			    ZSTD_getErrorName(got) : "not its declared size");
 		sha256_update(ctx, dst, want);
 		if ((rc = write_all(out_fd, dst, want, "delta: output",
 		    err)) != 0)
@@ -561,18 +591,14 @@ delta_decode(int base_fd, uint64_t base_size, int delta_fd,
 		goto out;
 	}
 	rc = 0;
-	goto out;
-short_read:
-	if (rc == 1)
-		rc = error_set(err, SATCHEL_EINVALID, "delta: segment %llu: "
-		    "the delta file ends before its %llu bytes",
-		    (unsigned long long)i, (unsigned long long)delta_size);
 out:
 	delta_unmap(&map);
+	free(in);
 	free(frame);
 	free(dst);
 	sha256_free(ctx);
-	ZSTD_freeDCtx(dctx);		/* NULL-safe */
+	ZSTD_freeDCtx(dctx);		/* NULL-safe; a failed frame's prefix
+					 * goes with it */
 	return rc;
 }
 

@@ -23,7 +23,9 @@ struct buf;
 /* Largest zstd window any frame of a file delta needs (base slice plus
  * segment = 64 MiB); the decoder allows no more. */
 #define DELTA_WINDOW_LOG_MAX	26
-#define DELTA_HEADER_LEN	20	/* u64 base_offset, u64 base_length, u32 zlen */
+/* A segment header: base_offset, base_length, zlen, each an unsigned
+ * LEB128 number of at most 10 bytes. */
+#define DELTA_HEADER_MAX	30
 
 /* The largest a delta of a target of n bytes may be (segment headers plus
  * ZSTD_compressBound of each segment): receivers refuse more. */

@@ -213,6 +213,47 @@ plain_size(const void *data, size_t len)
 	return n;
 }
 
+/* A segment header as the format writes it: three LEB128 numbers. */
+static size_t
+put_varint(uint8_t *p, uint64_t v)
+{
+	size_t	n = 0;
+
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+static size_t
+put_header(uint8_t *p, uint64_t off, uint64_t len, uint64_t zlen)
+{
+	size_t	n = put_varint(p, off);
+
+	n += put_varint(p + n, len);
+	return n + put_varint(p + n, zlen);
+}
+
+/* Parses the header at d[*at], moving *at past it (the test's own,
+ * lenient reader). */
+static void
+get_header(const uint8_t *d, size_t dlen, size_t *at, uint64_t *v)
+{
+	int	k, sh;
+
+	for (k = 0; k < 3; k++) {
+		v[k] = 0;
+		for (sh = 0; ; sh += 7) {
+			assert_true(*at < dlen && sh < 64);
+			v[k] |= (uint64_t)(d[*at] & 0x7f) << sh;
+			if ((d[(*at)++] & 0x80) == 0)
+				break;
+		}
+	}
+}
+
 static void
 test_text_edit(void **state)
 {
@@ -397,22 +438,15 @@ test_many_segments(void **state)
 	/* The segments are there, of the right sizes and slices. */
 	dd = encode(a, n, b, m, &dlen);
 	for (at = 0, i = 0; at < dlen; i++) {
-		uint64_t	off = 0, len = 0;
-		uint32_t	z = 0;
-		int		k;
+		uint64_t	h[3];
 
-		assert_true(dlen - at >= DELTA_HEADER_LEN);
-		for (k = 0; k < 8; k++) {
-			off = off << 8 | dd[at + k];
-			len = len << 8 | dd[at + 8 + k];
-		}
-		for (k = 0; k < 4; k++)
-			z = z << 8 | dd[at + 16 + k];
-		assert_true(len <= 3 * 65536);
-		assert_true(off + len <= n);
-		assert_int_equal(ZSTD_getFrameContentSize(dd + at + 20, z),
+		get_header(dd, dlen, &at, h);
+		assert_true(h[1] <= 3 * 65536);
+		assert_true(h[0] + h[1] <= n);
+		assert_true(h[2] <= dlen - at);
+		assert_int_equal(ZSTD_getFrameContentSize(dd + at, h[2]),
 		    i * 65536 + 65536 <= m ? 65536 : m - i * 65536);
-		at += DELTA_HEADER_LEN + z;
+		at += h[2];
 	}
 	assert_int_equal(at, dlen);
 	assert_int_equal(i, (m + 65535) / 65536);
@@ -440,15 +474,21 @@ test_real_segments(void **state)
 	free(b);
 }
 
-/* A delta of a 256 KiB random file with a change, for the refusals. */
+/* A delta of a 256 KiB random file with a change, for the refusals:
+ * one segment, its header (h: base offset, length, frame length) and its
+ * frame. */
 struct sample {
-	uint8_t	*a, *b, *d, sha[SHA256_LEN];
-	size_t	 n, dlen;
+	uint8_t		*a, *b, *d, sha[SHA256_LEN];
+	const uint8_t	*frame;
+	uint64_t	 h[3];
+	size_t		 n, dlen;
 };
 
 static void
 sample_make(struct sample *s)
 {
+	size_t	at = 0;
+
 	s->n = 256 << 10;
 	s->a = random_bytes(s->n, 20);
 	s->b = xmalloc(s->n);
@@ -456,11 +496,13 @@ sample_make(struct sample *s)
 	fill_random(s->b + 1000, 2000, 21);
 	sha256(s->b, s->n, s->sha);
 	s->d = encode(s->a, s->n, s->b, s->n, &s->dlen);
-	/* One segment, against the whole base (the refusals below edit
-	 * its header). */
+	get_header(s->d, s->dlen, &at, s->h);
+	s->frame = s->d + at;
+	/* Against the whole base, and nothing after the frame. */
+	assert_int_equal(s->h[0], 0);
+	assert_int_equal(s->h[1], s->n);
+	assert_int_equal(at + s->h[2], s->dlen);
 	assert_true(s->dlen > 2000 && s->dlen < 2500);
-	assert_int_equal(s->d[8 + 5] << 16 | s->d[8 + 6] << 8 | s->d[8 + 7],
-	    s->n);
 }
 
 static void
@@ -471,7 +513,8 @@ sample_free(struct sample *s)
 	free(s->d);
 }
 
-/* Decoding variant (len bytes at d) of the sample must fail with code. */
+/* Decoding (len bytes at d) against the sample's base must fail with
+ * code and a message saying want (NULL: anything). */
 static void
 refused(struct sample *s, const uint8_t *d, size_t len, int code,
     const char *want)
@@ -484,6 +527,17 @@ refused(struct sample *s, const uint8_t *d, size_t len, int code,
 	assert_int_equal(rc, code);
 	if (want != NULL && strstr(err.msg, want) == NULL)
 		fail_msg("\"%s\" does not say \"%s\"", err.msg, want);
+}
+
+/* The sample's segment with another header: off, len, zlen. */
+static size_t
+reheader(struct sample *s, uint8_t *d, uint64_t off, uint64_t len,
+    uint64_t zlen)
+{
+	size_t	n = put_header(d, off, len, zlen);
+
+	memcpy(d + n, s->frame, s->h[2]);
+	return n + s->h[2];
 }
 
 static void
@@ -514,89 +568,88 @@ test_refuse_other_base(void **state)
 }
 
 static void
-put_be(uint8_t *p, uint64_t v, int n)
-{
-	while (n-- > 0) {
-		p[n] = (uint8_t)v;
-		v >>= 8;
-	}
-}
-
-static void
 test_refuse_corrupt(void **state)
 {
 	struct sample	 s;
+	struct error	 err;
 	uint8_t		*d;
-	size_t		 z;
+	size_t		 z, len, hl;
+	int		 rc;
 
 	(void)state;
 	sample_make(&s);
-	d = xmalloc(s.dlen + 64);
-	z = s.dlen - DELTA_HEADER_LEN;
+	d = xmalloc(2 * s.dlen + 64);
+	z = s.h[2];
+	hl = s.dlen - z;
 
-	/* Truncated: in the frame, in the header, no header at all. */
+	/* Truncated: in the frame, in the header, nothing at all. */
 	refused(&s, s.d, s.dlen - 1, SATCHEL_EINVALID, "only");
-	refused(&s, s.d, 10, SATCHEL_EINVALID, "truncated header");
+	refused(&s, s.d, hl - 1, SATCHEL_EINVALID, "inside a segment header");
+	refused(&s, s.d, 1, SATCHEL_EINVALID, "inside a segment header");
 	refused(&s, s.d, 0, SATCHEL_EINVALID, "ends after 0");
 
-	/* The frame length lying, up and down. */
-	memcpy(d, s.d, s.dlen);
-	put_be(d + 16, z + 1, 4);
-	refused(&s, d, s.dlen, SATCHEL_EINVALID, "only");
-	memcpy(d + s.dlen, "x", 1);
-	refused(&s, d, s.dlen + 1, SATCHEL_EINVALID, "one zstd frame");
-	put_be(d + 16, z - 1, 4);
-	refused(&s, d, s.dlen, SATCHEL_EINVALID, NULL);
-	put_be(d + 16, 0, 4);
-	refused(&s, d, s.dlen, SATCHEL_EINVALID, "frame length 0");
+	/* The frame length lying, up and down, or 0. */
+	len = reheader(&s, d, 0, s.n, z + 1);
+	refused(&s, d, len, SATCHEL_EINVALID, "only");
+	d[len] = 'x';
+	refused(&s, d, len + 1, SATCHEL_EINVALID, "one zstd frame");
+	len = reheader(&s, d, 0, s.n, z - 1);
+	refused(&s, d, len - 1, SATCHEL_EINVALID, "one zstd frame");
+	refused(&s, d, len, SATCHEL_EINVALID, "one zstd frame");
+	len = reheader(&s, d, 0, s.n, 0);
+	refused(&s, d, len, SATCHEL_EINVALID, "frame length 0");
+	len = reheader(&s, d, 0, s.n, UINT64_MAX);
+	refused(&s, d, len, SATCHEL_EINVALID, "frame length");
+
+	/* Header numbers not in the one encoding allowed. */
+	memcpy(d, "\x80\x00", 2);		/* 0 in two bytes */
+	memcpy(d + 2, s.d + 1, s.dlen - 1);
+	refused(&s, d, s.dlen + 1, SATCHEL_EINVALID, "shortest form");
+	memset(d, 0xff, 10);			/* 2^70 - 1 */
+	d[9] = 0x7f;
+	memcpy(d + 10, s.d + 1, s.dlen - 1);
+	refused(&s, d, s.dlen + 9, SATCHEL_EINVALID, "above 2^64");
+	memset(d, 0xff, 11);			/* eleven bytes */
+	refused(&s, d, 11, SATCHEL_EINVALID, "above 2^64");
 
 	/* The base range outside the base, or too long. */
-	memcpy(d, s.d, s.dlen);
-	put_be(d, 1, 8);
-	refused(&s, d, s.dlen, SATCHEL_EINVALID, "outside the base");
-	memcpy(d, s.d, s.dlen);
-	put_be(d, UINT64_MAX - 5, 8);
-	refused(&s, d, s.dlen, SATCHEL_EINVALID, "outside the base");
-	memcpy(d, s.d, s.dlen);
-	put_be(d + 8, UINT64_MAX, 8);
-	refused(&s, d, s.dlen, SATCHEL_EINVALID, "outside the base");
+	len = reheader(&s, d, 1, s.n, z);
+	refused(&s, d, len, SATCHEL_EINVALID, "outside the base");
+	len = reheader(&s, d, UINT64_MAX - 5, s.n, z);
+	refused(&s, d, len, SATCHEL_EINVALID, "outside the base");
+	len = reheader(&s, d, 0, UINT64_MAX, z);
+	refused(&s, d, len, SATCHEL_EINVALID, "outside the base");
+	len = reheader(&s, d, 0, s.n + 1, z);
+	refused(&s, d, len, SATCHEL_EINVALID, "outside the base");
 	/* An offset with no length. */
-	memcpy(d, s.d, s.dlen);
-	put_be(d, 1, 8);
-	put_be(d + 8, 0, 8);
-	refused(&s, d, s.dlen, SATCHEL_EINVALID, "no base length");
-	/* The base range zeroed: the frame needs the prefix it lost. */
-	memcpy(d, s.d, s.dlen);
-	put_be(d + 8, 0, 8);
-	refused(&s, d, s.dlen, SATCHEL_EINVALID, "zstd");
+	len = reheader(&s, d, 1, 0, z);
+	refused(&s, d, len, SATCHEL_EINVALID, "no base length");
+	/* No base range: the frame needs the prefix it lost. */
+	len = reheader(&s, d, 0, 0, z);
+	refused(&s, d, len, SATCHEL_EINVALID, "zstd");
+	/* A shorter range: the frame reaches before its start. */
+	len = reheader(&s, d, 1000, s.n - 1000, z);
+	rc = decode_sha(s.a, s.n, d, len, s.n, s.sha, NULL, NULL, &err);
+	assert_true(rc == SATCHEL_EINVALID || rc == SATCHEL_EVERIFY);
 
 	/* A flipped byte in the frame (its header, its middle). */
 	memcpy(d, s.d, s.dlen);
-	d[DELTA_HEADER_LEN + 4] ^= 0x40;
+	d[hl + 4] ^= 0x40;
 	refused(&s, d, s.dlen, SATCHEL_EINVALID, NULL);
 	memcpy(d, s.d, s.dlen);
-	d[DELTA_HEADER_LEN + z / 2] ^= 0x01;
-	{
-		struct error	err;
-		int		rc;
-
-		rc = decode_sha(s.a, s.n, d, s.dlen, s.n, s.sha, NULL, NULL,
-		    &err);
-		assert_true(rc == SATCHEL_EINVALID || rc == SATCHEL_EVERIFY);
-	}
+	d[hl + z / 2] ^= 0x01;
+	rc = decode_sha(s.a, s.n, d, s.dlen, s.n, s.sha, NULL, NULL, &err);
+	assert_true(rc == SATCHEL_EINVALID || rc == SATCHEL_EVERIFY);
 
 	/* Trailing garbage, and a whole extra segment. */
 	memcpy(d, s.d, s.dlen);
 	memcpy(d + s.dlen, "garbage", 7);
 	refused(&s, d, s.dlen + 7, SATCHEL_EINVALID, "after the whole target");
-	free(d);
-	d = xmalloc(2 * s.dlen);
-	memcpy(d, s.d, s.dlen);
 	memcpy(d + s.dlen, s.d, s.dlen);
-	refused(&s, d, 2 * s.dlen, SATCHEL_EINVALID, NULL);
+	refused(&s, d, 2 * s.dlen, SATCHEL_EINVALID, "after the whole target");
+	free(d);
 
 	/* Longer than any delta of the target may be. */
-	free(d);
 	d = xcalloc(1, delta_size_bound(s.n) + 1);
 	memcpy(d, s.d, s.dlen);
 	refused(&s, d, delta_size_bound(s.n) + 1, SATCHEL_EINVALID,
@@ -606,68 +659,132 @@ test_refuse_corrupt(void **state)
 }
 
 /* A segment whose frame is well formed but declares no size, or the
- * wrong one: made by hand with zstd. */
+ * wrong one: made by hand with zstd, with a plain header (0, 0, z). */
 static void
 test_refuse_frame_sizes(void **state)
 {
 	ZSTD_CCtx	*cctx = ZSTD_createCCtx();
 	struct error	 err;
-	uint8_t		*t = random_bytes(70000, 30), *d, sha[SHA256_LEN];
+	uint8_t		*t = random_bytes(70000, 30), *d, *f, sha[SHA256_LEN];
 	uint8_t		*zeros;
-	size_t		 cap = ZSTD_compressBound(70000), z;
+	size_t		 cap = ZSTD_compressBound(70000), z, hl;
 
 	(void)state;
-	d = xmalloc(DELTA_HEADER_LEN + 2 * cap);
-	memset(d, 0, DELTA_HEADER_LEN);
+	d = xmalloc(DELTA_HEADER_MAX + cap);
+	f = xmalloc(cap);
 
 	/* No content size: streaming without a pledged size leaves it
 	 * unknown. */
 	sha256(t, 1000, sha);
 	{
-		ZSTD_outBuffer	o = { d + DELTA_HEADER_LEN, cap, 0 };
+		ZSTD_outBuffer	o = { f, cap, 0 };
 		ZSTD_inBuffer	i = { t, 1000, 0 };
 
 		assert_false(ZSTD_isError(ZSTD_compressStream(cctx, &o, &i)));
 		assert_int_equal(ZSTD_endStream(cctx, &o), 0);
 		z = o.pos;
 	}
-	assert_int_equal(ZSTD_getFrameContentSize(d + DELTA_HEADER_LEN, z),
+	assert_int_equal(ZSTD_getFrameContentSize(f, z),
 	    ZSTD_CONTENTSIZE_UNKNOWN);
-	put_be(d + 16, z, 4);
-	assert_int_equal(decode_sha("", 0, d, DELTA_HEADER_LEN + z, 1000, sha,
-	    NULL, NULL, &err), SATCHEL_EINVALID);
+	hl = put_header(d, 0, 0, z);
+	memcpy(d + hl, f, z);
+	assert_int_equal(decode_sha("", 0, d, hl + z, 1000, sha, NULL, NULL,
+	    &err), SATCHEL_EINVALID);
 	assert_non_null(strstr(err.msg, "declares no content size"));
 
 	/* More than a segment (64 KiB here) in one frame. */
 	delta_test_set_segment(64 << 10, 64 << 10);
 	zeros = xcalloc(1, 70000);
 	sha256(zeros, 70000, sha);
-	z = ZSTD_compress(d + DELTA_HEADER_LEN, cap, zeros, 70000, 1);
+	z = ZSTD_compress(f, cap, zeros, 70000, 1);
 	free(zeros);
 	assert_false(ZSTD_isError(z));
-	put_be(d + 16, z, 4);
-	assert_int_equal(decode_sha("", 0, d, DELTA_HEADER_LEN + z, 70000,
-	    sha, NULL, NULL, &err), SATCHEL_EINVALID);
+	hl = put_header(d, 0, 0, z);
+	memcpy(d + hl, f, z);
+	assert_int_equal(decode_sha("", 0, d, hl + z, 70000, sha, NULL, NULL,
+	    &err), SATCHEL_EINVALID);
 	assert_non_null(strstr(err.msg, "declares 70000 bytes"));
 	delta_test_set_segment(0, 0);
 
 	/* Fewer bytes than the segment holds (a segment of 1000 for a
 	 * target of 2000). */
-	z = ZSTD_compress(d + DELTA_HEADER_LEN, cap, t, 1000, 1);
-	put_be(d + 16, z, 4);
+	z = ZSTD_compress(f, cap, t, 1000, 1);
+	assert_false(ZSTD_isError(z));
+	hl = put_header(d, 0, 0, z);
+	memcpy(d + hl, f, z);
 	sha256(t, 2000, sha);
-	assert_int_equal(decode_sha("", 0, d, DELTA_HEADER_LEN + z, 2000, sha,
-	    NULL, NULL, &err), SATCHEL_EINVALID);
+	assert_int_equal(decode_sha("", 0, d, hl + z, 2000, sha, NULL, NULL,
+	    &err), SATCHEL_EINVALID);
 	assert_non_null(strstr(err.msg, "declares 1000 bytes"));
 	/* Not a zstd frame at all. */
-	memset(d + DELTA_HEADER_LEN, 'x', 100);
-	put_be(d + 16, 100, 4);
-	assert_int_equal(decode_sha("", 0, d, DELTA_HEADER_LEN + 100, 1000,
-	    sha, NULL, NULL, &err), SATCHEL_EINVALID);
+	hl = put_header(d, 0, 0, 100);
+	memset(d + hl, 'x', 100);
+	assert_int_equal(decode_sha("", 0, d, hl + 100, 1000, sha, NULL, NULL,
+	    &err), SATCHEL_EINVALID);
 	assert_non_null(strstr(err.msg, "not a zstd frame"));
 	ZSTD_freeCCtx(cctx);
 	free(t);
 	free(d);
+	free(f);
+}
+
+/* The delta is read from its descriptor's offset and no further than
+ * its size (it may sit inside a larger cache file or come down a pipe);
+ * the output goes after what out_fd already holds. */
+static void
+test_descriptor_offsets(void **state)
+{
+	struct sample	 s;
+	struct error	 err;
+	uint8_t		*buf, *out;
+	size_t		 outlen;
+	int		 bfd, dfd, ofd, tfd, p[2];
+
+	(void)state;
+	sample_make(&s);
+	buf = xmalloc(s.dlen + 8);
+	memcpy(buf, "HEAD", 4);
+	memcpy(buf + 4, s.d, s.dlen);
+	memcpy(buf + 4 + s.dlen, "TAIL", 4);
+	bfd = temp_fd(s.a, s.n);
+	dfd = temp_fd(buf, s.dlen + 8);
+	ofd = temp_fd("out:", 4);
+	assert_int_equal(lseek(dfd, 4, SEEK_SET), 4);
+	assert_int_equal(lseek(ofd, 4, SEEK_SET), 4);
+	assert_int_equal(delta_decode(bfd, s.n, dfd, s.dlen, s.n, s.sha, ofd,
+	    &err), 0);
+	assert_int_equal(lseek(dfd, 0, SEEK_CUR), 4 + s.dlen);
+	out = fd_contents(ofd, &outlen);
+	assert_int_equal(outlen, 4 + s.n);
+	assert_memory_equal(out, "out:", 4);
+	assert_memory_equal(out + 4, s.b, s.n);
+	free(out);
+
+	/* Down a pipe (the sample's delta fits its buffer). */
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], s.d, s.dlen), s.dlen);
+	close(p[1]);
+	assert_int_equal(ftruncate(ofd, 0), 0);
+	assert_int_equal(lseek(ofd, 0, SEEK_SET), 0);
+	assert_int_equal(delta_decode(bfd, s.n, p[0], s.dlen, s.n, s.sha, ofd,
+	    &err), 0);
+	close(p[0]);
+
+	/* The encoder writes from out_fd's offset too. */
+	tfd = temp_fd(s.b, s.n);
+	assert_int_equal(lseek(ofd, 0, SEEK_END), (off_t)s.n);
+	assert_int_equal(delta_encode(bfd, s.n, tfd, s.n, ofd, &err), 0);
+	out = fd_contents(ofd, &outlen);
+	assert_int_equal(outlen, s.n + s.dlen);
+	assert_memory_equal(out, s.b, s.n);
+	assert_memory_equal(out + s.n, s.d, s.dlen);
+	free(out);
+	close(bfd);
+	close(dfd);
+	close(ofd);
+	close(tfd);
+	free(buf);
+	sample_free(&s);
 }
 
 static void
@@ -794,6 +911,7 @@ main(void)
 		cmocka_unit_test_teardown(test_refuse_frame_sizes,
 		    normal_segments),
 		cmocka_unit_test(test_refuse_size_sha),
+		cmocka_unit_test(test_descriptor_offsets),
 		cmocka_unit_test(test_buf),
 	};
 
