@@ -28,22 +28,25 @@
 
 /*
  * zstd levels by window (base slice plus segment), measured on this
- * machine (tests/bench/delta-mem.sh): up to 1 MiB, level 19 both with and
- * without the slice, keeping the smaller; up to 4 MiB level 19 (0.3 s for
- * a 2 MiB file against its 2 MiB base); up to 16 MiB level 9 with
- * long-distance matching; beyond, level 3 with long-distance matching.
- * Above level 3 the time goes into indexing the slice: a 16 MiB segment
- * against a 48 MiB slice took 0.15 s at level 3, 0.7 s at 6, 2 s at 9
- * (and 19 would need some 80 MB of tables), while long-distance matching
- * finds the runs shared with the base at any level.
+ * machine (numbers in tests/bench/delta-mem.sh's report): up to 1 MiB,
+ * level 19 (0.4 s for 480 KB of text against its old version); up to 8 MiB
+ * level 12, up to 24 MiB level 9, beyond level 3, all three with
+ * long-distance matching. Without it, levels 6 to 12 hardly find matches
+ * in a slice of megabytes (zstd indexes only part of a large prefix for
+ * them); with it a 2 MiB file against its 2 MiB base took 0.1 s at level
+ * 12 and 0.7 to 3 s at level 19, for a delta 1% smaller (a random region)
+ * to 20% larger (text). Beyond level 3 the time goes into indexing the
+ * slice: a 16 MiB segment against a 48 MiB slice took 0.15 s at level 3,
+ * 0.7 s at 6, 2 s at 9, and level 19 would need some 80 MB of tables.
  */
 #define DELTA_SMALL		(1u << 20)
-#define DELTA_MEDIUM		(4u << 20)
-#define DELTA_LARGE		(16u << 20)
+#define DELTA_MEDIUM		(8u << 20)
+#define DELTA_LARGE		(24u << 20)
 #define DELTA_LEVEL_SMALL	19
-#define DELTA_LEVEL_MEDIUM	19
+#define DELTA_LEVEL_MEDIUM	12
 #define DELTA_LEVEL_LARGE	9
-#define DELTA_LEVEL_HUGE	3
+#define DELTA_LEVEL_PROBE	3
+#define DELTA_PLAIN_TRY		(64u << 10)
 #define DELTA_WINDOW_LOG_MIN	10	/* zstd's smallest window */
 
 static uint32_t	delta_seg = DELTA_SEGMENT_MAX;
@@ -334,76 +337,109 @@ delta_compress(ZSTD_CCtx *cctx, void *dst, size_t cap, const void *src,
 }
 
 /*
- * Encodes one segment (tgt, n bytes) against slice (plen bytes at base
- * offset off; plen 0: none) into *frame and *flen, which point into z1 or z2
- * (each ZSTD_compressBound(n)); *used_prefix says which kind won.
+ * The candidate frames of one segment, compressed into two buffers in
+ * turn: the best so far stays in one while the next try goes into the
+ * other.
+ */
+struct delta_try {
+	ZSTD_CCtx	*cctx;
+	const uint8_t	*tgt;
+	size_t		 n, cap;
+	uint8_t		*z[2];
+	int		 best;		/* index into z, -1: none yet */
+	size_t		 bestlen;
+	int		 prefix;	/* the best one used the slice */
+};
+
+/* Compresses a candidate; it replaces the best if smaller (on a tie the
+ * earlier stays: callers try plain frames first where they prefer them). */
+static size_t
+delta_try(struct delta_try *t, const uint8_t *slice, size_t plen, int level,
+    int ldm)
+{
+	int	into = t->best == 0 ? 1 : 0;
+	size_t	r;
+
+	r = delta_compress(t->cctx, t->z[into], t->cap, t->tgt, t->n, slice,
+	    plen, level, ldm);
+	if (!ZSTD_isError(r) && (t->best == -1 || r < t->bestlen)) {
+		t->best = into;
+		t->bestlen = r;
+		t->prefix = plen > 0;
+	}
+	return r;
+}
+
+/*
+ * Encodes one segment (tgt, n bytes) against slice (plen bytes; 0: none).
+ * A quick probe (level 3 with long-distance matching, about 1% of level
+ * 19's time) tells a segment the base does not help and that hardly
+ * compresses (a replaced photo): it gets the cheaper of that and a plain
+ * level 3 frame, not seconds of level 19. Otherwise the level of its
+ * window's class (above); a small segment is also tried plain, a large
+ * one only if the slice frame is more than half the segment.
  */
 static int
-delta_encode_segment(ZSTD_CCtx *cctx, const uint8_t *tgt, size_t n,
-    const uint8_t *slice, size_t plen, uint8_t *z1, uint8_t *z2, size_t cap,
-    const uint8_t **frame, size_t *flen, int *used_prefix, uint64_t segno,
-    struct error *err)
+delta_encode_segment(struct delta_try *t, const uint8_t *slice, size_t plen,
+    uint64_t segno, struct error *err)
 {
-	uint64_t	window = (uint64_t)plen + n;
-	size_t		zp = 0, zq;
+	uint64_t	window = (uint64_t)plen + t->n;
+	size_t		r;
 	int		level, ldm;
 
+	t->best = -1;
 	if (window <= DELTA_SMALL) {
 		level = DELTA_LEVEL_SMALL;
 		ldm = 0;
 	} else if (window <= DELTA_MEDIUM) {
 		level = DELTA_LEVEL_MEDIUM;
-		ldm = 0;
+		ldm = 1;
 	} else if (window <= DELTA_LARGE) {
 		level = DELTA_LEVEL_LARGE;
 		ldm = 1;
 	} else {
-		level = DELTA_LEVEL_HUGE;
+		level = DELTA_LEVEL_PROBE;
 		ldm = 1;
 	}
-	if (plen > 0) {
-		zp = delta_compress(cctx, z1, cap, tgt, n, slice, plen, level,
-		    ldm);
-		if (ZSTD_isError(zp))
-			goto zerr;
-		/* A large segment that deltas well keeps it without paying
-		 * for a second try; a small one, or one the base hardly
-		 * helped, is also tried plain. */
-		if (window > DELTA_SMALL && zp <= n / 2) {
-			*frame = z1;
-			*flen = zp;
-			*used_prefix = 1;
-			return 0;
-		}
+	if (plen == 0) {
+		r = delta_try(t, NULL, 0, level, 0);
+		goto done;
 	}
-	zq = delta_compress(cctx, z2, cap, tgt, n, NULL, 0, level, 0);
-	if (ZSTD_isError(zq)) {
-		zp = zq;
-		goto zerr;
+	r = delta_try(t, slice, plen, DELTA_LEVEL_PROBE, 1);
+	if (ZSTD_isError(r))
+		goto done;
+	if (r >= t->n - t->n / 64) {
+		/* Plain first: it wins a tie. */
+		t->best = -1;
+		if (ZSTD_isError(r = delta_try(t, NULL, 0, DELTA_LEVEL_PROBE,
+		    0)))
+			goto done;
+		r = delta_try(t, slice, plen, DELTA_LEVEL_PROBE, 1);
+		goto done;
 	}
-	/* On a tie plain wins: its decoder need not touch the base. */
-	if (plen > 0 && zp < zq) {
-		*frame = z1;
-		*flen = zp;
-		*used_prefix = 1;
-	} else {
-		*frame = z2;
-		*flen = zq;
-		*used_prefix = 0;
-	}
+	if (level == DELTA_LEVEL_PROBE && ldm)
+		goto done;			/* the probe is the answer */
+	/* The probe stays a candidate: the smallest of all tries wins. A
+	 * plain frame is tried when cheap or when the slice helped little. */
+	if ((t->n <= DELTA_PLAIN_TRY || t->bestlen > t->n / 2) &&
+	    ZSTD_isError(r = delta_try(t, NULL, 0, level, 0)))
+		goto done;
+	r = delta_try(t, slice, plen, level, ldm);
+done:
+	if (ZSTD_isError(r))
+		return error_set(err, SATCHEL_ERR, "delta: segment %llu: "
+		    "zstd: %s", (unsigned long long)segno,
+		    ZSTD_getErrorName(r));
 	return 0;
-zerr:
-	return error_set(err, SATCHEL_ERR, "delta: segment %llu: zstd: %s",
-	    (unsigned long long)segno, ZSTD_getErrorName(zp));
 }
 
 int
 delta_encode(int base_fd, uint64_t base_size, int target_fd,
     uint64_t target_size, int out_fd, struct error *err)
 {
-	ZSTD_CCtx	*cctx = NULL;
+	struct delta_try t = { 0 };
 	struct delta_map map = { NULL, 0, NULL };
-	uint8_t		*tgt = NULL, *z1 = NULL, *z2 = NULL;
+	uint8_t		*tgt = NULL;
 	uint8_t		 hdr[DELTA_HEADER_MAX];
 	const uint8_t	*frame = NULL;
 	uint64_t	 i, at, off, plen;
@@ -417,15 +453,15 @@ delta_encode(int base_fd, uint64_t base_size, int target_fd,
 		return rc;
 	if (target_size == 0)
 		return 0;
-	if ((cctx = ZSTD_createCCtx()) == NULL)
+	if ((t.cctx = ZSTD_createCCtx()) == NULL)
 		fatal("ZSTD_createCCtx: out of memory");
 	n = target_size < delta_seg ? (size_t)target_size : delta_seg;
 	cap = ZSTD_compressBound(n);
 	/* Untouched pages of these cost no memory: a segment that deltas
-	 * well writes a few pages of z1 and none of z2. */
+	 * well writes a few pages of each. */
 	tgt = xmalloc(n);
-	z1 = xmalloc(cap);
-	z2 = xmalloc(cap);
+	t.z[0] = xmalloc(cap);
+	t.z[1] = xmalloc(cap);
 	for (i = 0, at = 0; at < target_size; i++, at += n) {
 		n = target_size - at < delta_seg ? (size_t)(target_size - at) :
 		    delta_seg;
@@ -436,12 +472,16 @@ delta_encode(int base_fd, uint64_t base_size, int target_fd,
 		if (plen > 0 && (rc = delta_map(&map, base_fd, off, plen,
 		    "delta: base", err)) != 0)
 			goto out;
-		rc = delta_encode_segment(cctx, tgt, n, map.p, (size_t)plen,
-		    z1, z2, ZSTD_compressBound(n), &frame, &flen, &used, i,
-		    err);
+		t.tgt = tgt;
+		t.n = n;
+		t.cap = ZSTD_compressBound(n);
+		rc = delta_encode_segment(&t, map.p, (size_t)plen, i, err);
 		delta_unmap(&map);
 		if (rc != 0)
 			goto out;
+		used = t.prefix;
+		frame = t.z[t.best];
+		flen = t.bestlen;
 		hlen = put_varint(hdr, used ? off : 0);
 		hlen += put_varint(hdr + hlen, used ? plen : 0);
 		hlen += put_varint(hdr + hlen, flen);
@@ -455,9 +495,9 @@ delta_encode(int base_fd, uint64_t base_size, int target_fd,
 out:
 	delta_unmap(&map);
 	free(tgt);
-	free(z1);
-	free(z2);
-	ZSTD_freeCCtx(cctx);		/* NULL-safe */
+	free(t.z[0]);
+	free(t.z[1]);
+	ZSTD_freeCCtx(t.cctx);		/* NULL-safe */
 	return rc;
 }
 
