@@ -292,6 +292,8 @@ delta_check_size(int fd, uint64_t size, const char *what, struct error *err)
 {
 	struct stat	sb;
 
+	if (size == 0)
+		return 0;		/* never read: fd may be -1 */
 	if (fstat(fd, &sb) == -1)
 		return error_set(err, SATCHEL_ERR, "%s: fstat: %s", what,
 		    strerror(errno));
@@ -351,8 +353,8 @@ struct delta_try {
 	int		 prefix;	/* the best one used the slice */
 };
 
-/* Compresses a candidate; it replaces the best if smaller (on a tie the
- * earlier stays: callers try plain frames first where they prefer them). */
+/* Compresses a candidate; it replaces the best if smaller, or as small
+ * and plain (its decoder need not read the base). */
 static size_t
 delta_try(struct delta_try *t, const uint8_t *slice, size_t plen, int level,
     int ldm)
@@ -362,7 +364,8 @@ delta_try(struct delta_try *t, const uint8_t *slice, size_t plen, int level,
 
 	r = delta_compress(t->cctx, t->z[into], t->cap, t->tgt, t->n, slice,
 	    plen, level, ldm);
-	if (!ZSTD_isError(r) && (t->best == -1 || r < t->bestlen)) {
+	if (!ZSTD_isError(r) && (t->best == -1 || r < t->bestlen ||
+	    (r == t->bestlen && plen == 0))) {
 		t->best = into;
 		t->bestlen = r;
 		t->prefix = plen > 0;
@@ -371,16 +374,46 @@ delta_try(struct delta_try *t, const uint8_t *slice, size_t plen, int level,
 }
 
 /*
- * Encodes one segment (tgt, n bytes) against slice (plen bytes; 0: none).
- * A quick probe (level 3 with long-distance matching, about 1% of level
- * 19's time) tells a segment the base does not help and that hardly
- * compresses (a replaced photo): it gets the cheaper of that and a plain
- * level 3 frame, not seconds of level 19. Otherwise the level of its
- * window's class (above); a small segment is also tried plain, a large
- * one only if the slice frame is more than half the segment.
+ * The frame buffers are anonymous mappings, not malloc'd, so that their
+ * pages can be given back after each segment: a segment that compresses
+ * badly touches 16 MiB of each, and they must not stay resident while the
+ * next segment's slice is.
+ */
+static uint8_t *
+delta_anon(size_t len)
+{
+	void	*p;
+
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	    -1, 0);
+	if (p == MAP_FAILED)
+		fatal("mmap %zu bytes: %s", len, strerror(errno));
+	return p;
+}
+
+/* The slice's pages leave our resident set (they are the page cache's,
+ * and come back from it if touched again). */
+static void
+delta_map_drop(struct delta_map *m)
+{
+	if (m->addr != NULL)
+		madvise(m->addr, m->maplen, MADV_DONTNEED);
+}
+
+/*
+ * Encodes one segment (t->tgt, t->n bytes) against the slice mapped in m
+ * (plen bytes; 0: none). A quick probe (level 3 with long-distance
+ * matching, about 1% of level 19's time) tells a segment the base does
+ * not help and that hardly compresses (a replaced photo): it gets the
+ * smaller of that and a plain level 3 frame, not seconds of level 19.
+ * Otherwise the level of its window's class (above); then a plain frame
+ * too if the segment is at most 64 KiB (cheap) or the slice frame is more
+ * than half the segment. Plain tries come last, after the slice's pages
+ * are dropped, so the slice and two frame buffers of 16 MiB are never
+ * resident at once.
  */
 static int
-delta_encode_segment(struct delta_try *t, const uint8_t *slice, size_t plen,
+delta_encode_segment(struct delta_try *t, struct delta_map *m, size_t plen,
     uint64_t segno, struct error *err)
 {
 	uint64_t	window = (uint64_t)plen + t->n;
@@ -405,26 +438,23 @@ delta_encode_segment(struct delta_try *t, const uint8_t *slice, size_t plen,
 		r = delta_try(t, NULL, 0, level, 0);
 		goto done;
 	}
-	r = delta_try(t, slice, plen, DELTA_LEVEL_PROBE, 1);
+	r = delta_try(t, m->p, plen, DELTA_LEVEL_PROBE, 1);
 	if (ZSTD_isError(r))
 		goto done;
 	if (r >= t->n - t->n / 64) {
-		/* Plain first: it wins a tie. */
-		t->best = -1;
-		if (ZSTD_isError(r = delta_try(t, NULL, 0, DELTA_LEVEL_PROBE,
-		    0)))
-			goto done;
-		r = delta_try(t, slice, plen, DELTA_LEVEL_PROBE, 1);
+		delta_map_drop(m);
+		r = delta_try(t, NULL, 0, DELTA_LEVEL_PROBE, 0);
 		goto done;
 	}
-	if (level == DELTA_LEVEL_PROBE && ldm)
-		goto done;			/* the probe is the answer */
-	/* The probe stays a candidate: the smallest of all tries wins. A
-	 * plain frame is tried when cheap or when the slice helped little. */
-	if ((t->n <= DELTA_PLAIN_TRY || t->bestlen > t->n / 2) &&
-	    ZSTD_isError(r = delta_try(t, NULL, 0, level, 0)))
+	if (window > DELTA_LARGE)
+		goto done;			/* the probe was the answer */
+	/* The probe stays a candidate: the smallest of all tries wins. */
+	if (ZSTD_isError(r = delta_try(t, m->p, plen, level, ldm)))
 		goto done;
-	r = delta_try(t, slice, plen, level, ldm);
+	if (t->n <= DELTA_PLAIN_TRY || t->bestlen > t->n / 2) {
+		delta_map_drop(m);
+		r = delta_try(t, NULL, 0, level, 0);
+	}
 done:
 	if (ZSTD_isError(r))
 		return error_set(err, SATCHEL_ERR, "delta: segment %llu: "
@@ -457,11 +487,9 @@ delta_encode(int base_fd, uint64_t base_size, int target_fd,
 		fatal("ZSTD_createCCtx: out of memory");
 	n = target_size < delta_seg ? (size_t)target_size : delta_seg;
 	cap = ZSTD_compressBound(n);
-	/* Untouched pages of these cost no memory: a segment that deltas
-	 * well writes a few pages of each. */
 	tgt = xmalloc(n);
-	t.z[0] = xmalloc(cap);
-	t.z[1] = xmalloc(cap);
+	t.z[0] = delta_anon(cap);
+	t.z[1] = delta_anon(cap);
 	for (i = 0, at = 0; at < target_size; i++, at += n) {
 		n = target_size - at < delta_seg ? (size_t)(target_size - at) :
 		    delta_seg;
@@ -475,7 +503,7 @@ delta_encode(int base_fd, uint64_t base_size, int target_fd,
 		t.tgt = tgt;
 		t.n = n;
 		t.cap = ZSTD_compressBound(n);
-		rc = delta_encode_segment(&t, map.p, (size_t)plen, i, err);
+		rc = delta_encode_segment(&t, &map, (size_t)plen, i, err);
 		delta_unmap(&map);
 		if (rc != 0)
 			goto out;
@@ -490,13 +518,17 @@ delta_encode(int base_fd, uint64_t base_size, int target_fd,
 		    (rc = write_all(out_fd, frame, flen, "delta: output",
 		    err)) != 0)
 			goto out;
+		madvise(t.z[0], cap, MADV_DONTNEED);
+		madvise(t.z[1], cap, MADV_DONTNEED);
 	}
 	rc = 0;
 out:
 	delta_unmap(&map);
 	free(tgt);
-	free(t.z[0]);
-	free(t.z[1]);
+	if (t.z[0] != NULL)
+		munmap(t.z[0], cap);
+	if (t.z[1] != NULL)
+		munmap(t.z[1], cap);
 	ZSTD_freeCCtx(t.cctx);		/* NULL-safe */
 	return rc;
 }

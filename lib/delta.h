@@ -34,8 +34,8 @@ uint64_t	delta_size_bound(uint64_t target_size);
 /*
  * Writes to out_fd (sequentially, from its current offset) the delta of
  * the target (target_fd, target_size bytes) against the base (base_fd,
- * base_size). Either size may be 0. base_fd and target_fd must be regular
- * files; they are read from offset 0 (the base is mapped, the target read
+ * base_size). Either size may be 0 (its descriptor may then be -1).
+ * base_fd and target_fd must be regular files; they are read from offset 0 (the base is mapped, the target read
  * one segment at a time). The same inputs always give the same bytes (with
  * the same libzstd). 0 on success, else an error code with err filled
  * (naming what failed).
@@ -46,7 +46,8 @@ int	delta_encode(int base_fd, uint64_t base_size, int target_fd,
 /*
  * Rebuilds the target from the base and a delta (delta_fd, read
  * sequentially from its current offset, delta_size bytes), writing it
- * sequentially to out_fd and hashing it with SHA-256. Refuses
+ * sequentially to out_fd and hashing it with SHA-256 (base_fd may be -1
+ * when base_size is 0). Refuses
  * (SATCHEL_EINVALID, err says what: "delta: segment 3: ...") a malformed
  * delta, a segment whose base range falls outside the base, a zstd frame
  * that declares no content size or not the segment's size, a frame that
