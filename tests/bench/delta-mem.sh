@@ -5,22 +5,24 @@
 #
 #   sh tests/bench/delta-mem.sh [SIZE-MiB [ZSTD-LEVEL]]
 #
-# Makes a file of SIZE MiB (default 2048) of pseudo-random data under
+# Makes a file of SIZE MiB (default 1907: 2.0 GB) of pseudo-random data under
 # /var/tmp (DELTA_BENCH_DIR to change), a copy with 1 MiB rewritten in the
 # middle, then encodes and decodes in separate processes (a small driver,
 # tests/bench/delta-tool.c, built against an -O2 build of the libraries in
 # _build/bench-delta) and prints wall time, peak RSS and the delta's size
-# of each step; then `zstd -LEVEL --long=31 --patch-from` (default level
-# 19; a lower one is faster) on the same pair, with its time and RSS from
-# /usr/bin/time. Also the two small corpus-like pairs (a 6 KB HTML page
+# of each step; then `zstd -LEVEL --long=31 --patch-from` on the same pair,
+# with its time and RSS from /usr/bin/time (default level 3: at 19 zstd
+# needs gigabytes of tables and far longer on 2 GB). At 2048 MiB zstd's
+# largest window (2 GiB) no longer reaches from a byte of the new file to
+# the same byte of the old one, and its output is as large as the file. Also the two small corpus-like pairs (a 6 KB HTML page
 # with one paragraph replaced, a 2 MiB PDF-like file with 64 KiB rewritten
 # in its middle) against `zstd -19 --patch-from`. Everything it made under
 # the directory is removed at the end.
 set -eu
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-size=${1:-2048}
-zlevel=${2:-19}
+size=${1:-1907}
+zlevel=${2:-3}
 build=$top/_build/bench-delta
 dir=$(mktemp -d "${DELTA_BENCH_DIR:-/var/tmp}/delta-mem.XXXXXX")
 trap 'rm -rf "$dir"' EXIT INT TERM

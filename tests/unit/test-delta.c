@@ -379,6 +379,47 @@ test_empty_base(void **state)
 	free(t);
 }
 
+/* A photo replaced by an unrelated one: the base cannot help, so the
+ * segment is a plain frame (its decoder reads no base), about the size of
+ * the data. And a base of size 0 needs no descriptor. */
+static void
+test_unrelated(void **state)
+{
+	struct error	 err;
+	uint8_t		*a = random_bytes(300000, 40), *b = random_bytes(400000, 41);
+	uint8_t		*d, sha[SHA256_LEN];
+	uint64_t	 h[3];
+	size_t		 dlen, at = 0;
+	int		 tfd, ofd, dfd;
+
+	(void)state;
+	d = encode(a, 300000, b, 400000, &dlen);
+	get_header(d, dlen, &at, h);
+	assert_int_equal(h[0], 0);
+	assert_int_equal(h[1], 0);
+	assert_int_equal(at + h[2], dlen);
+	assert_true(dlen < 400000 + 100);
+	assert_int_equal(round_trip(a, 300000, b, 400000), dlen);
+	free(d);
+
+	tfd = temp_fd(b, 400000);
+	ofd = temp_fd(NULL, 0);
+	assert_int_equal(delta_encode(-1, 0, tfd, 400000, ofd, &err), 0);
+	d = fd_contents(ofd, &dlen);
+	dfd = temp_fd(d, dlen);
+	sha256(b, 400000, sha);
+	assert_int_equal(ftruncate(ofd, 0), 0);
+	assert_int_equal(lseek(ofd, 0, SEEK_SET), 0);
+	assert_int_equal(delta_decode(-1, 0, dfd, dlen, 400000, sha, ofd,
+	    &err), 0);
+	close(tfd);
+	close(ofd);
+	close(dfd);
+	free(d);
+	free(a);
+	free(b);
+}
+
 static void
 test_identical(void **state)
 {
@@ -903,6 +944,7 @@ main(void)
 		cmocka_unit_test(test_emptied),
 		cmocka_unit_test(test_empty_base),
 		cmocka_unit_test(test_identical),
+		cmocka_unit_test(test_unrelated),
 		cmocka_unit_test_setup_teardown(test_many_segments,
 		    small_segments, normal_segments),
 		cmocka_unit_test(test_real_segments),
