@@ -699,6 +699,44 @@ test_refuse_corrupt(void **state)
 	sample_free(&s);
 }
 
+/* Every byte of a small delta flipped in turn, and every length it can
+ * be cut to: each is refused (none crashes, none gives other bytes). */
+static void
+test_refuse_every_flip(void **state)
+{
+	struct error	 err;
+	char		*a, *b;
+	uint8_t		*d, sha[SHA256_LEN], *out;
+	size_t		 alen, blen, dlen, i, outlen;
+	int		 rc;
+
+	(void)state;
+	a = text_paragraphs(20, 50, &alen);
+	b = xmalloc(alen);
+	memcpy(b, a, alen);
+	memcpy(b + alen / 2, "<p>changed</p>", 14);
+	blen = alen;
+	sha256(b, blen, sha);
+	d = encode(a, alen, b, blen, &dlen);
+	assert_true(dlen > 20 && dlen < 200);
+	for (i = 0; i < dlen; i++) {
+		d[i] ^= 0xff;
+		rc = decode_sha(a, alen, d, dlen, blen, sha, &out, &outlen,
+		    &err);
+		if (rc == 0)
+			fail_msg("byte %zu flipped: accepted", i);
+		assert_true(rc == SATCHEL_EINVALID || rc == SATCHEL_EVERIFY);
+		free(out);
+		d[i] ^= 0xff;
+		rc = decode_sha(a, alen, d, i, blen, sha, NULL, NULL, &err);
+		assert_int_equal(rc, SATCHEL_EINVALID);
+	}
+	assert_int_equal(decode(a, alen, d, dlen, b, blen, &err), 0);
+	free(a);
+	free(b);
+	free(d);
+}
+
 /* A segment whose frame is well formed but declares no size, or the
  * wrong one: made by hand with zstd, with a plain header (0, 0, z). */
 static void
@@ -950,6 +988,7 @@ main(void)
 		cmocka_unit_test(test_real_segments),
 		cmocka_unit_test(test_refuse_other_base),
 		cmocka_unit_test(test_refuse_corrupt),
+		cmocka_unit_test(test_refuse_every_flip),
 		cmocka_unit_test_teardown(test_refuse_frame_sizes,
 		    normal_segments),
 		cmocka_unit_test(test_refuse_size_sha),
