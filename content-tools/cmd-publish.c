@@ -205,11 +205,11 @@ cmd_publish(const struct satchel_cmd *cmd, int argc, char **argv)
 			    "ahead: %s\n", dir, err.msg);
 		else if (drep.base_serial != 0)
 			printf("%s: made %zu deltas against serial %llu (%s for "
-			    "%s of files)%s\n", dir, drep.made,
-			    (unsigned long long)drep.base_serial,
+			    "%s of files), %zu declined (sent whole)%s\n", dir,
+			    drep.made, (unsigned long long)drep.base_serial,
 			    cmd_size(drep.bytes), cmd_size(drep.bytes_files),
-			    drep.failed > 0 ? "; some are left to be made on "
-			    "request" : "");
+			    drep.declined, drep.failed > 0 ? "; some are left "
+			    "to be made on request" : "");
 	}
 	store_publish_report_free(&rep);
 	store_close(s);

@@ -122,9 +122,9 @@ cmd_pull(const struct satchel_cmd *cmd, int argc, char **argv)
 		    "(%s of deltas for %s of files)\n", dir, rep.files_delta,
 		    cmd_size(rep.bytes_delta), cmd_size(rep.bytes_delta_files));
 	if (rep.deltas_refused > 0)
-		printf("%s: %zu delta%s refused (not found, or not rebuilding "
-		    "the signed bytes): fetched whole\n", dir,
-		    rep.deltas_refused, rep.deltas_refused == 1 ? "" : "s");
+		printf("%s: %zu fetched whole instead of by delta (the "
+		    "server declined or lacked it, or it did not rebuild the "
+		    "signed bytes)\n", dir, rep.deltas_refused);
 	if (keep == 0)
 		return 0;
 	if (store_open(&s, dir, STORE_WRITE, &err) != 0 ||

@@ -102,12 +102,15 @@
 /* Object bytes per OBJECT_PACK, for a client that offers "pack": the
  * remainders of consecutive requests that fit are read whole and
  * compressed as one zstd frame, since ~2000 small HTML pages compressed
- * one by one cost 1.6x their size as one stream. Why 256 KiB: on the
- * benchmark corpus it sends 203.6 MB where 128 KiB sends 208.0 and
- * 512 KiB 204.9 (SPEC §11); 512 KiB OBJECT_DATA pieces would save only
- * another 0.3 MB for 4x the piece buffers. */
+ * one by one cost 1.6x their size as one stream. Why 1 MiB: on the
+ * benchmark corpus (seed 42) the first mirror sends 202.63 MB and the
+ * v1->v2 update (with deltas) 1.568 MB, where 256 KiB sends 203.71 and
+ * 1.595 (as much as rsync -az), 512 KiB 202.97 and 1.573, and 2 MiB no
+ * less than 1 MiB (SPEC §11). A pack's frame is sized to what it holds
+ * (sync_job_pack), not to its bound, so 50 connections do not each
+ * hold a megabyte. */
 #ifndef SYNC_PACK_MAX
-#define SYNC_PACK_MAX		(256u << 10)
+#define SYNC_PACK_MAX		(1024u << 10)
 #endif
 #define SYNC_RAW_MAX		(SYNC_PACK_MAX > SYNC_PIECE_MAX ? \
 				    SYNC_PACK_MAX : SYNC_PIECE_MAX)
@@ -115,20 +118,15 @@
 #define SYNC_JOB_OUT		(128u << 10)	/* a job stops past this output */
 #define SYNC_JOB_REQS		64		/* requests one job may answer */
 #define SYNC_TICK_SECONDS	1		/* the minimum-rate check */
-/* A job's output buffer: the budget and one more piece, or one pack
- * (a pack starts a job: sync_job_run), and room for not-found ERRORs
- * of all its requests; kept for reuse (at most SYNC_SPARE_MAX of them)
- * since fresh memory for every 128 KiB sent cost page faults and a
- * third more CPU. */
+/* A job's output buffer: the budget and one more piece, and room for
+ * not-found ERRORs of all its requests; kept for reuse (at most
+ * SYNC_SPARE_MAX of them) since fresh memory for every 128 KiB sent
+ * cost page faults and a third more CPU. A pack (which starts a job:
+ * sync_job_run) larger than that gets a buffer of its own size. */
 #define SYNC_JOB_STREAM_MAX	(SYNC_JOB_OUT + FRAME_HEADER_LEN + \
 				    MSG_OBJECT_DATA_OVERHEAD + \
 				    ZSTD_COMPRESSBOUND(SYNC_PIECE_MAX))
-#define SYNC_JOB_PACK_MAX	(FRAME_HEADER_LEN + MSG_PACK_OVERHEAD + \
-				    SYNC_JOB_REQS * MSG_PACK_ENTRY_LEN + \
-				    ZSTD_COMPRESSBOUND(SYNC_PACK_MAX))
-#define SYNC_JOB_CAP		((SYNC_JOB_STREAM_MAX > SYNC_JOB_PACK_MAX ? \
-				    SYNC_JOB_STREAM_MAX : SYNC_JOB_PACK_MAX) + \
-				    SYNC_JOB_REQS * 256 + 1024)
+#define SYNC_JOB_CAP		(SYNC_JOB_STREAM_MAX + SYNC_JOB_REQS * 256 + 1024)
 #define SYNC_SPARE_MAX		32
 #define SYNC_ZSTD_LEVEL		3
 #define SYNC_META_LEVEL		3	/* META_Z pieces */
@@ -1296,6 +1294,8 @@ sync_job_open(struct sync_job *j, struct sync_req *r)
 				    c->peer, err.msg);
 			return 1;
 		}
+		if (fd == -1)
+			return 1;	/* declined: the client asks whole */
 		if (r->offset > c->size) {
 			close(fd);
 			hex_encode(hex, r->object, MSG_HASH_LEN);
@@ -1374,7 +1374,7 @@ sync_job_pack(struct sync_job *j, unsigned *ip, struct sync_local *l)
 	struct msg_pack_entry	 e[SYNC_JOB_REQS];
 	struct sync_req		*r;
 	struct msg		 m;
-	size_t			 used = 0, len, zn;
+	size_t			 used = 0, len, zn, need;
 	ssize_t			 got;
 	uint16_t		 n = 0;
 	int			 rc;
@@ -1416,6 +1416,14 @@ sync_job_pack(struct sync_job *j, unsigned *ip, struct sync_local *l)
 		sync_job_fail(j, MSG_ERR_INTERNAL, "zstd: %s",
 		    ZSTD_getErrorName(zn));
 		return -1;
+	}
+	/* Exactly the frame's room (with the not-found ERRORs the job may
+	 * add after it), not the doubling buf_reserve would give. */
+	need = FRAME_HEADER_LEN + MSG_PACK_OVERHEAD + n * MSG_PACK_ENTRY_LEN +
+	    zn + SYNC_JOB_REQS * 256 + 1024;
+	if (j->out.len + need > j->out.cap) {
+		j->out.data = xrealloc(j->out.data, j->out.len + need);
+		j->out.cap = j->out.len + need;
 	}
 	memset(&m, 0, sizeof m);
 	m.type = MSG_OBJECT_PACK;

@@ -26,12 +26,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <zstd.h>
+
 #include "crypto.h"
 #include "delta.h"
 #include "fsutil.h"
 #include "msg.h"
 #include "store-delta.h"
 #include "util.h"
+
+#define OBJECT_READ	(256u << 10)
 
 static const char *
 final_component(const char *path)
@@ -214,6 +218,81 @@ open_object(const struct store *s, const uint8_t sha[32], uint64_t *size,
 	return fd;
 }
 
+/*
+ * The size of fd's size bytes as one zstd frame at level 3, as the
+ * object itself would travel (streamed through a small buffer, counted,
+ * dropped). 0 when it cannot be read: the caller then keeps the delta.
+ */
+static uint64_t
+plain_size(int fd, uint64_t size)
+{
+	ZSTD_CCtx	*z;
+	ZSTD_inBuffer	 in;
+	ZSTD_outBuffer	 out;
+	uint8_t		*ib, *ob;
+	uint64_t	 total = 0, off = 0;
+	size_t		 r, cap = ZSTD_CStreamOutSize();
+	ssize_t		 n;
+
+	if ((z = ZSTD_createCCtx()) == NULL)
+		return 0;
+	ib = xmalloc(OBJECT_READ);
+	ob = xmalloc(cap);
+	(void)ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, 3);
+	(void)ZSTD_CCtx_setPledgedSrcSize(z, size);
+	for (;;) {
+		n = off < size ? pread(fd, ib, OBJECT_READ, (off_t)off) : 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || (n == 0 && off < size)) {
+			total = 0;
+			break;
+		}
+		off += (uint64_t)n;
+		in.src = ib;
+		in.size = (size_t)n;
+		in.pos = 0;
+		do {
+			out.dst = ob;
+			out.size = cap;
+			out.pos = 0;
+			r = ZSTD_compressStream2(z, &out, &in, off >= size ?
+			    ZSTD_e_end : ZSTD_e_continue);
+			if (ZSTD_isError(r)) {
+				total = 0;
+				goto out;
+			}
+			total += out.pos;
+		} while (off >= size ? r != 0 : in.pos < in.size);
+		if (off >= size)
+			break;
+	}
+out:
+	free(ib);
+	free(ob);
+	ZSTD_freeCCtx(z);
+	return total;
+}
+
+/*
+ * 1 when a delta of dsize bytes is not worth sending for a target of
+ * tsize bytes: when it saves less than half of what the target costs
+ * whole. Why decline: a file sent whole travels in a pack with the other
+ * whole files (OBJECT_PACK), one zstd frame across them, where a delta
+ * of a rewritten page is only that page compressed alone. A delta under
+ * 1/20 of the target's raw size is kept without looking further.
+ */
+static int
+delta_declined(int tfd, uint64_t tsize, uint64_t dsize)
+{
+	uint64_t	plain;
+
+	if (dsize * 20 <= tsize)
+		return 0;
+	plain = plain_size(tfd, tsize);
+	return plain != 0 && dsize * 2 > plain;
+}
+
 int
 store_delta_open(const struct store *s, const uint8_t target[32],
     const uint8_t base[32], int *fdp, uint64_t *sizep, struct error *err)
@@ -224,12 +303,8 @@ store_delta_open(const struct store *s, const uint8_t target[32],
 	int		 fd, tfd = -1, bfd = -1, rc = 0;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
-		if (fstat(fd, &st) == 0) {
-			*fdp = fd;
-			*sizep = (uint64_t)st.st_size;
-			free(path);
-			return 0;
-		}
+		if (fstat(fd, &st) == 0)
+			goto found;
 		close(fd);
 	}
 	if ((tfd = open_object(s, target, &tsize, err)) == -1 ||
@@ -244,14 +319,22 @@ store_delta_open(const struct store *s, const uint8_t target[32],
 		goto out;
 	}
 	if ((rc = delta_encode(bfd, bsize, tfd, tsize, fd, err)) != 0 ||
-	    fstat(fd, &st) == -1 || lseek(fd, 0, SEEK_SET) == -1 ||
-	    rename(tmp, path) == -1) {
+	    fstat(fd, &st) == -1 ||
+	    (delta_declined(tfd, tsize, (uint64_t)st.st_size) &&
+	    (ftruncate(fd, 0) == -1 || fstat(fd, &st) == -1)) ||
+	    lseek(fd, 0, SEEK_SET) == -1 || rename(tmp, path) == -1) {
 		if (rc == 0)
 			rc = error_set(err, SATCHEL_ERR, "%s: %s", path,
 			    strerror(errno));
 		close(fd);
 		unlink(tmp);
 		goto out;
+	}
+found:
+	/* Empty: declined (no target this small gets a delta). */
+	if (st.st_size == 0) {
+		close(fd);
+		fd = -1;
 	}
 	*fdp = fd;
 	*sizep = (uint64_t)st.st_size;
@@ -408,6 +491,10 @@ store_delta_precompute(const struct store *s, const char *name,
 		if (store_delta_open(s, f->sha256, b->sha256, &fd, &size,
 		    &one) != 0) {
 			rep->failed++;
+			continue;
+		}
+		if (fd == -1) {
+			rep->declined++;
 			continue;
 		}
 		close(fd);

@@ -47,9 +47,11 @@ char	*store_delta_path(const struct store *, const uint8_t target[32],
 /*
  * Opens the delta of object target against object base, making it first
  * (into a temporary file, then renamed into place) if the cache lacks
- * it: *fd open for reading at offset 0, *size its length. SATCHEL_
- * ENOTFOUND when the store lacks either object; another error when it
- * cannot be made.
+ * it: *fd open for reading at offset 0, *size its length; or *fd -1 when
+ * the delta is declined (it saves less than half of what the target
+ * costs whole; the cache then holds an empty file). SATCHEL_ENOTFOUND
+ * when the store lacks either object; another error when it cannot be
+ * made.
  */
 int	store_delta_open(const struct store *, const uint8_t target[32],
 	    const uint8_t base[32], int *fd, uint64_t *size, struct error *err);
@@ -67,6 +69,7 @@ int	store_meta_delta(const struct store *, const char *target, size_t tlen,
 struct store_delta_report {
 	uint64_t	base_serial;	/* 0: no earlier release, none made */
 	size_t		made;		/* deltas, the manifest's included */
+	size_t		declined;	/* not worth it: the file goes whole */
 	size_t		failed;		/* left to be made on request */
 	uint64_t	bytes;		/* the file deltas' bytes */
 	uint64_t	bytes_files;	/* of the files they rebuild */

@@ -88,6 +88,7 @@ if step == "1":
     put(d1 + "/empty.txt", text(60, 4).encode())
     put(d1 + "/renamed.txt", text(80, 5).encode())
     put(d1 + "/moved.html", text(150, 6).encode())
+    put(d1 + "/rewritten.html", text(150, 20).encode())
 else:
     t = text(200, 1).split("\n")
     t[100] = "<p>a paragraph rewritten for the second release</p>"
@@ -107,6 +108,7 @@ else:
     m = text(150, 6).split("\n")
     m[3] = "<p>moved to the second lesson, and edited</p>"
     put(d2 + "/moved.html", "\n".join(m).encode())
+    put(d1 + "/rewritten.html", text(150, 21).encode())
 PYEOF
 python3 "$TMP/gen.py" 1 "$L1" "$L2" || bail_out "gen.py 1 failed"
 git_commit "$CB" "Files for the delta test"
@@ -141,20 +143,22 @@ N=$(closed "$DO_LOG")
 
 run_satchel publish --store "$O" "$TMP/cb2.satchel"
 expect_success "publish release 2 to the origin: its deltas made ahead" \
-    "catalog serial" "made 8 deltas against serial 1"
+    "catalog serial" "made 8 deltas against serial 1" "1 declined"
 
 # --- release 2 by deltas --------------------------------------------------
 
 run_satchel pull "$URL" --store "$TMP/s1"
-expect_success "s1 pulls release 2: the 7 changed files by delta" \
-    "1 release updated" "7 of the files copied were rebuilt from deltas"
-unlike "no delta refused" "$OUT" "refused"
+expect_success "s1 pulls release 2: 7 changed files by delta, the rewritten one whole" \
+    "1 release updated" "7 of the files copied were rebuilt from deltas" \
+    "1 fetched whole instead of by delta"
 N=$((N + 1))
 WITH=$(bytes_out "$DO_LOG" "$N")
 pulled "$TMP/s1" calligraphy-basics "$TMP/cb2.satchel" \
     "s1's release 2 is the published file, byte for byte"
 also "the origin cached the deltas in deltas/" \
-    test "$(find "$O/deltas" -type f ! -name '*.m' | wc -l)" -eq 7
+    test "$(find "$O/deltas" -type f ! -name '*.m' -size +0 | wc -l)" -eq 7
+also "the declined delta is an empty file" \
+    test "$(find "$O/deltas" -type f -size 0 | wc -l)" -eq 1
 also "the origin cached the manifest's delta" \
     test "$(find "$O/deltas" -type f -name '*.m' | wc -l)" -eq 1
 also "s1's staging directory is gone" dir_empty "$TMP/s1/tmp"
@@ -176,26 +180,26 @@ ok "$([ "$WITH" -gt 0 ] && [ $((WITH * 4)) -lt "$WITHOUT" ]; echo $?)" \
 # Every cached delta damaged (one byte flipped in its middle), the
 # manifest's included: the school rebuilds nothing from them and fetches
 # each file whole.
-for f in $(find "$O/deltas" -type f | sort); do
+for f in $(find "$O/deltas" -type f -size +0 | sort); do
 	flip_byte "$f" $(($(wc -c <"$f") / 2))
 done
 run_satchel pull "$URL" --store "$TMP/s3"
-expect_success "s3 pulls release 2 from damaged deltas: 8 refused, fetched whole" \
-    "1 release updated" "8 deltas refused"
+expect_success "s3 pulls release 2 from damaged deltas: 9 fetched whole" \
+    "1 release updated" "9 fetched whole instead of by delta"
 unlike "s3: nothing rebuilt from a damaged delta" "$OUT" "rebuilt from deltas"
 pulled "$TMP/s3" calligraphy-basics "$TMP/cb2.satchel" \
     "s3's release 2 is the published file, byte for byte"
 
 # Swapped: each object's delta replaced by another object's, valid
 # deltas of other files (they decode to other bytes, or not at all).
-set -- $(find "$O/deltas" -type f ! -name '*.m' | sort)
+set -- $(find "$O/deltas" -type f ! -name '*.m' -size +0 | sort)
 while [ $# -gt 1 ]; do
 	cp "$2" "$1.swap" && mv "$1.swap" "$1"
 	shift
 done
 run_satchel pull "$URL" --store "$TMP/s4"
 expect_success "s4 pulls release 2 from swapped deltas: fetched whole" \
-    "1 release updated" "deltas refused"
+    "1 release updated" "fetched whole instead of by delta"
 pulled "$TMP/s4" calligraphy-basics "$TMP/cb2.satchel" \
     "s4's release 2 is the published file, byte for byte"
 
@@ -219,7 +223,7 @@ also "gc removed the deltas whose bases went" \
     test "$(find "$O/deltas" -type f 2>/dev/null | wc -l)" -eq 0
 run_satchel pull "$URL" --store "$TMP/s5"
 expect_success "s5 (release 1) pulls release 3: the origin lacks the bases" \
-    "1 release updated" "deltas refused"
+    "1 release updated" "fetched whole instead of by delta"
 pulled "$TMP/s5" calligraphy-basics "$TMP/cb3.satchel" \
     "s5's release 3 is the published file, byte for byte"
 
