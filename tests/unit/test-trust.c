@@ -316,10 +316,10 @@ test_threshold_two_of_three(void **state)
 	assert_int_equal(trust_check_threshold(t, "POLICY", &err),
 	    SATCHEL_EVERIFY);
 	assert_string_equal(err.msg,
-	    "POLICY: signed by 1 of its root keys, threshold is 2");
+	    "POLICY: trust policy 1: signed by 1 of its own 3 root keys, threshold 2");
 	trust_encode(t, &text, &len);
 	assert_parse_fails(text, SATCHEL_EVERIFY,
-	    "POLICY: signed by 1 of its root keys, threshold is 2");
+	    "POLICY: trust policy 1: signed by 1 of its own 3 root keys, threshold 2");
 	free(text);
 
 	assert_int_equal(trust_sign(t, fx->root[2], &err), 0);
@@ -354,7 +354,7 @@ test_non_root_signatures_do_not_count(void **state)
 	    SATCHEL_EVERIFY);
 	trust_encode(t, &text, &len);
 	assert_parse_fails(text, SATCHEL_EVERIFY,
-	    "POLICY: signed by 0 of its root keys, threshold is 1");
+	    "POLICY: trust policy 1: signed by 0 of its own 1 root keys, threshold 1");
 	free(text);
 
 	/* The root signs too: now it parses, the others riding along. */
@@ -383,7 +383,7 @@ test_duplicate_root_counts_once(void **state)
 	assert_int_equal(trust_check_threshold(t, "POLICY", &err),
 	    SATCHEL_EVERIFY);
 	assert_string_equal(err.msg,
-	    "POLICY: signed by 1 of its root keys, threshold is 2");
+	    "POLICY: trust policy 1: signed by 1 of its own 2 root keys, threshold 2");
 	free(body);
 	trust_free(t);
 }
@@ -733,7 +733,7 @@ test_flipped_body_byte_fails_verification(void **state)
 	 * matching. */
 	text = replace(fx->text, "serial 1\n", "serial 2\n");
 	assert_parse_fails(text, SATCHEL_EVERIFY,
-	    "POLICY: signed by 0 of its root keys, threshold is 1");
+	    "POLICY: trust policy 2: signed by 0 of its own 2 root keys, threshold 1");
 	free(text);
 	text = replace(fx->text, "literacy-*", "literacz-*");
 	assert_parse_fails(text, SATCHEL_EVERIFY, "signed by 0");
