@@ -5,7 +5,8 @@
 # the new (1-of-1 rotation; roots added, a threshold raised; 2-of-3 with
 # one key replaced; the threshold lowered); `satchel store set-trust` puts
 # the chain in force on the origin; a mirror offline for five rotations
-# walks the chain from a store on disk and from a real satcheld; every
+# walks the chain from a store on disk, from a real satcheld, and as a
+# satcheld mirror; every
 # refusal (the old roots' threshold missed, the new roots' missed, a
 # rollback, the same serial with other bytes, a link missing, one key's
 # signature twice, a catalog or a release signed only by a revoked key)
@@ -251,6 +252,20 @@ expect_success "pull $URL from policy 4: four policies" \
 run_satchel pull "$URL" --store "$M"
 unlike "$OUT" "trust policy" "a pull at the newest policy accepts none"
 expect_success "a second pull finds policy 8 in force"
+
+# satcheld mirroring the origin, its store left at policy 3.
+M=$TMP/m-walk-daemon
+copy_store "$M3" "$M"
+start_satcheld DM "a mirror's satcheld at policy 3, upstream $URL" \
+    --store "$M" --upstream "$URL" --interval 2 --retry 1
+also "its store reaches policy 8 within 60 s" \
+    wait_until 60 cmp -s "$M/meta/trust" "$P.8"
+for _s in 4 5 6 7 8; do
+	also "meta/trust.d/$_s.policy" cmp -s "$M/meta/trust.d/$_s.policy" "$P.$_s"
+done
+also "it logs the walk" log_has "$DLOG" "trust policy 8 \\(5 new\\)"
+ok 0 "satcheld --upstream walks the chain 3 -> 8 as a pull does"
+kill_recorded "$DM"
 
 # --- every refusal, the victim unchanged ---------------------------------------
 
