@@ -1137,10 +1137,10 @@ static void
 fsck_trust(const struct store *s, struct fsck *fk)
 {
 	struct trust	**v = NULL;
-	char		 *dir = store_path(s, "meta/trust.d"), *cur = NULL, *buf;
+	char		 *dir = store_path(s, "meta/trust.d"), *buf;
 	struct dirent	 *de;
 	struct error	  e;
-	size_t		  n = 0, i, j, len, curlen = 0, good;
+	size_t		  n = 0, i, j, len;
 	DIR		 *d;
 
 	if ((d = opendir(dir)) == NULL) {
@@ -1178,20 +1178,11 @@ fsck_trust(const struct store *s, struct fsck *fk)
 			v[j] = v[j - 1];
 			v[j - 1] = t;
 		}
+	/* Each the successor of the one before, by the rule a pull applies
+	 * (serial + 1, a threshold of the old roots). */
 	for (i = 1; i < n; i++) {
-		trust_encode_body(v[i], &cur, &curlen);
-		good = 0;
-		for (j = 0; j < v[i - 1]->nroots; j++)
-			if (sigs_check(&v[i]->sigs, &v[i - 1]->roots[j],
-			    SIG_DOMAIN_TRUST, cur, curlen) == 0)
-				good++;
-		if (good < v[i - 1]->threshold)
-			fsck_report(fk, "%s: policy serial %llu is signed by %zu of the "
-			    "%zu root keys of serial %llu, which needs %u", dir,
-			    (unsigned long long)v[i]->serial, good, v[i - 1]->nroots,
-			    (unsigned long long)v[i - 1]->serial, v[i - 1]->threshold);
-		free(cur);
-		cur = NULL;
+		if (trust_check_successor(v[i - 1], v[i], dir, &e) != 0)
+			fsck_report(fk, "%s", e.msg);
 	}
 	if (s->trust != NULL && (n == 0 || v[n - 1]->serial != s->trust->serial))
 		fsck_report(fk, "%s/meta/trust: serial %llu is not the newest "

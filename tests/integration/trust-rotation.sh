@@ -230,7 +230,25 @@ expect_success "pull from the origin's store: 3 -> 8, five policies" \
 M8=$TMP/m8
 copy_store "$M" "$M8"
 run_satchel fsck "$M"
-expect_success "fsck of the mirror: the chain checks"
+expect_success "fsck of the mirror: the chain checks" "clean"
+M=$TMP/m-fsck
+copy_store "$M8" "$M"
+rm -f "$M/meta/trust.d/6.policy"
+run_satchel fsck "$M"
+like "$OUT" "trust policy 7 does not follow the policy 5 in force" \
+    "fsck reports a link missing from meta/trust.d"
+copy_store "$M8" "$M"
+copy_edit "$P.6" "$P.7all" replace-root --root-key "$TMP/r2.key" \
+    --root-key "$TMP/r3.key" --root-key "$TMP/r5.key" "$P.7all" \
+    "$TMP/r4.key.pub" "$TMP/r5.key.pub"
+expect_success "policy 7 again, signed by r2, r3 and r5" "serial 7"
+without_sig "$P.7all" "$P.7-r2r5" r3
+chmod u+w "$M/meta/trust.d/7.policy"
+cp "$P.7-r2r5" "$M/meta/trust.d/7.policy"
+run_satchel fsck "$M"
+like "$OUT" "trust policy 7: signed by 1 of the 3 root keys of policy 6, threshold 2" \
+    "fsck reports a link that too few of the old roots signed"
+expect_fail "fsck: the store has problems" "problem"
 
 start_satcheld DO "satcheld serves the origin at policy 8" --store "$O"
 URL=satchel://127.0.0.1:$PORT
@@ -298,12 +316,7 @@ refused "policy 4 signed by the old root only: its own threshold is missed" \
     "$M3" "$TMP/s" \
     "trust policy 4: signed by 0 of its own 1 root keys, threshold 1"
 # 2 of 3: policy 7 signed by r2 and r5 only (2 of its own roots, 1 of
-# policy 6's): made with r3's signature too, which is then dropped.
-copy_edit "$P.6" "$P.7all" replace-root --root-key "$TMP/r2.key" \
-    --root-key "$TMP/r3.key" --root-key "$TMP/r5.key" "$P.7all" \
-    "$TMP/r4.key.pub" "$TMP/r5.key.pub"
-expect_success "policy 7 again, signed by r2, r3 and r5" "serial 7"
-without_sig "$P.7all" "$P.7-r2r5" r3
+# policy 6's; made above with r3's signature too, which was dropped).
 source_with "$O3" "$TMP/s" "$P.4" "$P.5" "$P.6" "$P.7-r2r5" "$P.8"
 refused "a chain 4..8 whose policy 7 has 1 of the 3 old roots: none of it taken" \
     "$M3" "$TMP/s" \
