@@ -1,6 +1,7 @@
 /*
  * cmd-trust.c: `satchel trust`, create and edit trust policies. Each
- * change bumps the policy's serial and is signed by its root keys.
+ * change raises the policy's serial by one and is signed by a threshold
+ * of the old policy's root keys and of the new one's (SPEC §7).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,12 +86,12 @@ trust_save(struct trust *t, const struct trust *old,
 		if (innew && (rc = trust_sign(t, a->roots[i], err)) != 0)
 			goto out;
 	}
+	trust_encode_body(t, &body, &blen);
 	for (i = 0; old != NULL && i < a->nroots; i++) {
 		privkey_public(a->roots[i], &pub);
 		if (trust_has_root(t, &pub))
 			continue;	/* signed above */
-		free(body);
-		trust_encode_body(t, &body, &blen);
+		/* An old root only: trust_sign would drop its line. */
 		if ((rc = sigs_add(&t->sigs, a->roots[i], SIG_DOMAIN_TRUST, body,
 		    blen, err)) != 0)
 			goto out;
