@@ -2270,6 +2270,22 @@ trust_chain_last(const struct trust_chain *ch)
 	return ch->n > 0 ? ch->v[ch->n - 1] : ch->base;
 }
 
+/* Appends t (the chain now owns it) and a copy of its bytes. */
+static void
+trust_chain_push(struct trust_chain *ch, struct trust *t, const char *buf,
+    size_t len)
+{
+	ch->v = xreallocarray(ch->v, ch->n + 1, sizeof *ch->v);
+	ch->buf = xreallocarray(ch->buf, ch->n + 1, sizeof *ch->buf);
+	ch->len = xreallocarray(ch->len, ch->n + 1, sizeof *ch->len);
+	ch->serial = xreallocarray(ch->serial, ch->n + 1, sizeof *ch->serial);
+	ch->serial[ch->n] = t->serial;
+	ch->buf[ch->n] = xmalloc(len);
+	memcpy(ch->buf[ch->n], buf, len);
+	ch->len[ch->n] = len;
+	ch->v[ch->n++] = t;
+}
+
 /* Parses buf (the policy named name, which must have serial want when
  * want is not 0) and takes it when it follows the chain's last policy;
  * TRUST_SAME when it is that policy. buf is copied. */
@@ -2291,15 +2307,7 @@ trust_chain_add(struct trust_chain *ch, const char *buf, size_t len,
 	if ((rc = trust_check_successor(trust_chain_last(ch), t, name,
 	    err)) != 0)
 		goto out;
-	ch->v = xreallocarray(ch->v, ch->n + 1, sizeof *ch->v);
-	ch->buf = xreallocarray(ch->buf, ch->n + 1, sizeof *ch->buf);
-	ch->len = xreallocarray(ch->len, ch->n + 1, sizeof *ch->len);
-	ch->serial = xreallocarray(ch->serial, ch->n + 1, sizeof *ch->serial);
-	ch->serial[ch->n] = t->serial;
-	ch->buf[ch->n] = xmalloc(len);
-	memcpy(ch->buf[ch->n], buf, len);
-	ch->len[ch->n] = len;
-	ch->v[ch->n++] = t;
+	trust_chain_push(ch, t, buf, len);
 	t = NULL;			/* ownership moved to the chain */
 out:
 	trust_free(t);
@@ -2339,13 +2347,13 @@ trust_chain_apply(struct store *s, struct trust_chain *ch)
 	ch->base = NULL;
 }
 
-/* Writes each accepted policy to meta/trust.d/SERIAL.policy, then puts
- * the newest in force by renaming it over meta/trust (after
+/* Writes each accepted policy to meta/trust.d/SERIAL.policy, then, when
+ * in_force, puts the last in force by renaming it over meta/trust (after
  * trust_chain_apply). Why in that order: a crash in between leaves the
  * old policy in force and files in trust.d that the chain rewrites. */
 static int
 trust_chain_land(struct store *s, const struct trust_chain *ch,
-    struct error *err)
+    int in_force, struct error *err)
 {
 	char	*p;
 	size_t	 i;
@@ -2359,7 +2367,7 @@ trust_chain_land(struct store *s, const struct trust_chain *ch,
 		rc = file_write_atomic(p, ch->buf[i], ch->len[i], 0644, err);
 		free(p);
 	}
-	if (rc != 0)
+	if (rc != 0 || !in_force)
 		return rc;
 	p = store_path(s, "meta/trust");
 	rc = file_write_atomic(p, ch->buf[ch->n - 1], ch->len[ch->n - 1], 0644,
@@ -2394,25 +2402,86 @@ store_set_trust(struct store *s, char *const *paths, size_t n,
 		    err)) == 0) {
 			/* A store without a policy takes the first as given:
 			 * it is the chain's start. */
-			ch.v = xreallocarray(NULL, 1, sizeof *ch.v);
-			ch.buf = xreallocarray(NULL, 1, sizeof *ch.buf);
-			ch.len = xreallocarray(NULL, 1, sizeof *ch.len);
-			ch.serial = xreallocarray(NULL, 1, sizeof *ch.serial);
-			ch.v[0] = t;
-			ch.buf[0] = buf;
-			ch.len[0] = len;
-			ch.serial[0] = t->serial;
-			ch.n = 1;
-			buf = NULL;		/* ownership moved to ch */
+			trust_chain_push(&ch, t, buf, len);
 		}
 		free(buf);
 		buf = NULL;
 	}
 	if (rc == 0) {
 		trust_chain_apply(s, &ch);
-		rc = trust_chain_land(s, &ch, err);
+		rc = trust_chain_land(s, &ch, 1, err);
 	}
 	trust_chain_free(&ch);
+	return rc;
+}
+
+/* Policy k of src: its meta/trust.d/k.policy, or GET_META role 1 with
+ * the serial as name. ENOTFOUND (no message) when src has none. */
+static int
+pull_trust_read(const struct store *src, struct sync_client *net,
+    uint64_t k, char **buf, size_t *len, char **name, struct error *err)
+{
+	char	num[24];
+	uint8_t	status;
+	int	rc;
+
+	snprintf(num, sizeof num, "%llu", (unsigned long long)k);
+	if (net != NULL) {
+		*name = xstrdup(src->dir);
+		rc = sync_client_get_meta(net, MSG_ROLE_TRUST, num, NULL, buf,
+		    len, &status, err);
+		if (rc == 0 && status != MSG_STATUS_OK)
+			rc = SATCHEL_ENOTFOUND;
+		return rc;
+	}
+	*name = xasprintf("%s/meta/trust.d/%s.policy", src->dir, num);
+	return file_read_all(buf, len, *name, TRUST_MAX, err);
+}
+
+/*
+ * A store a pull has just made (a USB drive, say) takes the source's
+ * older policies too, newest first, as far back as the source's chain
+ * goes: a school several rotations behind can then walk the chain from
+ * the drive. Each must be the predecessor of the one after it.
+ */
+static int
+pull_trust_history(const struct store *src, struct sync_client *net,
+    const struct store *dst, struct trust_chain *hist, struct error *err)
+{
+	const struct trust	*after = dst->trust;
+	struct trust		*t;
+	uint64_t		 k;
+	char			*buf = NULL, *name = NULL;
+	size_t			 len;
+	int			 rc = 0;
+
+	for (k = after->serial - 1; rc == 0 && k >= 1; k--) {
+		rc = pull_trust_read(src, net, k, &buf, &len, &name, err);
+		if (rc == SATCHEL_ENOTFOUND) {
+			rc = 0;		/* where the source's chain begins */
+			free(name);
+			break;
+		}
+		t = NULL;
+		if (rc == 0)
+			rc = trust_parse(&t, buf, len, name, err);
+		if (rc == 0 && t->serial != k)
+			rc = error_set(err, SATCHEL_EINVALID,
+			    "%s: holds trust policy %llu, not %llu", name,
+			    (unsigned long long)t->serial,
+			    (unsigned long long)k);
+		if (rc == 0 && (rc = trust_check_successor(t, after, name,
+		    err)) == 0) {
+			trust_chain_push(hist, t, buf, len);
+			after = t;
+			t = NULL;	/* ownership moved to hist */
+		}
+		trust_free(t);
+		free(buf);
+		buf = NULL;
+		free(name);
+		name = NULL;
+	}
 	return rc;
 }
 
@@ -2431,7 +2500,6 @@ pull_trust_walk(const struct store *src, struct sync_client *net,
 {
 	const struct trust	*t = src->trust;
 	uint64_t		 k;
-	uint8_t			 status;
 	char			*buf = NULL, *name = NULL;
 	size_t			 len;
 	int			 rc = 0;
@@ -2439,32 +2507,14 @@ pull_trust_walk(const struct store *src, struct sync_client *net,
 	if (t == NULL)
 		return 0;		/* a source without one: ours stays */
 	for (k = ch->base->serial + 1; rc == 0 && k < t->serial; k++) {
-		if (net != NULL) {
-			char	num[24];
-
-			snprintf(num, sizeof num, "%llu", (unsigned long long)k);
-			name = xstrdup(src->dir);
-			rc = sync_client_get_meta(net, MSG_ROLE_TRUST, num, NULL,
-			    &buf, &len, &status, err);
-			if (rc == 0 && status != MSG_STATUS_OK)
-				rc = error_set(err, SATCHEL_ENOTFOUND,
-				    "%s: the server has no trust policy %llu "
-				    "(needed to go from policy %llu to %llu)",
-				    src->dir, (unsigned long long)k,
-				    (unsigned long long)ch->base->serial,
-				    (unsigned long long)t->serial);
-		} else {
-			name = xasprintf("%s/meta/trust.d/%llu.policy", src->dir,
-			    (unsigned long long)k);
-			rc = file_read_all(&buf, &len, name, TRUST_MAX, err);
-			if (rc == SATCHEL_ENOTFOUND)
-				rc = error_set(err, SATCHEL_ENOTFOUND,
-				    "%s: the source has no trust policy %llu "
-				    "(needed to go from policy %llu to %llu)",
-				    src->dir, (unsigned long long)k,
-				    (unsigned long long)ch->base->serial,
-				    (unsigned long long)t->serial);
-		}
+		rc = pull_trust_read(src, net, k, &buf, &len, &name, err);
+		if (rc == SATCHEL_ENOTFOUND)
+			rc = error_set(err, SATCHEL_ENOTFOUND,
+			    "%s: the source has no trust policy %llu (needed to "
+			    "go from policy %llu to %llu)", src->dir,
+			    (unsigned long long)k,
+			    (unsigned long long)ch->base->serial,
+			    (unsigned long long)t->serial);
 		if (rc == 0)
 			rc = trust_chain_add(ch, buf, len, name, k, err);
 		free(buf);
@@ -2560,7 +2610,7 @@ store_pull(const char *srcdir, const char *dstdir,
 	struct store			*src = NULL, *dst = NULL;
 	struct sync_client		*net = NULL;
 	struct pulled			*v = NULL;
-	struct trust_chain		 ch;
+	struct trust_chain		 ch, hist;
 	struct stat			 sb;
 	struct timespec			 ts[2];
 	char				*stagedir = NULL, *path = NULL, *dir = NULL;
@@ -2570,6 +2620,7 @@ store_pull(const char *srcdir, const char *dstdir,
 
 	memset(&rep, 0, sizeof rep);
 	memset(&ch, 0, sizeof ch);
+	memset(&hist, 0, sizeof hist);
 	/* The source: a store directory, or a satcheld (satchel://). */
 	if (sync_client_is_url(srcdir))
 		rc = pull_open_net(&src, &net, &tbuf, &tlen, srcdir, err);
@@ -2607,6 +2658,9 @@ store_pull(const char *srcdir, const char *dstdir,
 	if ((rc = pull_trust_walk(src, net, &ch, err)) != 0)
 		goto out;
 	trust_chain_apply(dst, &ch);
+	if (rep.created && (rc = pull_trust_history(src, net, dst, &hist,
+	    err)) != 0)
+		goto out;
 	/* The catalog: right key, not older than ours, not expired. */
 	if ((rc = catalog_check(src->catalog, dst->trust, o->now,
 	    o->allow_expired, srcdir, err)) != 0)
@@ -2675,7 +2729,8 @@ store_pull(const char *srcdir, const char *dstdir,
 		rep.bundles_new++;
 	}
 	/* The policies of the chain, then the catalog they let in. */
-	if ((rc = trust_chain_land(dst, &ch, err)) != 0)
+	if ((rc = trust_chain_land(dst, &hist, 0, err)) != 0 ||
+	    (rc = trust_chain_land(dst, &ch, 1, err)) != 0)
 		goto out;
 	rep.trust_serial = dst->trust->serial;
 	rep.trust_accepted = ch.n;
@@ -2695,6 +2750,7 @@ out:
 	}
 	free(v);
 	trust_chain_free(&ch);
+	trust_chain_free(&hist);
 	free(cbuf);
 	free(stagedir);
 	free(path);

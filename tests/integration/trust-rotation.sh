@@ -271,6 +271,30 @@ run_satchel pull "$URL" --store "$M"
 unlike "$OUT" "trust policy" "a pull at the newest policy accepts none"
 expect_success "a second pull finds policy 8 in force"
 
+# A USB drive made from the origin takes the whole chain, so that a school
+# several rotations behind can walk it from the drive.
+USB=$TMP/usb
+run_satchel pull "$URL" --store "$USB"
+for _s in 3 4 5 6 7 8; do
+	also "meta/trust.d/$_s.policy" cmp -s "$USB/meta/trust.d/$_s.policy" "$P.$_s"
+done
+also "meta/trust is policy 8" cmp -s "$USB/meta/trust" "$P.8"
+expect_success "pull $URL into a new store (a USB drive): the chain 3..8 with it" \
+    "new store"
+USB2=$TMP/usb2
+run_satchel pull "$O" --store "$USB2"
+for _s in 3 4 5 6 7 8; do
+	also "meta/trust.d/$_s.policy" cmp -s "$USB2/meta/trust.d/$_s.policy" "$P.$_s"
+done
+expect_success "pull of the origin's store into a new store: the chain too" \
+    "new store"
+M=$TMP/m-walk-usb
+copy_store "$M3" "$M"
+run_satchel pull "$USB" --store "$M"
+also "meta/trust is policy 8" cmp -s "$M/meta/trust" "$P.8"
+expect_success "a school at policy 3 walks the chain from the drive" \
+    "trust policy 8 now in force (5 policies of the chain accepted)"
+
 # satcheld mirroring the origin, its store left at policy 3.
 M=$TMP/m-walk-daemon
 copy_store "$M3" "$M"
