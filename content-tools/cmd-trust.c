@@ -19,6 +19,8 @@ struct trust_args {
 	size_t		  nroots;
 	unsigned	  threshold;
 	int		  threshold_given;
+	int		  partial;	/* write before the thresholds are met */
+	const char	 *previous;	/* sign: the policy it succeeds */
 	const char	 *out;
 };
 
@@ -52,6 +54,66 @@ trust_has_root(const struct trust *t, const struct pubkey *k)
 	return trust_has_key(t->roots, t->nroots, k);
 }
 
+/* Prints how far t's signatures go: its own roots' threshold and, with
+ * old, old's roots'; 1 when both are met. */
+static int
+trust_status(const char *path, const struct trust *t, const struct trust *old)
+{
+	size_t	own, prev = 0;
+	int	done;
+
+	own = trust_count_signers(t, t->roots, t->nroots);
+	printf("%s: serial %llu: signed by %zu of its own %zu root keys "
+	    "(threshold %u)", path, (unsigned long long)t->serial, own,
+	    t->nroots, t->threshold);
+	done = own >= t->threshold;
+	if (old != NULL) {
+		prev = trust_count_signers(t, old->roots, old->nroots);
+		printf(", by %zu of the %zu root keys of policy %llu "
+		    "(threshold %u)", prev, old->nroots,
+		    (unsigned long long)old->serial, old->threshold);
+		done = done && prev >= old->threshold &&
+		    old->serial + 1 == t->serial;
+	}
+	printf(": %s\n", done ? "complete" : "more signatures needed "
+	    "(satchel trust sign)");
+	return done;
+}
+
+/* Adds a signature by key over t's body (t is sorted already). */
+static int
+trust_add_sig(struct trust *t, const struct privkey *key, struct error *err)
+{
+	char	*body;
+	size_t	 len;
+	int	 rc;
+
+	trust_encode_body(t, &body, &len);
+	rc = sigs_add(&t->sigs, key, SIG_DOMAIN_TRUST, body, len, err);
+	free(body);
+	return rc;
+}
+
+/* Every given key is a root of t or of old (which may be NULL). */
+static int
+trust_keys_check(const struct trust *t, const struct trust *old,
+    const struct trust_args *a, const char *path, struct error *err)
+{
+	struct pubkey	pub;
+	size_t		i;
+
+	for (i = 0; i < a->nroots; i++) {
+		privkey_public(a->roots[i], &pub);
+		if (!trust_has_root(t, &pub) &&
+		    (old == NULL || !trust_has_root(old, &pub)))
+			return error_set(err, SATCHEL_EVERIFY,
+			    "%s: key %s is not a root key of %s", path, pub.id,
+			    old != NULL ? "this policy or its successor" :
+			    "this policy");
+	}
+	return 0;
+}
+
 /*
  * Signs t with every given root key and writes it atomically. Each key
  * must be a root of t or of old (the policy t succeeds; NULL for a new
@@ -65,41 +127,35 @@ trust_save(struct trust *t, const struct trust *old,
     const struct trust_args *a, const char *path, struct error *err)
 {
 	struct pubkey	 pub;
-	char		*buf = NULL, *body = NULL;
-	size_t		 len, blen, i;
-	int		 rc = 0, inold, innew;
+	const char	*to = a->out != NULL ? a->out : path;
+	char		*buf = NULL;
+	size_t		 len, i;
+	int		 rc;
 
-	/* Every signature there is over the previous body. */
+	if ((rc = trust_keys_check(t, old, a, path, err)) != 0)
+		return rc;
+	/* Every signature there is over the previous body. trust_sign
+	 * sorts and validates t and checks its size; it would drop the
+	 * line of a key that is an old root only, which therefore signs
+	 * after. */
 	sigs_free(&t->sigs);
 	for (i = 0; i < a->nroots; i++) {
 		privkey_public(a->roots[i], &pub);
-		innew = trust_has_root(t, &pub);
-		inold = old != NULL && trust_has_root(old, &pub);
-		if (!innew && !inold) {
-			rc = error_set(err, SATCHEL_EVERIFY,
-			    "%s: key %s is not a root key of %s", path, pub.id,
-			    old != NULL ? "this policy or its successor" :
-			    "this policy");
-			goto out;
-		}
-		/* trust_sign sorts and validates t and checks its size. */
-		if (innew && (rc = trust_sign(t, a->roots[i], err)) != 0)
+		if (trust_has_root(t, &pub) &&
+		    (rc = trust_sign(t, a->roots[i], err)) != 0)
 			goto out;
 	}
-	trust_encode_body(t, &body, &blen);
 	for (i = 0; old != NULL && i < a->nroots; i++) {
 		privkey_public(a->roots[i], &pub);
-		if (trust_has_root(t, &pub))
-			continue;	/* signed above */
-		/* An old root only: trust_sign would drop its line. */
-		if ((rc = sigs_add(&t->sigs, a->roots[i], SIG_DOMAIN_TRUST, body,
-		    blen, err)) != 0)
+		if (!trust_has_root(t, &pub) &&
+		    (rc = trust_add_sig(t, a->roots[i], err)) != 0)
 			goto out;
 	}
-	if ((rc = trust_check_threshold(t, path, err)) != 0)
-		goto out;
-	if (old != NULL && (rc = trust_check_successor(old, t, path,
-	    err)) != 0)
+	if (a->partial)
+		(void)trust_status(to, t, old);
+	else if ((rc = trust_check_threshold(t, path, err)) != 0 ||
+	    (old != NULL && (rc = trust_check_successor(old, t, path,
+	    err)) != 0))
 		goto out;
 	trust_encode(t, &buf, &len);
 	if (len > TRUST_MAX) {
@@ -108,9 +164,52 @@ trust_save(struct trust *t, const struct trust *old,
 		    TRUST_MAX);
 		goto out;
 	}
-	rc = file_write_atomic(path, buf, len, 0644, err);
+	rc = file_write_atomic(to, buf, len, 0644, err);
 out:
-	free(body);
+	free(buf);
+	return rc;
+}
+
+/*
+ * `trust sign`: more root signatures on a policy that a change wrote
+ * with --partial (its root keys held by different people, each signing
+ * in turn). The body is not changed; --previous names the policy it
+ * succeeds, whose roots may sign too.
+ */
+static int
+trust_sign_more(const struct trust_args *a, const char *path,
+    struct error *err)
+{
+	struct trust	*t = NULL, *old = NULL;
+	char		*buf = NULL;
+	size_t		 len, i;
+	int		 rc;
+
+	if ((rc = file_read_all(&buf, &len, path, TRUST_MAX, err)) != 0 ||
+	    (rc = trust_parse_draft(&t, buf, len, path, err)) != 0)
+		goto out;
+	if (a->previous != NULL && (rc = trust_load(&old, a->previous,
+	    err)) != 0)
+		goto out;
+	if ((rc = trust_keys_check(t, old, a, path, err)) != 0)
+		goto out;
+	for (i = 0; i < a->nroots; i++)
+		if ((rc = trust_add_sig(t, a->roots[i], err)) != 0)
+			goto out;
+	free(buf);
+	trust_encode(t, &buf, &len);
+	if (len > TRUST_MAX) {
+		rc = error_set(err, SATCHEL_ELIMIT,
+		    "%s: the signed policy would be larger than %d bytes", path,
+		    TRUST_MAX);
+		goto out;
+	}
+	if ((rc = file_write_atomic(a->out != NULL ? a->out : path, buf, len,
+	    0644, err)) == 0)
+		(void)trust_status(a->out != NULL ? a->out : path, t, old);
+out:
+	trust_free(old);
+	trust_free(t);
 	free(buf);
 	return rc;
 }
@@ -359,6 +458,10 @@ trust_do(const char *verb, int argc, char **argv, struct trust_args *a,
 			trust_print(t);
 		goto out;
 	}
+	if (strcmp(verb, "sign") == 0) {
+		rc = trust_sign_more(a, argv[0], err);
+		goto out;
+	}
 	if ((rc = trust_load(&old, argv[0], err)) != 0 ||
 	    (rc = trust_load(&t, argv[0], err)) != 0)
 		goto out;
@@ -383,8 +486,8 @@ trust_do(const char *verb, int argc, char **argv, struct trust_args *a,
 	}
 	t->serial++;
 	if ((rc = trust_save(t, old, a, argv[0], err)) == 0)
-		printf("%s: serial %llu, %s\n", argv[0],
-		    (unsigned long long)t->serial, what);
+		printf("%s: serial %llu, %s\n", a->out != NULL ? a->out :
+		    argv[0], (unsigned long long)t->serial, what);
 out:
 	trust_free(old);
 	trust_free(t);
@@ -408,6 +511,7 @@ static const struct {
 	{ "remove-publisher",	2, 2 },
 	{ "replace-publisher",	3, 3 },
 	{ "set-threshold",	2, 2 },
+	{ "sign",		1, 1 },
 };
 
 static int
@@ -417,10 +521,12 @@ cmd_trust(const struct satchel_cmd *cmd, int argc, char **argv)
 		{ "root-key",	required_argument,	NULL,	'r' },
 		{ "threshold",	required_argument,	NULL,	'T' },
 		{ "output",	required_argument,	NULL,	'o' },
+		{ "partial",	no_argument,		NULL,	'P' },
+		{ "previous",	required_argument,	NULL,	'p' },
 		CMD_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
-	struct trust_args		 a = { NULL, 0, 1, 0, NULL };
+	struct trust_args		 a = { NULL, 0, 1, 0, 0, NULL, NULL };
 	struct error			 err;
 	char				**paths = NULL;
 	const char			*verb;
@@ -429,7 +535,7 @@ cmd_trust(const struct satchel_cmd *cmd, int argc, char **argv)
 	int				 opt, rc;
 
 	/* Options may come before or after the verb. */
-	while ((opt = getopt_long(argc, argv, "r:T:o:hV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "r:T:o:Pp:hV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
 			paths = xreallocarray(paths, npaths + 1, sizeof *paths);
@@ -445,6 +551,12 @@ cmd_trust(const struct satchel_cmd *cmd, int argc, char **argv)
 			break;
 		case 'o':
 			a.out = optarg;
+			break;
+		case 'P':
+			a.partial = 1;
+			break;
+		case 'p':
+			a.previous = optarg;
 			break;
 		default:
 			free(paths);
@@ -480,6 +592,15 @@ cmd_trust(const struct satchel_cmd *cmd, int argc, char **argv)
 		free(paths);
 		return cmd_usage_error(cmd, "\"new\" needs -o POLICY");
 	}
+	if ((a.previous != NULL && strcmp(verb, "sign") != 0) ||
+	    (a.partial && (strcmp(verb, "sign") == 0 ||
+	    strcmp(verb, "show") == 0)) ||
+	    (a.threshold_given && strcmp(verb, "sign") == 0) ||
+	    (a.out != NULL && strcmp(verb, "show") == 0)) {
+		free(paths);
+		return cmd_usage_error(cmd, "--previous is for sign; --partial "
+		    "and --threshold for new and changes; -o not for show");
+	}
 	if (npaths > 0 && cmd_load_keys(paths, npaths, &a.roots, &err) != 0) {
 		free(paths);
 		return cmd_fail(&err);
@@ -504,6 +625,7 @@ const struct satchel_cmd cmd_trust_entry = {
 	"       satchel trust replace-root|replace-catalog|replace-publisher\n"
 	"                     --root-key KEYFILE... POLICY OLDPUB NEWPUB\n"
 	"       satchel trust set-threshold --root-key KEYFILE... POLICY N\n"
+	"       satchel trust sign --root-key KEYFILE... [--previous OLD] POLICY\n"
 	"       satchel trust show POLICY\n"
 	"\n"
 	"A trust policy says which keys a node trusts: root keys (a threshold of\n"
@@ -513,9 +635,11 @@ const struct satchel_cmd cmd_trust_entry = {
 	"is signed by the root keys given with --root-key: a node takes the new\n"
 	"policy only when a threshold of the old policy's root keys and a\n"
 	"threshold of the new one's signed it, so give enough of both (a key\n"
-	"that is a root of both counts for both). POLICY is replaced atomically;\n"
-	"keep the old one for `satchel store set-trust` if you make several\n"
-	"changes at once.\n"
+	"that is a root of both counts for both). POLICY is replaced atomically\n"
+	"(or the change written to -o FILE); keep the old one for `satchel store\n"
+	"set-trust` if you make several changes at once. When the root keys are\n"
+	"held by different people, the first writes the change with --partial\n"
+	"and -o, and the others add theirs with `sign --previous OLD`.\n"
 	"\n"
 	"  new            a policy (serial 1) whose root keys are the --root-key\n"
 	"                 keys\n"
@@ -527,6 +651,9 @@ const struct satchel_cmd cmd_trust_entry = {
 	"  replace-*      puts NEWPUB in the place of OLDPUB (a publisher keeps\n"
 	"                 its patterns)\n"
 	"  set-threshold  the number of root signatures the policy needs\n"
+	"  sign           adds the --root-key keys' signatures to POLICY, a\n"
+	"                 change written with --partial (its body unchanged),\n"
+	"                 and says which thresholds are met\n"
 	"  show           prints the policy after checking its signatures\n"
 	"\n"
 	"Options:\n"
@@ -534,7 +661,11 @@ const struct satchel_cmd cmd_trust_entry = {
 	"                          changed one (repeatable)\n"
 	"  -T, --threshold N       root signatures a policy needs (new: default\n"
 	"                          1; with a change: the new threshold)\n"
-	"  -o, --output POLICY     where `new` writes the policy\n"
+	"  -o, --output POLICY     where `new` writes the policy; for a change\n"
+	"                          or sign, write there, not over POLICY\n"
+	"  -P, --partial           write a change before its thresholds are met\n"
+	"  -p, --previous OLD      sign: the policy POLICY succeeds (its roots\n"
+	"                          may sign; its threshold is reported)\n"
 	"  -h, --help              show this help\n"
 	"  -V, --version           show the version\n"
 	"\n"

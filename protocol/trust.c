@@ -656,10 +656,11 @@ trust_ended_cb(void *arg)
 
 /* Why strict: the policy decides whose signatures count, so it has exactly
  * one spelling; anything else is refused naming the line and the field.
- * Only a body that threshold of its own root keys signed is returned. */
-int
-trust_parse(struct trust **out, const char *buf, size_t len, const char *name,
-    struct error *err)
+ * Only a body that threshold of its own root keys signed is returned,
+ * unless draft (a policy still being signed, never trusted). */
+static int
+trust_parse_impl(struct trust **out, const char *buf, size_t len,
+    const char *name, int draft, struct error *err)
 {
 	struct trust_parser	 tp;
 	const char		*p, *end = buf + len;
@@ -691,7 +692,7 @@ trust_parse(struct trust **out, const char *buf, size_t len, const char *name,
 		    "%s: the body is not in canonical form", name);
 		goto out;
 	}
-	if ((rc = trust_check_threshold(tp.t, name, err)) != 0)
+	if (!draft && (rc = trust_check_threshold(tp.t, name, err)) != 0)
 		goto out;
 	*out = tp.t;
 	tp.t = NULL;			/* ownership moved to the caller */
@@ -699,4 +700,18 @@ out:
 	free(body);
 	trust_free(tp.t);		/* NULL-safe */
 	return rc;
+}
+
+int
+trust_parse(struct trust **out, const char *buf, size_t len, const char *name,
+    struct error *err)
+{
+	return trust_parse_impl(out, buf, len, name, 0, err);
+}
+
+int
+trust_parse_draft(struct trust **out, const char *buf, size_t len,
+    const char *name, struct error *err)
+{
+	return trust_parse_impl(out, buf, len, name, 1, err);
 }

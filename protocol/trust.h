@@ -39,6 +39,11 @@ struct trust *trust_new(void);
  * at least threshold of its own root keys signed the body. */
 int	trust_parse(struct trust **out, const char *buf, size_t len,
 	    const char *name, struct error *err);
+/* The same, strict, but without the threshold check: for a policy whose
+ * root keys sign it one after another (satchel trust sign). What it
+ * returns is never to be trusted. */
+int	trust_parse_draft(struct trust **out, const char *buf, size_t len,
+	    const char *name, struct error *err);
 /* The signed body, canonical; caller frees. */
 void	trust_encode_body(const struct trust *, char **out, size_t *len);
 /* Body followed by the signature block; caller frees. */

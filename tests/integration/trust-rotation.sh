@@ -170,6 +170,32 @@ copy_edit "$P.6" "$P.7" replace-root --root-key "$TMP/r2.key" \
 expect_success "2 of 3: r4 replaced by r5, signed by r2 and r3 (roots of both)" \
     "serial 7, root key $ID_R4 replaced by $ID_R5"
 
+# The same change signed by two people in turn: r2 writes it with
+# --partial, r3 adds a signature; the result is policy 7 byte for byte.
+cp "$P.6" "$P.6copy"
+run_satchel trust replace-root --partial --root-key "$TMP/r2.key" \
+    -o "$P.7d" "$P.6copy" "$TMP/r4.key.pub" "$TMP/r5.key.pub"
+also "the policy it changes is unchanged" cmp -s "$P.6copy" "$P.6"
+expect_success "2 of 3, one signer at a time: r2 writes the change with --partial" \
+    "serial 7: signed by 1 of its own 3 root keys (threshold 2), by 1 of the 3 root keys of policy 6 (threshold 2): more signatures needed"
+run_satchel trust show "$P.7d"
+expect_fail "show refuses the half-signed policy" \
+    "trust policy 7: signed by 1 of its own 3 root keys, threshold 2"
+source_with "$O3" "$TMP/s" "$P.4" "$P.5" "$P.6" "$P.7d"
+copy_store "$M3" "$TMP/victim"
+snapshot "$TMP/victim"
+run_satchel pull "$TMP/s" --store "$TMP/victim"
+unchanged "$TMP/victim"
+expect_fail "a pull refuses the half-signed policy 7" \
+    "trust policy 7: signed by 1 of its own 3 root keys, threshold 2"
+run_satchel trust sign --root-key "$TMP/r4.key" "$P.7d"
+expect_fail "sign without --previous: r4, an old root only, is refused" \
+    "is not a root key of this policy"
+run_satchel trust sign --root-key "$TMP/r3.key" --previous "$P.6" "$P.7d"
+expect_success "r3 signs it: both thresholds met" \
+    "by 2 of the 3 root keys of policy 6 (threshold 2): complete"
+same_bytes "$P.7d" "$P.7" "the policy signed in turn is policy 7 byte for byte"
+
 copy_edit "$P.7" "$P.8x" set-threshold --root-key "$TMP/r2.key" "$P.8x" 1
 also "the policy file is unchanged" cmp -s "$P.8x" "$P.7"
 expect_fail "threshold lowered to 1, signed by r2 alone: the old threshold 2 is missed" \

@@ -1008,6 +1008,36 @@ test_successor_counts_keys_once(void **state)
 	trust_free(cur);
 }
 
+/* A draft (satchel trust sign) parses as strictly as a policy, but
+ * without its threshold: trust_parse refuses the same bytes. */
+static void
+test_parse_draft(void **state)
+{
+	struct fixture	*fx = *state;
+	static const int r012[] = { 0, 1, 2 }, s0[] = { 0 };
+	struct trust	*t = chain_policy(fx, r012, 3, 2, 7, s0, 1), *d = NULL;
+	struct error	 err;
+	char		*text;
+	size_t		 len;
+
+	trust_encode(t, &text, &len);
+	error_clear(&err);
+	assert_int_equal(trust_parse_draft(&d, text, len, "POLICY", &err), 0);
+	assert_int_equal(d->serial, 7);
+	assert_int_equal(d->sigs.n, 1);
+	assert_parse_fails(text, SATCHEL_EVERIFY,
+	    "POLICY: trust policy 7: signed by 1 of its own 3 root keys, "
+	    "threshold 2");
+	trust_free(d);
+	d = NULL;
+	text[0] = 'S';			/* still strict about the text */
+	assert_int_equal(trust_parse_draft(&d, text, len, "POLICY", &err),
+	    SATCHEL_EINVALID);
+	assert_null(d);
+	free(text);
+	trust_free(t);
+}
+
 int
 main(void)
 {
@@ -1043,6 +1073,7 @@ main(void)
 		T(test_successor_two_of_three),
 		T(test_successor_serials),
 		T(test_successor_counts_keys_once),
+		T(test_parse_draft),
 	};
 #undef T
 
