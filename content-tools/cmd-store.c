@@ -14,7 +14,7 @@ store_set_trust_cmd(const struct satchel_cmd *cmd, int argc, char **argv,
 {
 	struct store	*s = NULL;
 	struct error	 err;
-	uint64_t	 before;
+	uint64_t	 before, cbefore;
 
 	if (init_options)
 		return cmd_usage_error(cmd, "--trust and --catalog-key are for "
@@ -25,7 +25,9 @@ store_set_trust_cmd(const struct satchel_cmd *cmd, int argc, char **argv,
 	if (store_open(&s, argv[0], STORE_WRITE, &err) != 0)
 		return cmd_fail(&err);
 	before = store_trust(s) != NULL ? store_trust(s)->serial : 0;
-	if (store_set_trust(s, argv + 1, (size_t)(argc - 1), &err) != 0) {
+	cbefore = store_catalog(s) != NULL ? store_catalog(s)->serial : 0;
+	if (store_set_trust(s, argv + 1, (size_t)(argc - 1), (int64_t)time(NULL),
+	    &err) != 0) {
 		store_close(s);
 		return cmd_fail(&err);
 	}
@@ -36,6 +38,10 @@ store_set_trust_cmd(const struct satchel_cmd *cmd, int argc, char **argv,
 		printf("%s: trust policy %llu now in force (was %llu)\n",
 		    argv[0], (unsigned long long)store_trust(s)->serial,
 		    (unsigned long long)before);
+	if (store_catalog(s) != NULL && store_catalog(s)->serial != cbefore)
+		printf("%s: catalog signed again with the catalog key, serial "
+		    "%llu\n", argv[0],
+		    (unsigned long long)store_catalog(s)->serial);
 	store_close(s);
 	return 0;
 }
@@ -101,7 +107,10 @@ const struct satchel_cmd cmd_store_entry = {
 	"the store's policy) plus one, and be signed by a threshold of that\n"
 	"one's root keys and of its own (see `satchel trust`). Each is kept in\n"
 	"meta/trust.d/ for the mirrors that walk the chain; on a refusal the\n"
-	"store is unchanged.\n"
+	"store is unchanged. On an origin the newest policy must list the\n"
+	"catalog key of DIR/config (replacing the catalog key: point\n"
+	"catalog-key at the new key first), and a catalog it no longer accepts\n"
+	"is signed again with that key.\n"
 	"\n"
 	"Options:\n"
 	"  -t, --trust POLICY         the trust policy (see `satchel trust`)\n"

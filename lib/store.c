@@ -2376,8 +2376,52 @@ trust_chain_land(struct store *s, const struct trust_chain *ch,
 	return rc;
 }
 
+/*
+ * On an origin the catalog must stay valid under the policy in force:
+ * the configured catalog key must be one the policy lists (checked
+ * before anything lands), and a catalog that the policy no longer
+ * accepts (its key replaced) is signed again with the configured key,
+ * serial + 1, issued now. Why here: a mirror that takes the new policy
+ * would refuse the old signature until the next publish. Run again after
+ * a crash, it finds the policy in force and still repairs the catalog.
+ */
+static int
+set_trust_catalog(struct store *s, const struct trust *t, int land,
+    int64_t now, struct error *err)
+{
+	struct privkey	*key = NULL;
+	struct pubkey	 pub;
+	struct error	 e;
+	size_t		 i;
+	int		 rc;
+
+	if (s->catalog_key == NULL || t == NULL)
+		return 0;
+	if ((rc = keyfile_load_private(&key, s->catalog_key, err)) != 0)
+		return rc;
+	privkey_public(key, &pub);
+	for (i = 0; i < t->ncatalogs; i++)
+		if (memcmp(t->catalogs[i].raw, pub.raw, ED25519_PUB_LEN) == 0)
+			break;
+	if (i == t->ncatalogs)
+		rc = error_set(err, SATCHEL_EVERIFY, "%s: the store signs its "
+		    "catalog with %s (config catalog-key %s), which trust "
+		    "policy %llu does not list: point catalog-key at one of "
+		    "its catalog keys first", s->dir, pub.id, s->catalog_key,
+		    (unsigned long long)t->serial);
+	else if (land && s->catalog != NULL &&
+	    catalog_check(s->catalog, t, now, 1, "meta/catalog", &e) != 0) {
+		s->catalog->serial++;
+		s->catalog->issued = now;
+		s->catalog->expires = now + s->expiry;
+		rc = catalog_store(s->dir, s->catalog, key, err);
+	}
+	privkey_free(key);
+	return rc;
+}
+
 int
-store_set_trust(struct store *s, char *const *paths, size_t n,
+store_set_trust(struct store *s, char *const *paths, size_t n, int64_t now,
     struct error *err)
 {
 	struct trust_chain	 ch;
@@ -2407,10 +2451,14 @@ store_set_trust(struct store *s, char *const *paths, size_t n,
 		free(buf);
 		buf = NULL;
 	}
+	if (rc == 0)
+		rc = set_trust_catalog(s, trust_chain_last(&ch), 0, now, err);
 	if (rc == 0) {
 		trust_chain_apply(s, &ch);
 		rc = trust_chain_land(s, &ch, 1, err);
 	}
+	if (rc == 0)
+		rc = set_trust_catalog(s, s->trust, 1, now, err);
 	trust_chain_free(&ch);
 	return rc;
 }

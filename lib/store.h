@@ -145,9 +145,12 @@ struct store_pull_report {
 /* Puts the trust policies in the files paths[0..n) in force, in that
  * order: each must follow the one before (the first the store's policy
  * in force) as SPEC §7 "Rotation" says; one already in force is
- * skipped. s must be open for writing. Refused: the store as it was. */
+ * skipped. On an origin the policy must list its catalog key, and a
+ * catalog the policy no longer accepts is signed again (serial + 1,
+ * issued now). s must be open for writing. Refused: the store as it
+ * was. */
 int	store_set_trust(struct store *s, char *const *paths, size_t n,
-	    struct error *err);
+	    int64_t now, struct error *err);
 
 /* Brings the store at dst up to date from the store at src (a USB
  * drive, another disk): checks src's catalog against dst's trust policy

@@ -417,9 +417,13 @@ copy_edit "$P.8" "$P.9c" replace-catalog --root-key "$TMP/r2.key" \
     "$P.9c" "$TMP/cat.key.pub" "$TMP/cat2.key.pub"
 expect_success "policy 9: catalog key replaced by cat2" \
     "serial 9, catalog key $ID_CAT replaced by $ID_CAT2"
-copy_store "$O" "$TMP/s"
-run_satchel store set-trust "$TMP/s" "$P.9c"
-expect_success "a source takes policy 9, its catalog still signed by cat"
+copy_store "$O" "$TMP/o9"
+snapshot "$TMP/o9"
+run_satchel store set-trust "$TMP/o9" "$P.9c"
+unchanged "$TMP/o9"
+expect_fail "store set-trust on an origin whose catalog key policy 9 revokes: refused" \
+    "which trust policy 9 does not list"
+source_with "$O" "$TMP/s" "$P.9c"
 refused "a catalog signed only by the revoked catalog key: refused" \
     "$M8" "$TMP/s" "not signed by a catalog key"
 refused "... also for a mirror at policy 3 that walks to 9 (it keeps 3)" \
@@ -429,6 +433,23 @@ copy_store "$M8" "$M"
 run_satchel pull "$O" --store "$M"
 expect_success "the origin (policy 8, catalog by cat) still pulls at policy 8" \
     "already current"
+# The origin's operator points catalog-key at cat2, then set-trust: the
+# catalog is signed again with cat2, and mirrors take both.
+sed "s|^catalog-key = .*|catalog-key = $TMP/cat2.key|" "$O/config" \
+    >"$TMP/o9/config"
+CSERIAL=$(catalog_serial "$TMP/o9")
+run_satchel store set-trust "$TMP/o9" "$P.9c"
+also "the catalog's serial went up by one" \
+    test "$(catalog_serial "$TMP/o9")" -eq $((CSERIAL + 1))
+also "the catalog is signed by cat2" grep -q "^signature ed25519 $ID_CAT2 " \
+    "$TMP/o9/meta/catalog"
+expect_success "catalog-key set to cat2, then store set-trust: policy 9, catalog signed again" \
+    "trust policy 9 now in force (was 8)" "catalog signed again"
+run_satchel pull "$TMP/o9" --store "$M"
+also "meta/trust is policy 9" cmp -s "$M/meta/trust" "$P.9c"
+also "meta/catalog is the origin's" cmp -s "$M/meta/catalog" "$TMP/o9/meta/catalog"
+expect_success "a mirror at policy 8 takes policy 9 and the catalog cat2 signed" \
+    "trust policy 9 now in force"
 
 # The publisher key replaced: author's v2 is refused, author2's taken.
 copy_edit "$P.8" "$P.9p" replace-publisher --root-key "$TMP/r2.key" \
