@@ -111,6 +111,10 @@ cmd_pull(const struct satchel_cmd *cmd, int argc, char **argv)
 		fprintf(stderr, "satchel: warning: %s: accepted an EXPIRED catalog "
 		    "(serial %llu) because of --allow-expired\n", argv[optind],
 		    (unsigned long long)rep.catalog_serial);
+	if (rep.trust_accepted > 0)
+		printf("%s: trust policy %llu now in force (%zu polic%s of the "
+		    "chain accepted)\n", dir, (unsigned long long)rep.trust_serial,
+		    rep.trust_accepted, rep.trust_accepted == 1 ? "y" : "ies");
 	printf("%s: %s%zu release%s updated, %zu already current; %zu files "
 	    "copied (%s), %zu already present; catalog serial %llu\n", dir,
 	    rep.created ? "new store; " : "", rep.bundles_new,

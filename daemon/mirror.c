@@ -146,12 +146,14 @@ mirror_child(const struct mirror *m)
 	if (rc == 0)
 		n = snprintf(line, sizeof line, "catalog serial %llu, %zu "
 		    "release%s new, %zu current, %zu file%s (%llu bytes) "
-		    "copied (%zu by delta, %llu bytes of deltas), %zu present",
+		    "copied (%zu by delta, %llu bytes of deltas), %zu present, "
+		    "trust policy %llu (%zu new)",
 		    (unsigned long long)rep.catalog_serial, rep.bundles_new,
 		    rep.bundles_new == 1 ? "" : "s", rep.bundles_current,
 		    rep.files_copied, rep.files_copied == 1 ? "" : "s",
 		    (unsigned long long)rep.bytes_copied, rep.files_delta,
-		    (unsigned long long)rep.bytes_delta, rep.files_present);
+		    (unsigned long long)rep.bytes_delta, rep.files_present,
+		    (unsigned long long)rep.trust_serial, rep.trust_accepted);
 	else
 		n = snprintf(line, sizeof line, "%s", err.msg);
 	if (n > 0)

@@ -556,7 +556,9 @@ sync_conn_meta_submit(struct sync_conn *c, const struct msg_get_meta *g,
 
 	switch (g->role) {
 	case MSG_ROLE_TRUST:
-		path = xasprintf("%s/meta/trust", dir);
+		/* msg_decode checked that a name is a decimal serial. */
+		path = g->name[0] == '\0' ? xasprintf("%s/meta/trust", dir) :
+		    xasprintf("%s/meta/trust.d/%s.policy", dir, g->name);
 		break;
 	case MSG_ROLE_CATALOG:
 		path = xasprintf("%s/meta/catalog", dir);

@@ -1139,10 +1139,10 @@ static void
 fsck_trust(const struct store *s, struct fsck *fk)
 {
 	struct trust	**v = NULL;
-	char		 *dir = store_path(s, "meta/trust.d"), *cur = NULL, *buf;
+	char		 *dir = store_path(s, "meta/trust.d"), *buf;
 	struct dirent	 *de;
 	struct error	  e;
-	size_t		  n = 0, i, j, len, curlen = 0, good;
+	size_t		  n = 0, i, j, len;
 	DIR		 *d;
 
 	if ((d = opendir(dir)) == NULL) {
@@ -1180,20 +1180,11 @@ fsck_trust(const struct store *s, struct fsck *fk)
 			v[j] = v[j - 1];
 			v[j - 1] = t;
 		}
+	/* Each the successor of the one before, by the rule a pull applies
+	 * (serial + 1, a threshold of the old roots). */
 	for (i = 1; i < n; i++) {
-		trust_encode_body(v[i], &cur, &curlen);
-		good = 0;
-		for (j = 0; j < v[i - 1]->nroots; j++)
-			if (sigs_check(&v[i]->sigs, &v[i - 1]->roots[j],
-			    SIG_DOMAIN_TRUST, cur, curlen) == 0)
-				good++;
-		if (good < v[i - 1]->threshold)
-			fsck_report(fk, "%s: policy serial %llu is signed by %zu of the "
-			    "%zu root keys of serial %llu, which needs %u", dir,
-			    (unsigned long long)v[i]->serial, good, v[i - 1]->nroots,
-			    (unsigned long long)v[i - 1]->serial, v[i - 1]->threshold);
-		free(cur);
-		cur = NULL;
+		if (trust_check_successor(v[i - 1], v[i], dir, &e) != 0)
+			fsck_report(fk, "%s", e.msg);
 	}
 	if (s->trust != NULL && (n == 0 || v[n - 1]->serial != s->trust->serial))
 		fsck_report(fk, "%s/meta/trust: serial %llu is not the newest "
@@ -2543,6 +2534,340 @@ rmdir_flat(const char *dir)
 	rmdir(dir);
 }
 
+/*
+ * A trust chain being accepted: the policies that follow base, one
+ * serial at a time, each checked against the one before (SPEC §7
+ * "Rotation"), kept in memory with their exact bytes until they land,
+ * so that a refusal anywhere leaves the store as it was.
+ */
+struct trust_chain {
+	const struct trust	 *base;		/* the policy in force */
+	struct trust		**v;		/* accepted, oldest first */
+	char			**buf;
+	size_t			 *len;
+	uint64_t		 *serial;
+	size_t			  n;
+};
+
+static const struct trust *
+trust_chain_last(const struct trust_chain *ch)
+{
+	return ch->n > 0 ? ch->v[ch->n - 1] : ch->base;
+}
+
+/* Appends t (the chain now owns it) and a copy of its bytes. */
+static void
+trust_chain_push(struct trust_chain *ch, struct trust *t, const char *buf,
+    size_t len)
+{
+	ch->v = xreallocarray(ch->v, ch->n + 1, sizeof *ch->v);
+	ch->buf = xreallocarray(ch->buf, ch->n + 1, sizeof *ch->buf);
+	ch->len = xreallocarray(ch->len, ch->n + 1, sizeof *ch->len);
+	ch->serial = xreallocarray(ch->serial, ch->n + 1, sizeof *ch->serial);
+	ch->serial[ch->n] = t->serial;
+	ch->buf[ch->n] = xmalloc(len);
+	memcpy(ch->buf[ch->n], buf, len);
+	ch->len[ch->n] = len;
+	ch->v[ch->n++] = t;
+}
+
+/* Parses buf (the policy named name, which must have serial want when
+ * want is not 0) and takes it when it follows the chain's last policy;
+ * TRUST_SAME when it is that policy. buf is copied. */
+static int
+trust_chain_add(struct trust_chain *ch, const char *buf, size_t len,
+    const char *name, uint64_t want, struct error *err)
+{
+	struct trust	*t = NULL;
+	int		 rc;
+
+	if ((rc = trust_parse(&t, buf, len, name, err)) != 0)
+		return rc;
+	if (want != 0 && t->serial != want) {
+		rc = error_set(err, SATCHEL_EINVALID,
+		    "%s: holds trust policy %llu, not %llu", name,
+		    (unsigned long long)t->serial, (unsigned long long)want);
+		goto out;
+	}
+	if ((rc = trust_check_successor(trust_chain_last(ch), t, name,
+	    err)) != 0)
+		goto out;
+	trust_chain_push(ch, t, buf, len);
+	t = NULL;			/* ownership moved to the chain */
+out:
+	trust_free(t);
+	return rc;
+}
+
+static void
+trust_chain_free(struct trust_chain *ch)
+{
+	size_t	i;
+
+	for (i = 0; i < ch->n; i++) {
+		trust_free(ch->v[i]);
+		free(ch->buf[i]);
+	}
+	free(ch->v);
+	free(ch->buf);
+	free(ch->len);
+	free(ch->serial);
+	memset(ch, 0, sizeof *ch);
+}
+
+/* The store's policy in memory becomes the chain's newest, so that the
+ * pull checks the catalog and the releases against it; the chain keeps
+ * the old one (in the newest's slot) to free. Nothing on disk changes:
+ * on a refusal the store opened next time has its old policy. Nothing
+ * may be added to ch after this. */
+static void
+trust_chain_apply(struct store *s, struct trust_chain *ch)
+{
+	struct trust	*old = s->trust;
+
+	if (ch->n == 0)
+		return;
+	s->trust = ch->v[ch->n - 1];	/* ownership moved to the store */
+	ch->v[ch->n - 1] = old;		/* and the old one's to the chain */
+	ch->base = NULL;
+}
+
+/* Writes each accepted policy to meta/trust.d/SERIAL.policy, then, when
+ * in_force, puts the last in force by renaming it over meta/trust (after
+ * trust_chain_apply). Why in that order: a crash in between leaves the
+ * old policy in force and files in trust.d that the chain rewrites. */
+static int
+trust_chain_land(struct store *s, const struct trust_chain *ch,
+    int in_force, struct error *err)
+{
+	char	*p;
+	size_t	 i;
+	int	 rc = 0;
+
+	if (ch->n == 0)
+		return 0;
+	for (i = 0; rc == 0 && i < ch->n; i++) {
+		p = xasprintf("%s/meta/trust.d/%llu.policy", s->dir,
+		    (unsigned long long)ch->serial[i]);
+		rc = file_write_atomic(p, ch->buf[i], ch->len[i], 0644, err);
+		free(p);
+	}
+	if (rc != 0 || !in_force)
+		return rc;
+	p = store_path(s, "meta/trust");
+	rc = file_write_atomic(p, ch->buf[ch->n - 1], ch->len[ch->n - 1], 0644,
+	    err);
+	free(p);
+	return rc;
+}
+
+/*
+ * On an origin the catalog must stay valid under the policy in force:
+ * the configured catalog key must be one the policy lists (checked
+ * before anything lands), and a catalog that the policy no longer
+ * accepts (its key replaced) is signed again with the configured key,
+ * serial + 1, issued now. Why here: a mirror that takes the new policy
+ * would refuse the old signature until the next publish. Run again after
+ * a crash, it finds the policy in force and still repairs the catalog.
+ */
+static int
+set_trust_catalog(struct store *s, const struct trust *t, int land,
+    int64_t now, struct error *err)
+{
+	struct privkey	*key = NULL;
+	struct pubkey	 pub;
+	struct error	 e;
+	size_t		 i;
+	int		 rc;
+
+	if (s->catalog_key == NULL || t == NULL)
+		return 0;
+	if ((rc = keyfile_load_private(&key, s->catalog_key, err)) != 0)
+		return rc;
+	privkey_public(key, &pub);
+	for (i = 0; i < t->ncatalogs; i++)
+		if (memcmp(t->catalogs[i].raw, pub.raw, ED25519_PUB_LEN) == 0)
+			break;
+	if (i == t->ncatalogs)
+		rc = error_set(err, SATCHEL_EVERIFY, "%s: the store signs its "
+		    "catalog with %s (config catalog-key %s), which trust "
+		    "policy %llu does not list: point catalog-key at one of "
+		    "its catalog keys first", s->dir, pub.id, s->catalog_key,
+		    (unsigned long long)t->serial);
+	else if (land && s->catalog != NULL &&
+	    catalog_check(s->catalog, t, now, 1, "meta/catalog", &e) != 0) {
+		s->catalog->serial++;
+		s->catalog->issued = now;
+		s->catalog->expires = now + s->expiry;
+		rc = catalog_store(s->dir, s->catalog, key, err);
+	}
+	privkey_free(key);
+	return rc;
+}
+
+int
+store_set_trust(struct store *s, char *const *paths, size_t n, int64_t now,
+    struct error *err)
+{
+	struct trust_chain	 ch;
+	struct trust		*t;
+	char			*buf = NULL;
+	size_t			 len, i;
+	int			 rc = 0;
+
+	if (s->lockfd == -1)
+		fatal("%s: the store is not open for writing", __func__);
+	memset(&ch, 0, sizeof ch);
+	ch.base = s->trust;
+	for (i = 0; rc == 0 && i < n; i++) {
+		if ((rc = file_read_all(&buf, &len, paths[i], TRUST_MAX,
+		    err)) != 0)
+			break;
+		if (trust_chain_last(&ch) != NULL) {
+			if ((rc = trust_chain_add(&ch, buf, len, paths[i], 0,
+			    err)) == TRUST_SAME)
+				rc = 0;		/* already in force */
+		} else if ((rc = trust_parse(&t, buf, len, paths[i],
+		    err)) == 0) {
+			/* A store without a policy takes the first as given:
+			 * it is the chain's start. */
+			trust_chain_push(&ch, t, buf, len);
+		}
+		free(buf);
+		buf = NULL;
+	}
+	if (rc == 0)
+		rc = set_trust_catalog(s, trust_chain_last(&ch), 0, now, err);
+	if (rc == 0) {
+		trust_chain_apply(s, &ch);
+		rc = trust_chain_land(s, &ch, 1, err);
+	}
+	if (rc == 0)
+		rc = set_trust_catalog(s, s->trust, 1, now, err);
+	trust_chain_free(&ch);
+	return rc;
+}
+
+/* Policy k of src: its meta/trust.d/k.policy, or GET_META role 1 with
+ * the serial as name. ENOTFOUND (no message) when src has none. */
+static int
+pull_trust_read(const struct store *src, struct sync_client *net,
+    uint64_t k, char **buf, size_t *len, char **name, struct error *err)
+{
+	char	num[24];
+	uint8_t	status;
+	int	rc;
+
+	snprintf(num, sizeof num, "%llu", (unsigned long long)k);
+	if (net != NULL) {
+		*name = xstrdup(src->dir);
+		rc = sync_client_get_meta(net, MSG_ROLE_TRUST, num, NULL, buf,
+		    len, &status, err);
+		if (rc == 0 && status != MSG_STATUS_OK)
+			rc = SATCHEL_ENOTFOUND;
+		return rc;
+	}
+	*name = xasprintf("%s/meta/trust.d/%s.policy", src->dir, num);
+	return file_read_all(buf, len, *name, TRUST_MAX, err);
+}
+
+/*
+ * A store a pull has just made (a USB drive, say) takes the source's
+ * older policies too, newest first, as far back as the source's chain
+ * goes: a school several rotations behind can then walk the chain from
+ * the drive. Each must be the predecessor of the one after it.
+ */
+static int
+pull_trust_history(const struct store *src, struct sync_client *net,
+    const struct store *dst, struct trust_chain *hist, struct error *err)
+{
+	const struct trust	*after = dst->trust;
+	struct trust		*t;
+	uint64_t		 k;
+	char			*buf = NULL, *name = NULL;
+	size_t			 len;
+	int			 rc = 0;
+
+	for (k = after->serial - 1; rc == 0 && k >= 1; k--) {
+		rc = pull_trust_read(src, net, k, &buf, &len, &name, err);
+		if (rc == SATCHEL_ENOTFOUND) {
+			rc = 0;		/* where the source's chain begins */
+			free(name);
+			break;
+		}
+		t = NULL;
+		if (rc == 0)
+			rc = trust_parse(&t, buf, len, name, err);
+		if (rc == 0 && t->serial != k)
+			rc = error_set(err, SATCHEL_EINVALID,
+			    "%s: holds trust policy %llu, not %llu", name,
+			    (unsigned long long)t->serial,
+			    (unsigned long long)k);
+		if (rc == 0 && (rc = trust_check_successor(t, after, name,
+		    err)) == 0) {
+			trust_chain_push(hist, t, buf, len);
+			after = t;
+			t = NULL;	/* ownership moved to hist */
+		}
+		trust_free(t);
+		free(buf);
+		buf = NULL;
+		free(name);
+		name = NULL;
+	}
+	return rc;
+}
+
+/*
+ * From dst's policy to src's newest (SPEC §10 "Pulling"): a lower
+ * serial is a rollback and the same serial must be the same bytes; a
+ * higher one is reached one serial at a time, the policies between
+ * read from src's meta/trust.d or asked of the server by serial (GET_META
+ * role 1, name the serial), each signed by a threshold of the roots of
+ * the one before and of its own. Nothing is written here; the caller
+ * lands ch when the rest of the pull has been checked.
+ */
+static int
+pull_trust_walk(const struct store *src, struct sync_client *net,
+    struct trust_chain *ch, struct error *err)
+{
+	const struct trust	*t = src->trust;
+	uint64_t		 k;
+	char			*buf = NULL, *name = NULL;
+	size_t			 len;
+	int			 rc = 0;
+
+	if (t == NULL)
+		return 0;		/* a source without one: ours stays */
+	for (k = ch->base->serial + 1; rc == 0 && k < t->serial; k++) {
+		rc = pull_trust_read(src, net, k, &buf, &len, &name, err);
+		if (rc == SATCHEL_ENOTFOUND)
+			rc = error_set(err, SATCHEL_ENOTFOUND,
+			    "%s: the source has no trust policy %llu (needed to "
+			    "go from policy %llu to %llu)", src->dir,
+			    (unsigned long long)k,
+			    (unsigned long long)ch->base->serial,
+			    (unsigned long long)t->serial);
+		if (rc == 0)
+			rc = trust_chain_add(ch, buf, len, name, k, err);
+		free(buf);
+		buf = NULL;
+		free(name);
+		name = NULL;
+	}
+	if (rc != 0)
+		return rc;
+	/* The newest, as the source holds it in force (canonical: the bytes
+	 * trust_parse accepted are the ones it encodes). */
+	trust_encode(t, &buf, &len);
+	name = net != NULL ? xstrdup(src->dir) :
+	    xasprintf("%s/meta/trust", src->dir);
+	rc = trust_chain_add(ch, buf, len, name, 0, err);
+	free(buf);
+	free(name);
+	return rc == TRUST_SAME ? 0 : rc;
+}
+
 /* A new store at dst takes src's trust policy: that is how a USB drive
  * is prepared; the school's own store checks it against its own. */
 static int
@@ -2618,6 +2943,7 @@ store_pull(const char *srcdir, const char *dstdir,
 	struct store			*src = NULL, *dst = NULL;
 	struct sync_client		*net = NULL;
 	struct pulled			*v = NULL;
+	struct trust_chain		 ch, hist;
 	struct stat			 sb;
 	struct timespec			 ts[2];
 	char				*stagedir = NULL, *path = NULL, *dir = NULL;
@@ -2626,6 +2952,8 @@ store_pull(const char *srcdir, const char *dstdir,
 	int				 rc, dfd;
 
 	memset(&rep, 0, sizeof rep);
+	memset(&ch, 0, sizeof ch);
+	memset(&hist, 0, sizeof hist);
 	/* The source: a store directory, or a satcheld (satchel://). */
 	if (sync_client_is_url(srcdir))
 		rc = pull_open_net(&src, &net, &tbuf, &tlen, srcdir, err);
@@ -2657,6 +2985,15 @@ store_pull(const char *srcdir, const char *dstdir,
 		    dstdir, srcdir);
 		goto out;
 	}
+	/* The trust policy first: the catalog and the releases are checked
+	 * against the newest one the chain reaches. */
+	ch.base = dst->trust;
+	if ((rc = pull_trust_walk(src, net, &ch, err)) != 0)
+		goto out;
+	trust_chain_apply(dst, &ch);
+	if (rep.created && (rc = pull_trust_history(src, net, dst, &hist,
+	    err)) != 0)
+		goto out;
 	/* The catalog: right key, not older than ours, not expired. */
 	if ((rc = catalog_check(src->catalog, dst->trust, o->now,
 	    o->allow_expired, srcdir, err)) != 0)
@@ -2724,6 +3061,12 @@ store_pull(const char *srcdir, const char *dstdir,
 		utimensat(AT_FDCWD, path, ts, 0);
 		rep.bundles_new++;
 	}
+	/* The policies of the chain, then the catalog they let in. */
+	if ((rc = trust_chain_land(dst, &hist, 0, err)) != 0 ||
+	    (rc = trust_chain_land(dst, &ch, 1, err)) != 0)
+		goto out;
+	rep.trust_serial = dst->trust->serial;
+	rep.trust_accepted = ch.n;
 	/* The source's catalog, byte for byte: mirrors pass it on. */
 	catalog_encode(src->catalog, &cbuf, &clen);
 	free(path);
@@ -2737,6 +3080,8 @@ out:
 	for (i = 0; i < n; i++)
 		pulled_free(&v[i]);
 	free(v);
+	trust_chain_free(&ch);
+	trust_chain_free(&hist);
 	free(cbuf);
 	free(stagedir);
 	free(path);

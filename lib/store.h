@@ -140,9 +140,21 @@ struct store_pull_report {
 	uint64_t	 bytes_delta_files;	/* the files' they rebuilt */
 	size_t		 deltas_refused;	/* fetched whole instead */
 	uint64_t	 catalog_serial;
+	uint64_t	 trust_serial;	/* the policy in force after the pull */
+	size_t		 trust_accepted;	/* policies of the chain walked */
 	int		 expired;	/* accepted with allow_expired */
 	int		 created;	/* dst was made a store */
 };
+
+/* Puts the trust policies in the files paths[0..n) in force, in that
+ * order: each must follow the one before (the first the store's policy
+ * in force) as SPEC §7 "Rotation" says; one already in force is
+ * skipped. On an origin the policy must list its catalog key, and a
+ * catalog the policy no longer accepts is signed again (serial + 1,
+ * issued now). s must be open for writing. Refused: the store as it
+ * was. */
+int	store_set_trust(struct store *s, char *const *paths, size_t n,
+	    int64_t now, struct error *err);
 
 /* Brings the store at dst up to date from the store at src (a USB
  * drive, another disk): checks src's catalog against dst's trust policy

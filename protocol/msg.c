@@ -321,12 +321,15 @@ msg_release_name_ok(const char *s)
 	return parse_u64(at + 1, strlen(at + 1), 1, INT64_MAX, &serial) == 0;
 }
 
-/* Role and name travel together in GET_META and META. */
+/* Role and name travel together in GET_META and META. Why a role 1 name
+ * may be a serial: a node several policies behind walks the chain and
+ * asks for each policy between its own and the newest (SPEC §11). */
 static int
 msg_get_role_name(struct msg_reader *r, uint8_t *role, char **name,
     struct error *err)
 {
-	int	rc;
+	uint64_t	serial;
+	int		rc;
 
 	if ((rc = msg_get_u8(r, role, "role", err)) != 0)
 		return rc;
@@ -336,7 +339,13 @@ msg_get_role_name(struct msg_reader *r, uint8_t *role, char **name,
 	}
 	if ((rc = msg_get_text(r, name, MSG_NAME_MAX, "name", err)) != 0)
 		return rc;
-	if (*role != MSG_ROLE_RELEASE && **name != '\0') {
+	if (*role == MSG_ROLE_TRUST && **name != '\0' &&
+	    parse_u64(*name, strlen(*name), 1, INT64_MAX, &serial) != 0) {
+		return error_set(err, SATCHEL_EINVALID,
+		    "%s: name: must be empty or a policy serial for role 1",
+		    r->what);
+	}
+	if (*role == MSG_ROLE_CATALOG && **name != '\0') {
 		return error_set(err, SATCHEL_EINVALID,
 		    "%s: name: must be empty for role %u", r->what, *role);
 	}

@@ -158,7 +158,8 @@ enum msg_error_code {
 
 /* GET_META and META roles. */
 enum msg_role {
-	MSG_ROLE_TRUST		= 1,	/* trust policy; name empty */
+	MSG_ROLE_TRUST		= 1,	/* trust policy; name empty, or the
+					 * decimal serial of an older one */
 	MSG_ROLE_CATALOG	= 2,	/* catalog; name empty */
 	MSG_ROLE_RELEASE	= 3,	/* signed manifest; name NAME@SERIAL */
 };

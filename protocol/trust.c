@@ -186,39 +186,96 @@ trust_encode(const struct trust *t, char **out, size_t *len)
 	*out = buf_detach(&b, len);
 }
 
-int
-trust_check_threshold(const struct trust *t, const char *name,
-    struct error *err)
+/* Why keys are compared whole, not by id: two keys may share an id (it
+ * is 64 bits of a hash), and a key listed twice must still count once. */
+size_t
+trust_count_signers(const struct trust *t, const struct pubkey *keys,
+    size_t nkeys)
 {
 	char	*body = NULL;
 	size_t	 len, i, j, good = 0;
-	int	 rc = 0;
 
-	if (t->threshold < 1) {
-		rc = error_set(err, SATCHEL_EVERIFY,
-		    "%s: threshold is 0, which would trust an unsigned policy",
-		    name);
-		goto out;
-	}
 	trust_encode_body(t, &body, &len);
-	for (i = 0; i < t->nroots; i++) {
+	for (i = 0; i < nkeys; i++) {
 		for (j = 0; j < i; j++) {
-			if (strcmp(t->roots[j].id, t->roots[i].id) == 0)
+			if (memcmp(keys[j].raw, keys[i].raw, ED25519_PUB_LEN) == 0)
 				break;
 		}
 		if (j < i)
 			continue;	/* that key was counted already */
-		if (sigs_check(&t->sigs, &t->roots[i], SIG_DOMAIN_TRUST, body,
+		if (sigs_check(&t->sigs, &keys[i], SIG_DOMAIN_TRUST, body,
 		    len) == 0)
 			good++;
 	}
-	if (good < t->threshold)
-		rc = error_set(err, SATCHEL_EVERIFY,
-		    "%s: signed by %zu of its root keys, threshold is %u",
-		    name, good, t->threshold);
-out:
 	free(body);
-	return rc;
+	return good;
+}
+
+int
+trust_check_threshold(const struct trust *t, const char *name,
+    struct error *err)
+{
+	size_t	good;
+
+	if (t->threshold < 1)
+		return error_set(err, SATCHEL_EVERIFY,
+		    "%s: threshold is 0, which would trust an unsigned policy",
+		    name);
+	good = trust_count_signers(t, t->roots, t->nroots);
+	if (good < t->threshold)
+		return error_set(err, SATCHEL_EVERIFY,
+		    "%s: trust policy %llu: signed by %zu of its own %zu root "
+		    "keys, threshold %u", name, (unsigned long long)t->serial,
+		    good, t->nroots, t->threshold);
+	return 0;
+}
+
+/*
+ * Why exactly one serial up, and why the old roots: a node trusts only
+ * what its current roots vouch for, so a policy that replaces them must
+ * carry their threshold too (a thief of fewer keys than that cannot
+ * install his own roots), and a node several rotations behind reaches
+ * the newest policy one link at a time (SPEC §7 "Rotation"). next was
+ * already found valid on its own by trust_parse.
+ */
+int
+trust_check_successor(const struct trust *cur, const struct trust *next,
+    const char *name, struct error *err)
+{
+	char		*a = NULL, *b = NULL;
+	size_t		 alen, blen, good;
+	unsigned long long cs = cur->serial, ns = next->serial;
+	int		 rc = 0;
+
+	if (ns < cs)
+		return error_set(err, SATCHEL_EVERIFY,
+		    "%s: trust policy %llu is older than the policy %llu in "
+		    "force (rollback refused)", name, ns, cs);
+	if (ns == cs) {
+		trust_encode(cur, &a, &alen);
+		trust_encode(next, &b, &blen);
+		if (alen == blen && memcmp(a, b, alen) == 0)
+			rc = TRUST_SAME;
+		else
+			rc = error_set(err, SATCHEL_EVERIFY,
+			    "%s: trust policy %llu differs from the policy %llu "
+			    "in force, which has the same serial (refused)",
+			    name, ns, cs);
+		free(a);
+		free(b);
+		return rc;
+	}
+	if (ns != cs + 1)
+		return error_set(err, SATCHEL_EVERIFY,
+		    "%s: trust policy %llu does not follow the policy %llu in "
+		    "force (policy %llu is needed first)", name, ns, cs, cs + 1);
+	good = trust_count_signers(next, cur->roots, cur->nroots);
+	if (good < cur->threshold)
+		return error_set(err, SATCHEL_EVERIFY,
+		    "%s: trust policy %llu: signed by %zu of the %zu root keys "
+		    "of policy %llu, threshold %u", name, ns, good, cur->nroots,
+		    cs, cur->threshold);
+	return 0;
 }
 
 int
@@ -599,10 +656,11 @@ trust_ended_cb(void *arg)
 
 /* Why strict: the policy decides whose signatures count, so it has exactly
  * one spelling; anything else is refused naming the line and the field.
- * Only a body that threshold of its own root keys signed is returned. */
-int
-trust_parse(struct trust **out, const char *buf, size_t len, const char *name,
-    struct error *err)
+ * Only a body that threshold of its own root keys signed is returned,
+ * unless draft (a policy still being signed, never trusted). */
+static int
+trust_parse_impl(struct trust **out, const char *buf, size_t len,
+    const char *name, int draft, struct error *err)
 {
 	struct trust_parser	 tp;
 	const char		*p, *end = buf + len;
@@ -634,7 +692,7 @@ trust_parse(struct trust **out, const char *buf, size_t len, const char *name,
 		    "%s: the body is not in canonical form", name);
 		goto out;
 	}
-	if ((rc = trust_check_threshold(tp.t, name, err)) != 0)
+	if (!draft && (rc = trust_check_threshold(tp.t, name, err)) != 0)
 		goto out;
 	*out = tp.t;
 	tp.t = NULL;			/* ownership moved to the caller */
@@ -642,4 +700,18 @@ out:
 	free(body);
 	trust_free(tp.t);		/* NULL-safe */
 	return rc;
+}
+
+int
+trust_parse(struct trust **out, const char *buf, size_t len, const char *name,
+    struct error *err)
+{
+	return trust_parse_impl(out, buf, len, name, 0, err);
+}
+
+int
+trust_parse_draft(struct trust **out, const char *buf, size_t len,
+    const char *name, struct error *err)
+{
+	return trust_parse_impl(out, buf, len, name, 1, err);
 }

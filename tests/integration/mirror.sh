@@ -220,6 +220,9 @@ bad()
 BAD=$TMP/bad-key
 make_origin "$BAD" "$TMP/policy2" "$TMP/catalog2.key" "$TMP/cb4.satchel"
 expect_success "a store whose catalog key A does not trust"
+# It carries A's policy: another of the same serial would be refused
+# before the catalog is read (SPEC §7 "Rotation").
+cp "$TMP/policy" "$BAD/meta/trust"
 bad key "a catalog signed by an unknown key" "catalog2|key|not signed|trust"
 
 mkbad old "$TMP/origin-v1"

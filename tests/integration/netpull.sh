@@ -171,6 +171,10 @@ expect_success "... and the next pull fetches it whole" \
 # --- refusals ---------------------------------------------------------------------------
 
 K=$TMP/school-k
+# The server serves K's own policy (another policy of the same serial
+# would be refused before the catalog, SPEC §7 "Rotation") and the
+# catalog that catalog.key, which policy2 does not list, signed.
+cp "$TMP/policy2" "$O/meta/trust"
 run_satchel store init --trust "$TMP/policy2" "$K"
 snapshot "$K"
 run_satchel pull "$URL" --store "$K"

@@ -272,6 +272,9 @@ O2=$TMP/origin2
 make_origin "$O2" "$TMP/policy2" "$TMP/catalog2.key" \
     "$TMP/cb1.satchel" "$TMP/fhc1.satchel"
 expect_success "a second origin, its catalog signed by catalog2's key"
+# It carries the school's own policy: another policy of the same serial
+# would be refused before the catalog is read (SPEC §7 "Rotation").
+cp "$TMP/policy" "$O2/meta/trust"
 run_satchel store init --trust "$TMP/policy" "$TMP/r-key"
 snapshot "$TMP/r-key"
 run_satchel pull "$O2" --store "$TMP/r-key"
@@ -285,13 +288,17 @@ unchanged "$D"
 expect_fail "the same into a school that has a catalog: refused, school unchanged" \
     "not signed by a catalog key" "$CATALOG2_ID"
 
+# A drive that carries the school's policy (as above), the origin's
+# releases on it.
+copy_store "$USB" usb-cb
+cp "$TMP/policy-cb" "$TMP/usb-cb/meta/trust"
 run_satchel store init --trust "$TMP/policy-cb" "$TMP/r-pub"
 snapshot "$TMP/r-pub"
-run_satchel pull "$USB" --store "$TMP/r-pub"
+run_satchel pull "$TMP/usb-cb" --store "$TMP/r-pub"
 unchanged "$TMP/r-pub"
 expect_fail "pull of a bundle whose publisher the destination does not allow: refused" \
     "family-health-care@1" "not signed by a publisher"
-run_satchel pull "$USB" --store "$TMP/r-pub" calligraphy-basics
+run_satchel pull "$TMP/usb-cb" --store "$TMP/r-pub" calligraphy-basics
 expect_success "... while the bundle it allows can be pulled alone" "1 release updated"
 
 # --- update: v2 of one bundle -------------------------------------------------------------------

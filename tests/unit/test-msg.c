@@ -221,6 +221,14 @@ test_roundtrip_get_meta(void **state)
 	msg_free(&out);
 	buf_free(&b);
 
+	/* An older trust policy, by its serial (a chain being walked). */
+	in.u.get_meta.name = (char *)"9223372036854775807";
+	roundtrip(&in, &out, &b);
+	assert_int_equal(out.u.get_meta.role, MSG_ROLE_TRUST);
+	assert_string_equal(out.u.get_meta.name, "9223372036854775807");
+	msg_free(&out);
+	buf_free(&b);
+
 	/* The longest release name: a 63-character bundle, INT64_MAX. */
 	memset(name, 'z', 63);
 	strcpy(name + 63, "@9223372036854775807");
@@ -828,6 +836,28 @@ test_refuse_name(void **state)
 	msg_put_u8(&p, MSG_STATUS_NOT_FOUND);
 	expect_refused(MSG_META, &p, "META: name: must be empty for role 2");
 	buf_free(&p);
+
+	/* Role 2 takes no serial either; role 1 only a serial, spelled one
+	 * way, 1 to INT64_MAX (no path can hide in it). */
+	msg_put_u8(&p, MSG_ROLE_CATALOG);
+	msg_put_text(&p, "3");
+	msg_put_u8(&p, 0);
+	expect_refused(MSG_GET_META, &p,
+	    "GET_META: name: must be empty for role 2");
+	buf_free(&p);
+	{
+		static const char	*tbad[] = { "0", "03", "x", "3/..", "-1",
+					    "9223372036854775808", "demo@3" };
+
+		for (i = 0; i < sizeof tbad / sizeof tbad[0]; i++) {
+			msg_put_u8(&p, MSG_ROLE_TRUST);
+			msg_put_text(&p, tbad[i]);
+			msg_put_u8(&p, 0);
+			expect_refused(MSG_GET_META, &p, "GET_META: name: must "
+			    "be empty or a policy serial for role 1");
+			buf_free(&p);
+		}
+	}
 }
 
 static void

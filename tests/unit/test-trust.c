@@ -1,7 +1,8 @@
 /*
  * test-trust.c: the trust policy (protocol/trust.c): round trips, root
  * thresholds, publisher scopes, what the strict parser refuses, re-signing,
- * and a policy made by an independent signer (protocol/vectors/trust-*).
+ * a policy made by an independent signer (protocol/vectors/trust-*), and
+ * when a policy may succeed another (trust_check_successor).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -316,10 +317,10 @@ test_threshold_two_of_three(void **state)
 	assert_int_equal(trust_check_threshold(t, "POLICY", &err),
 	    SATCHEL_EVERIFY);
 	assert_string_equal(err.msg,
-	    "POLICY: signed by 1 of its root keys, threshold is 2");
+	    "POLICY: trust policy 1: signed by 1 of its own 3 root keys, threshold 2");
 	trust_encode(t, &text, &len);
 	assert_parse_fails(text, SATCHEL_EVERIFY,
-	    "POLICY: signed by 1 of its root keys, threshold is 2");
+	    "POLICY: trust policy 1: signed by 1 of its own 3 root keys, threshold 2");
 	free(text);
 
 	assert_int_equal(trust_sign(t, fx->root[2], &err), 0);
@@ -354,7 +355,7 @@ test_non_root_signatures_do_not_count(void **state)
 	    SATCHEL_EVERIFY);
 	trust_encode(t, &text, &len);
 	assert_parse_fails(text, SATCHEL_EVERIFY,
-	    "POLICY: signed by 0 of its root keys, threshold is 1");
+	    "POLICY: trust policy 1: signed by 0 of its own 1 root keys, threshold 1");
 	free(text);
 
 	/* The root signs too: now it parses, the others riding along. */
@@ -383,7 +384,7 @@ test_duplicate_root_counts_once(void **state)
 	assert_int_equal(trust_check_threshold(t, "POLICY", &err),
 	    SATCHEL_EVERIFY);
 	assert_string_equal(err.msg,
-	    "POLICY: signed by 1 of its root keys, threshold is 2");
+	    "POLICY: trust policy 1: signed by 1 of its own 2 root keys, threshold 2");
 	free(body);
 	trust_free(t);
 }
@@ -733,7 +734,7 @@ test_flipped_body_byte_fails_verification(void **state)
 	 * matching. */
 	text = replace(fx->text, "serial 1\n", "serial 2\n");
 	assert_parse_fails(text, SATCHEL_EVERIFY,
-	    "POLICY: signed by 0 of its root keys, threshold is 1");
+	    "POLICY: trust policy 2: signed by 0 of its own 2 root keys, threshold 1");
 	free(text);
 	text = replace(fx->text, "literacy-*", "literacz-*");
 	assert_parse_fails(text, SATCHEL_EVERIFY, "signed by 0");
@@ -874,6 +875,169 @@ test_vector_policy(void **state)
 	free(pem);
 }
 
+/* A policy whose roots are root[idx[0..n)], with serial and threshold,
+ * signed over its final body by root[sig[0..nsig)] (sigs_add, so that a
+ * key outside the policy may sign too). */
+static struct trust *
+chain_policy(struct fixture *fx, const int *idx, size_t n, unsigned threshold,
+    uint64_t serial, const int *sig, size_t nsig)
+{
+	struct trust	*t = trust_new();
+	struct error	 err;
+	char		*body;
+	size_t		 i, len;
+
+	t->serial = serial;
+	t->threshold = threshold;
+	t->roots = xcalloc(n, sizeof *t->roots);
+	for (i = 0; i < n; i++)
+		t->roots[t->nroots++] = fx->rootpub[idx[i]];
+	t->catalogs = xcalloc(1, sizeof *t->catalogs);
+	t->catalogs[t->ncatalogs++] = fx->catalogpub;
+	trust_encode_body(t, &body, &len);
+	error_clear(&err);
+	for (i = 0; i < nsig; i++)
+		assert_int_equal(sigs_add(&t->sigs, fx->root[sig[i]],
+		    SIG_DOMAIN_TRUST, body, len, &err), 0);
+	free(body);
+	return t;
+}
+
+static void
+assert_successor(const struct trust *cur, const struct trust *next, int want,
+    const char *msg)
+{
+	struct error	err;
+
+	error_clear(&err);
+	assert_int_equal(trust_check_successor(cur, next, "NEXT", &err), want);
+	if (msg != NULL && strstr(err.msg, msg) == NULL)
+		fail_msg("message \"%s\" does not contain \"%s\"", err.msg, msg);
+}
+
+/* 1 of 1: root 0 hands over to root 1; both must sign. */
+static void
+test_successor_one_of_one(void **state)
+{
+	struct fixture	*fx = *state;
+	static const int r0[] = { 0 }, r1[] = { 1 }, both[] = { 0, 1 };
+	struct trust	*cur = chain_policy(fx, r0, 1, 1, 3, r0, 1);
+	struct trust	*next;
+
+	next = chain_policy(fx, r1, 1, 1, 4, r1, 1);
+	assert_successor(cur, next, SATCHEL_EVERIFY,
+	    "NEXT: trust policy 4: signed by 0 of the 1 root keys of policy 3, "
+	    "threshold 1");
+	trust_free(next);
+	next = chain_policy(fx, r1, 1, 1, 4, both, 2);
+	assert_successor(cur, next, 0, NULL);
+	trust_free(next);
+	trust_free(cur);
+}
+
+/* 2 of 3 with one key dropped: the roots of both count for both; one
+ * old root is too few, even with every new root signing. */
+static void
+test_successor_two_of_three(void **state)
+{
+	struct fixture	*fx = *state;
+	static const int old[] = { 0, 1, 2 }, nw[] = { 0, 1 };
+	static const int s01[] = { 0, 1 }, s0[] = { 0 };
+	struct trust	*cur = chain_policy(fx, old, 3, 2, 6, s01, 2);
+	struct trust	*next;
+
+	next = chain_policy(fx, nw, 2, 2, 7, s01, 2);
+	assert_successor(cur, next, 0, NULL);
+	trust_free(next);
+	next = chain_policy(fx, nw, 2, 1, 7, s0, 1);
+	assert_successor(cur, next, SATCHEL_EVERIFY,
+	    "NEXT: trust policy 7: signed by 1 of the 3 root keys of policy 6, "
+	    "threshold 2");
+	trust_free(next);
+	trust_free(cur);
+}
+
+static void
+test_successor_serials(void **state)
+{
+	struct fixture	*fx = *state;
+	static const int r0[] = { 0 }, r01[] = { 0, 1 };
+	struct trust	*cur = chain_policy(fx, r0, 1, 1, 5, r0, 1);
+	struct trust	*next;
+
+	next = chain_policy(fx, r0, 1, 1, 4, r0, 1);
+	assert_successor(cur, next, SATCHEL_EVERIFY,
+	    "NEXT: trust policy 4 is older than the policy 5 in force "
+	    "(rollback refused)");
+	trust_free(next);
+	next = chain_policy(fx, r0, 1, 1, 7, r0, 1);
+	assert_successor(cur, next, SATCHEL_EVERIFY,
+	    "NEXT: trust policy 7 does not follow the policy 5 in force "
+	    "(policy 6 is needed first)");
+	trust_free(next);
+	/* The same serial: the same bytes are nothing to do; other bytes
+	 * (another root, or only another signature) are a fork. */
+	next = chain_policy(fx, r0, 1, 1, 5, r0, 1);
+	assert_successor(cur, next, TRUST_SAME, NULL);
+	trust_free(next);
+	next = chain_policy(fx, r01, 2, 1, 5, r0, 1);
+	assert_successor(cur, next, SATCHEL_EVERIFY,
+	    "NEXT: trust policy 5 differs from the policy 5 in force, which "
+	    "has the same serial");
+	trust_free(next);
+	next = chain_policy(fx, r0, 1, 1, 5, r01, 2);
+	assert_successor(cur, next, SATCHEL_EVERIFY, "differs");
+	trust_free(next);
+	trust_free(cur);
+}
+
+/* A key listed twice among the old roots still counts once toward the
+ * old threshold (a struct built by hand: the parser refuses the list). */
+static void
+test_successor_counts_keys_once(void **state)
+{
+	struct fixture	*fx = *state;
+	static const int twice[] = { 0, 0 }, r0[] = { 0 };
+	struct trust	*cur = chain_policy(fx, twice, 2, 2, 1, r0, 1);
+	struct trust	*next = chain_policy(fx, r0, 1, 1, 2, r0, 1);
+
+	assert_int_equal(trust_count_signers(next, cur->roots, cur->nroots), 1);
+	assert_successor(cur, next, SATCHEL_EVERIFY,
+	    "signed by 1 of the 2 root keys of policy 1, threshold 2");
+	trust_free(next);
+	trust_free(cur);
+}
+
+/* A draft (satchel trust sign) parses as strictly as a policy, but
+ * without its threshold: trust_parse refuses the same bytes. */
+static void
+test_parse_draft(void **state)
+{
+	struct fixture	*fx = *state;
+	static const int r012[] = { 0, 1, 2 }, s0[] = { 0 };
+	struct trust	*t = chain_policy(fx, r012, 3, 2, 7, s0, 1), *d = NULL;
+	struct error	 err;
+	char		*text;
+	size_t		 len;
+
+	trust_encode(t, &text, &len);
+	error_clear(&err);
+	assert_int_equal(trust_parse_draft(&d, text, len, "POLICY", &err), 0);
+	assert_int_equal(d->serial, 7);
+	assert_int_equal(d->sigs.n, 1);
+	assert_parse_fails(text, SATCHEL_EVERIFY,
+	    "POLICY: trust policy 7: signed by 1 of its own 3 root keys, "
+	    "threshold 2");
+	trust_free(d);
+	d = NULL;
+	text[0] = 'S';			/* still strict about the text */
+	assert_int_equal(trust_parse_draft(&d, text, len, "POLICY", &err),
+	    SATCHEL_EINVALID);
+	assert_null(d);
+	free(text);
+	trust_free(t);
+}
+
 int
 main(void)
 {
@@ -905,6 +1069,11 @@ main(void)
 		T(test_sign_drops_stale_signatures),
 		T(test_sign_refuses_invalid_policy),
 		T(test_vector_policy),
+		T(test_successor_one_of_one),
+		T(test_successor_two_of_three),
+		T(test_successor_serials),
+		T(test_successor_counts_keys_once),
+		T(test_parse_draft),
 	};
 #undef T
 
