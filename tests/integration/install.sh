@@ -201,15 +201,29 @@ chown -R "$U:$GID_N" "$SVC"
 chown "$U" "$TMP/keys/catalog.key"
 chmod 711 "$TMP/keys"
 
+# A free port below 1024, which only root may bind: satcheld binds it
+# before it drops root.
+LOW=$(python3 -c '
+import socket
+for p in range(1023, 599, -1):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    print(p)
+    break
+')
+[ -n "$LOW" ] || bail_out "no free port below 1024 on 127.0.0.1"
 # Under umask 000: whatever satcheld makes must still be nobody else's.
 umask 000
 bg_start DU "$SATCHELD_BIN" --store "$SVC/store" --user "$U" \
-    --sync-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
+    --sync-listen "127.0.0.1:$LOW" --http-listen 127.0.0.1:0 \
     --port-file "$SVC/run/port"
 DULOG=$BG_ERR
 umask 022
 if wait_port "$SVC/run/port" 20; then
-	ok 0 "satcheld --user $U starts (sync $PORT)"
+	ok 0 "satcheld --user $U starts on port $LOW, below 1024 (sync $PORT)"
 else
 	ok 1 "satcheld --user $U starts"
 	diag <"$DULOG"
