@@ -150,9 +150,14 @@ if grep -q '^#define HAVE_SYSTEMD 1' "$SATCHEL_BUILDDIR/config.h" 2>/dev/null; t
 	unset NOTIFY_SOCKET
 	wait_until 10 grep -qx 'READY=1' "$TMP/notify.log"
 	ok $? "sd_notify: READY=1 once listening"
+	# Counted anew at each try, not once when wait_until is called.
+	ready_again()
+	{
+		[ "$(grep -cx 'READY=1' "$TMP/notify.log")" -ge 2 ]
+	}
 	kill -HUP "$(daemon_pid "$DN")"
 	wait_until 10 grep -qx 'RELOADING=1' "$TMP/notify.log" &&
-	    wait_until 10 test "$(grep -cx 'READY=1' "$TMP/notify.log")" -ge 2
+	    wait_until 10 ready_again
 	ok $? "sd_notify: RELOADING=1 then READY=1 on SIGHUP"
 	kill_recorded "$DN"
 	wait_until 10 grep -qx 'STOPPING=1' "$TMP/notify.log"
