@@ -13,6 +13,7 @@
 #include "error.h"
 #include "fsutil.h"
 #include "listen.h"
+#include "log.h"
 #include "sync-client.h"
 #include "sync-conn.h"
 #include "util.h"
@@ -24,6 +25,8 @@ enum conf_type {
 	CONF_UINT,		/* an integer in [min, max] */
 	CONF_PATTERNS,		/* space-separated fnmatch patterns */
 	CONF_RATE,		/* BYTES[/SECONDS]: min_rate, min_rate_window */
+	CONF_BOOL,		/* yes/no, true/false, on/off, 1/0: an int */
+	CONF_LEVEL,		/* error, warn, info, debug: an unsigned */
 };
 
 static const struct conf_key {
@@ -49,6 +52,9 @@ static const struct conf_key {
 	{ "http-listen",	CONF_LISTEN,	O(http_listen),		0, 0 },
 	{ "http-threads",	CONF_UINT,	O(http_threads),	1, 16 },
 	{ "http-idle-timeout",	CONF_UINT,	O(http_idle_timeout),	1, 86400 },
+	{ "user",		CONF_STRING,	O(user),		0, 0 },
+	{ "syslog",		CONF_BOOL,	O(syslog),		0, 0 },
+	{ "log-level",		CONF_LEVEL,	O(log_level),		0, 0 },
 #undef O
 };
 
@@ -83,6 +89,7 @@ conf_init(struct conf *c)
 	c->min_rate_window = SYNC_MIN_RATE_WINDOW;
 	c->http_threads = CONF_HTTP_THREADS_DEFAULT;
 	c->http_idle_timeout = CONF_HTTP_IDLE_DEFAULT;
+	c->log_level = LOG_LEVEL_DEFAULT;
 }
 
 void
@@ -97,6 +104,7 @@ conf_free(struct conf *c)
 	free(c->trust);
 	free(c->git_repos);
 	free(c->http_listen);
+	free(c->user);
 	strv_free(c->bundles, c->nbundles);
 	memset(c, 0, sizeof *c);
 }
@@ -120,6 +128,7 @@ conf_copy(struct conf *out, const struct conf *c)
 	out->trust = conf_strdup(c->trust);
 	out->git_repos = conf_strdup(c->git_repos);
 	out->http_listen = conf_strdup(c->http_listen);
+	out->user = conf_strdup(c->user);
 	out->bundles = NULL;
 	if (c->nbundles > 0) {
 		out->bundles = xreallocarray(NULL, c->nbundles, sizeof(char *));
@@ -256,6 +265,24 @@ conf_set(struct conf *c, const char *key, const char *value,
 		return 0;
 	case CONF_RATE:
 		return conf_parse_rate(c, value, k, err);
+	case CONF_BOOL:
+		if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 ||
+		    strcmp(value, "on") == 0 || strcmp(value, "1") == 0)
+			*(int *)((char *)c + k->off) = 1;
+		else if (strcmp(value, "no") == 0 ||
+		    strcmp(value, "false") == 0 || strcmp(value, "off") == 0 ||
+		    strcmp(value, "0") == 0)
+			*(int *)((char *)c + k->off) = 0;
+		else
+			return error_set(err, SATCHEL_EINVALID, "\"%s\": "
+			    "expected yes or no", value);
+		return 0;
+	case CONF_LEVEL:
+		if ((rc = log_level_parse(value)) < 0)
+			return error_set(err, SATCHEL_EINVALID, "\"%s\": "
+			    "expected error, warn, info or debug", value);
+		*(unsigned *)((char *)c + k->off) = (unsigned)rc;
+		return 0;
 	case CONF_PATTERNS:
 		if ((rc = conf_parse_patterns(&v, &n, value, err)) != 0)
 			return rc;

@@ -51,6 +51,11 @@ struct conf {
 	char		*http_listen;
 	unsigned	 http_threads;
 	unsigned	 http_idle_timeout;	/* seconds */
+
+	/* Running as a service. */
+	char		*user;			/* drop root to it after binding */
+	int		 syslog;		/* log to syslog(3), not stderr */
+	unsigned	 log_level;		/* enum log_level */
 };
 
 /* Every field at its default. */

@@ -38,6 +38,7 @@
 #include "http-priv.h"
 #include "lesson-zip.h"
 #include "listen.h"
+#include "log.h"
 #include "stats.h"
 #include "store.h"
 #include "workers.h"
@@ -498,7 +499,7 @@ serve_file(struct http_ctx *c, const char *path, uint64_t size,
 	    fstat(fd, &st) == -1 || (uint64_t)st.st_size != size) {
 		int	gone = fd == -1 && errno == ENOENT;	/* before stdio */
 
-		fprintf(stderr, "satcheld: http: %s: %s\n", path, fd == -1 ?
+		log_error("http: %s: %s", path, fd == -1 ?
 		    strerror(errno) : "not the size the manifest gives");
 		if (fd != -1)
 			close(fd);
@@ -529,7 +530,7 @@ serve_file(struct http_ctx *c, const char *path, uint64_t size,
 		 * segment, waking the client twice: measured, a third of the
 		 * requests a second for a 10 KB page. */
 		if (add_pread(c->t, eb, fd, off, len) != 0) {
-			fprintf(stderr, "satcheld: http: %s: %s\n", path,
+			log_error("http: %s: %s", path,
 			    strerror(errno));
 			close(fd);
 			evbuffer_free(eb);
@@ -739,7 +740,7 @@ artifact_done(struct workers_job *j)
 	struct artifact_job	*a = (struct artifact_job *)j;
 
 	if (a->rc != 0) {
-		fprintf(stderr, "satcheld: http: cannot build %s: %s\n",
+		log_error("http: cannot build %s: %s",
 		    a->out, a->err.msg);
 		http_error(a->c, 500, NULL);
 	} else
@@ -1271,8 +1272,8 @@ http_accept_error_cb(struct evconnlistener *lev, void *arg)
 	if (t == NULL)
 		return;
 
-	fprintf(stderr, "satcheld: http: accept on %s: %s; pausing for %d "
-	    "ms\n", t->srv->name, strerror(errno), HTTP_BACKOFF_MS);
+	log_warn("http: accept on %s: %s; pausing for %d "
+	    "ms", t->srv->name, strerror(errno), HTTP_BACKOFF_MS);
 	evconnlistener_disable(lev);
 	evtimer_add(t->backoff, &tv);
 }
@@ -1334,25 +1335,45 @@ thread_setup(struct http_thread *t, int fd, struct error *err)
 
 /* Sockets bound to one address and port, one a thread: SO_REUSEPORT
  * lets the kernel spread connections over them. */
-static int
-open_sockets(struct http_server *srv, int *fds, struct error *err)
+int
+http_server_bind(struct http_bound *b, const char *listen, unsigned threads,
+    struct error *err)
 {
 	unsigned	i;
 	int		rc;
-	char		spec[sizeof srv->name];
+	char		spec[sizeof b->name];
 
-	for (i = 0; i < srv->nthreads; i++) {
+	memset(b, 0, sizeof *b);
+	b->n = threads ? threads : HTTP_THREADS_DEFAULT;
+	b->fds = xcalloc(b->n, sizeof *b->fds);
+	snprintf(b->name, sizeof b->name, "%s", listen);
+	for (i = 0; i < b->n; i++) {
 		/* The first picks the port (port 0), the others take it. */
-		snprintf(spec, sizeof spec, "%s", srv->name);
-		rc = listen_socket(&fds[i], spec, 1, &srv->port, srv->name,
-		    sizeof srv->name, err);
+		snprintf(spec, sizeof spec, "%s", b->name);
+		rc = listen_socket(&b->fds[i], spec, 1, &b->port, b->name,
+		    sizeof b->name, err);
 		if (rc != 0) {
 			while (i > 0)
-				close(fds[--i]);
+				close(b->fds[--i]);
+			free(b->fds);
+			memset(b, 0, sizeof *b);
 			return rc;
 		}
 	}
 	return 0;
+}
+
+void
+http_bound_close(struct http_bound *b)
+{
+	unsigned	i;
+
+	if (b == NULL)
+		return;
+	for (i = 0; i < b->n; i++)
+		close(b->fds[i]);
+	free(b->fds);
+	memset(b, 0, sizeof *b);
 }
 
 int
@@ -1360,6 +1381,7 @@ http_server_start(struct http_server **out, const struct http_server_opts *o,
     struct error *err)
 {
 	struct http_server	*srv = xcalloc(1, sizeof *srv);
+	struct http_bound	 b;
 	int			*fds;
 	unsigned		 i;
 	int			 rc;
@@ -1377,18 +1399,25 @@ http_server_start(struct http_server **out, const struct http_server_opts *o,
 	/* Zips and archives are cached here; without it they cannot be
 	 * served (logged), but everything else can. */
 	if (mkdir(srv->cache, 0755) != 0 && errno != EEXIST)
-		fprintf(stderr, "satcheld: http: cannot make %s: %s; lesson "
-		    "zips and bundle downloads will fail\n", srv->cache,
+		log_warn("http: cannot make %s: %s; lesson "
+		    "zips and bundle downloads will fail", srv->cache,
 		    strerror(errno));
 	srv->lib = library_holder_new(o->store);
-	srv->t = xcalloc(srv->nthreads, sizeof *srv->t);
-	fds = xcalloc(srv->nthreads, sizeof *fds);
-	if ((rc = open_sockets(srv, fds, err)) != 0) {
-		free(fds);
+	if (o->bound != NULL)
+		b = *o->bound;
+	else if ((rc = http_server_bind(&b, o->listen, srv->nthreads,
+	    err)) != 0) {
 		srv->nthreads = 0;
 		http_server_free(srv);
 		return rc;
 	}
+	if (o->bound != NULL)
+		memset(o->bound, 0, sizeof *o->bound);	/* ours now */
+	fds = b.fds;
+	srv->nthreads = b.n;
+	srv->port = b.port;
+	snprintf(srv->name, sizeof srv->name, "%s", b.name);
+	srv->t = xcalloc(srv->nthreads, sizeof *srv->t);
 	for (i = 0; i < srv->nthreads; i++) {
 		srv->t[i].srv = srv;
 		srv->t[i].idx = i;
@@ -1457,8 +1486,8 @@ http_server_free(struct http_server *srv)
 		return;
 	for (i = 0; i < srv->nthreads; i++)
 		if (srv->t[i].started && write(srv->t[i].stopfd[1], "x", 1) < 0)
-			fprintf(stderr, "satcheld: http: cannot stop thread "
-			    "%u: %s\n", i, strerror(errno));
+			log_error("http: cannot stop thread "
+			    "%u: %s", i, strerror(errno));
 	for (i = 0; i < srv->nthreads; i++) {
 		t = &srv->t[i];
 		if (t->started)

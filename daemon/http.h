@@ -18,13 +18,30 @@
 
 struct stats;
 
+/* Listening sockets bound ahead of http_server_start(), one a thread, so
+ * that satcheld can bind a privileged port before it drops root. */
+struct http_bound {
+	int		*fds;
+	unsigned	 n;
+	unsigned	 port;
+	char		 name[96];	/* "ADDR:PORT" */
+};
+
 struct http_server_opts {
 	const char	*store;
 	const char	*listen;	/* ADDR:PORT */
 	unsigned	 threads;
 	unsigned	 idle_timeout;	/* seconds */
 	struct stats	*stats;		/* usage counters, or NULL */
+	struct http_bound *bound;	/* NULL: bind listen here; else its
+					 * sockets are taken (and it emptied) */
 };
+
+/* Binds threads sockets to listen (SO_REUSEPORT). */
+int		 http_server_bind(struct http_bound *, const char *listen,
+		     unsigned threads, struct error *err);
+/* Closes what http_server_start() did not take. NULL-safe. */
+void		 http_bound_close(struct http_bound *);
 
 struct http_server;
 

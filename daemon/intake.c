@@ -33,6 +33,7 @@
 #include "bundle.h"
 #include "git.h"
 #include "intake.h"
+#include "log.h"
 #include "store.h"
 #include "store-delta.h"
 #include "util.h"
@@ -121,7 +122,7 @@ intake_flush(struct intake *in)
 	in->nlines = 0;
 	pthread_mutex_unlock(&in->mu);
 	for (i = 0; i < n; i++) {
-		fprintf(stderr, "satcheld: intake: %s\n", v[i]);
+		log_info("intake: %s", v[i]);
 		free(v[i]);
 	}
 	free(v);
@@ -569,8 +570,8 @@ intake_start(struct intake **out, struct event_base *base,
 	in->kick = 1;			/* a first look straight away */
 	if (pthread_create(&in->thread, NULL, intake_main, in) != 0)
 		fatal("cannot start a thread");
-	fprintf(stderr, "satcheld: intake: watching %s for release tags "
-	    "(every %u s)\n", repos_dir, (unsigned)tv.tv_sec);
+	log_info("intake: watching %s for release tags "
+	    "(every %u s)", repos_dir, (unsigned)tv.tv_sec);
 	*out = in;
 	in = NULL;			/* ownership moved to the caller */
 out:
@@ -622,9 +623,9 @@ intake_free(struct intake *in)
 		 * process now. store_publish lands whole or not at all; what
 		 * it staged in tmp/ is a leftover `satchel gc` removes.
 		 */
-		fprintf(stderr, "satcheld: intake: a publish is still running "
+		log_warn("intake: a publish is still running "
 		    "after %d s; exiting without it (the store keeps its old "
-		    "state or gets the new release whole)\n",
+		    "state or gets the new release whole)",
 		    INTAKE_STOP_SECONDS);
 		fflush(stderr);
 		_exit(0);

@@ -21,6 +21,7 @@
 #include <event2/util.h>
 
 #include "error.h"
+#include "log.h"
 #include "listen.h"
 #include "util.h"
 
@@ -32,6 +33,7 @@ struct listen {
 	struct event		*backoff;	/* re-enables after EMFILE */
 	listen_accept_fn	 fn;
 	void			*arg;
+	int			 fd;		/* until listen_start */
 	unsigned		 port;
 	char			 name[INET6_ADDRSTRLEN + 16];
 };
@@ -80,7 +82,7 @@ listen_error_cb(struct evconnlistener *lev, void *arg)
 			    (LISTEN_BACKOFF_MS % 1000) * 1000 };
 	int		 e = EVUTIL_SOCKET_ERROR();
 
-	fprintf(stderr, "satcheld: accept on %s: %s; pausing for %d ms\n",
+	log_warn("accept on %s: %s; pausing for %d ms",
 	    l->name, evutil_socket_error_to_string(e), LISTEN_BACKOFF_MS);
 	evconnlistener_disable(l->lev);
 	evtimer_add(l->backoff, &tv);
@@ -189,27 +191,45 @@ out:
 }
 
 int
-listen_open(struct listen **out, struct event_base *base, const char *spec,
-    listen_accept_fn fn, void *arg, struct error *err)
+listen_bind(struct listen **out, const char *spec, struct error *err)
 {
 	struct listen		*l = xcalloc(1, sizeof *l);
-	int			 fd, rc;
+	int			 rc;
 
-	if ((rc = listen_socket(&fd, spec, 0, &l->port, l->name,
+	if ((rc = listen_socket(&l->fd, spec, 0, &l->port, l->name,
 	    sizeof l->name, err)) != 0) {
 		free(l);
 		return rc;
 	}
+	*out = l;
+	return 0;
+}
+
+void
+listen_start(struct listen *l, struct event_base *base, listen_accept_fn fn,
+    void *arg)
+{
 	l->fn = fn;
 	l->arg = arg;
 	l->lev = evconnlistener_new(base, listen_accept_cb, l,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, l->fd);
 	if (l->lev == NULL)
 		fatal("evconnlistener_new failed");
+	l->fd = -1;			/* the listener's now */
 	evconnlistener_set_error_cb(l->lev, listen_error_cb);
 	if ((l->backoff = evtimer_new(base, listen_backoff_cb, l)) == NULL)
 		fatal("evtimer_new failed");
-	*out = l;
+}
+
+int
+listen_open(struct listen **out, struct event_base *base, const char *spec,
+    listen_accept_fn fn, void *arg, struct error *err)
+{
+	int	rc;
+
+	if ((rc = listen_bind(out, spec, err)) != 0)
+		return rc;
+	listen_start(*out, base, fn, arg);
 	return 0;
 }
 
@@ -243,5 +263,7 @@ listen_free(struct listen *l)
 		event_free(l->backoff);
 	if (l->lev != NULL)
 		evconnlistener_free(l->lev);
+	else if (l->fd != -1)
+		close(l->fd);
 	free(l);
 }

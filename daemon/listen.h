@@ -24,6 +24,14 @@ typedef void (*listen_accept_fn)(int fd, const struct sockaddr *sa,
 int		 listen_open(struct listen **out, struct event_base *base,
 		     const char *spec, listen_accept_fn fn, void *arg,
 		     struct error *err);
+/* The same in two steps, so that a daemon can bind before it drops
+ * privileges and start accepting once it has: listen_bind() binds and
+ * listens, listen_start() puts the socket on base. listen_free() closes
+ * a socket bound but never started. */
+int		 listen_bind(struct listen **out, const char *spec,
+		     struct error *err);
+void		 listen_start(struct listen *, struct event_base *base,
+		     listen_accept_fn fn, void *arg);
 /* A bound, listening, non-blocking socket for spec; *port and name
  * ("ADDR:PORT") say where. reuseport: SO_REUSEPORT, for several sockets
  * on one port (bind the others to name). */

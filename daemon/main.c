@@ -10,21 +10,29 @@
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
 #include "config.h"
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 #include "conf.h"
 #include "error.h"
+#include "log.h"
 #include "fsutil.h"
 #include "http.h"
 #include "intake.h"
@@ -38,6 +46,9 @@
 #define MAIN_GRACE_SECONDS		5
 #define MAIN_ENOSTORE			-100	/* no store named anywhere */
 #define MAIN_STATS_FLUSH_SECONDS	60	/* usage counts reach stats/ */
+
+#define MAIN_OPT_SYSLOG		256	/* long options without a letter */
+#define MAIN_OPT_LOG_LEVEL	257
 
 /*
  * The command line. Every option but config, help and version is a
@@ -62,11 +73,14 @@ static const struct option main_opts[] = {
 	{ "http-listen",	required_argument,	NULL,	'H' },
 	{ "http-threads",	required_argument,	NULL,	'N' },
 	{ "http-idle-timeout",	required_argument,	NULL,	'I' },
+	{ "user",		required_argument,	NULL,	'U' },
+	{ "syslog",		no_argument,		NULL,	MAIN_OPT_SYSLOG },
+	{ "log-level",		required_argument,	NULL,	MAIN_OPT_LOG_LEVEL },
 	{ "help",		no_argument,		NULL,	'h' },
 	{ "version",		no_argument,		NULL,	'V' },
 	{ NULL, 0, NULL, 0 }
 };
-#define MAIN_SHORT_OPTS	"c:s:l:p:t:m:R:u:T:i:r:b:g:P:H:N:I:hV"
+#define MAIN_SHORT_OPTS	"c:s:l:p:t:m:R:u:T:i:r:b:g:P:H:N:I:U:hV"
 
 /* What the command line set: applied over the config file at start and
  * again at each reload, so the command line always wins. */
@@ -108,7 +122,8 @@ satcheld_help(FILE *f)
 "                 [--retry SECONDS] [--bundles PATTERN...]]\n"
 "                [--git-repos DIR [--git-poll SECONDS]]\n"
 "                [--http-listen ADDR:PORT [--http-threads N]\n"
-"                 [--http-idle-timeout SECONDS]] [-c CONFIG]\n"
+"                 [--http-idle-timeout SECONDS]] [--user NAME]\n"
+"                [--syslog] [--log-level LEVEL] [-c CONFIG]\n"
 "       satcheld --help | --version\n"
 "\n"
 "The Satchel daemon: serves the store DIR over the sync protocol\n"
@@ -176,6 +191,16 @@ satcheld_help(FILE *f)
 "                             close HTTP connections idle this long\n"
 "                             (default %d)\n"
 "\n"
+"Running as a service:\n"
+"  -U, --user NAME            once the sockets are bound, switch to the\n"
+"                             user NAME and its groups; as root satcheld\n"
+"                             refuses to start without it (--user root\n"
+"                             keeps root on purpose). The store must be\n"
+"                             writable by NAME\n"
+"      --syslog               log to syslog (facility daemon) instead of\n"
+"                             stderr\n"
+"      --log-level LEVEL      error, warn, info (default) or debug\n"
+"\n"
 "Views and downloads are counted per bundle and lesson (no addresses,\n"
 "nothing about the learner) and added to STORE/stats/DAY.json every\n"
 "minute and at exit; `satchel report` reads them.\n"
@@ -212,6 +237,22 @@ satcheld_help(FILE *f)
 }
 
 static void	main_sync_status(void *, const char *, int64_t, int64_t);
+
+/* Tells systemd (a Type=notify unit) where satcheld is: READY=1 once it
+ * listens, RELOADING=1 and READY=1 around a SIGHUP, STOPPING=1. Without
+ * libsystemd, or outside systemd (no $NOTIFY_SOCKET), nothing. */
+static void
+main_notify(const char *state)
+{
+#ifdef HAVE_SYSTEMD
+	int	rc;
+
+	if ((rc = sd_notify(0, state)) < 0)
+		log_warn("sd_notify: %s", strerror(-rc));
+#else
+	(void)state;
+#endif
+}
 
 static void
 main_args_add(struct main_args *a, const char *key, const char *value)
@@ -282,7 +323,7 @@ main_parse_args(struct main_args *a, int argc, char **argv)
 {
 	struct conf	 scratch;
 	struct error	 err;
-	const char	*key;
+	const char	*key, *val;
 	int		 opt, i, rc = 0, bundles = 0;
 
 	conf_init(&scratch);
@@ -311,16 +352,17 @@ main_parse_args(struct main_args *a, int argc, char **argv)
 			if (main_opts[i].val == opt)
 				key = main_opts[i].name;
 		if (key == NULL)
-			fatal("option -%c has no table entry", opt);
+			fatal("option %d has no table entry", opt);
+		val = optarg != NULL ? optarg : "yes";	/* --syslog */
 		/* Checked now, so that a bad value is a usage error. */
-		if (conf_set(&scratch, key, optarg, &err) != 0) {
+		if (conf_set(&scratch, key, val, &err) != 0) {
 			fprintf(stderr, "satcheld: --%s: %s\n", key, err.msg);
 			rc = 2;
 			goto out;
 		}
 		if (strcmp(key, "bundles") == 0)
 			bundles = 1;
-		main_args_add(a, key, optarg);
+		main_args_add(a, key, val);
 	}
 	/* Arguments after the options are more --bundles patterns. */
 	for (i = optind; i < argc; i++) {
@@ -371,7 +413,8 @@ main_signal_cb(evutil_socket_t sig, short what, void *arg)
 	if (d->stopping)
 		return;
 	d->stopping = 1;
-	fprintf(stderr, "satcheld: %s: stopping (%u connections, up to %d s)\n",
+	main_notify("STOPPING=1");
+	log_info("%s: stopping (%u connections, up to %d s)",
 	    strsignal((int)sig), sync_server_count(d->sync),
 	    MAIN_GRACE_SECONDS);
 	mirror_stop(d->mirror);
@@ -395,20 +438,20 @@ main_check_store(const char *dir, const char *when)
 	struct error		 err;
 
 	if (store_open(&s, dir, STORE_READ, &err) != 0) {
-		fprintf(stderr, "satcheld: %s: store %s: %s\n", when, dir,
+		log_error("%s: store %s: %s", when, dir,
 		    err.msg);
 		return;
 	}
 	t = store_trust(s);
 	c = store_catalog(s);
 	if (t != NULL && c != NULL)
-		fprintf(stderr, "satcheld: %s: store %s: trust policy serial "
-		    "%llu (%zu publisher%s), catalog serial %llu\n", when, dir,
+		log_info("%s: store %s: trust policy serial "
+		    "%llu (%zu publisher%s), catalog serial %llu", when, dir,
 		    (unsigned long long)t->serial, t->npublishers,
 		    t->npublishers == 1 ? "" : "s",
 		    (unsigned long long)c->serial);
 	else
-		fprintf(stderr, "satcheld: %s: store %s: %s%s\n", when, dir,
+		log_info("%s: store %s: %s%s", when, dir,
 		    t == NULL ? "no trust policy" : "trust policy loaded",
 		    c == NULL ? ", no catalog yet" : "");
 	store_close(s);
@@ -429,8 +472,8 @@ main_restart_only(const char *key, const char *was, const char *now)
 {
 	if ((was == NULL) != (now == NULL) ||
 	    (was != NULL && strcmp(was, now) != 0))
-		fprintf(stderr, "satcheld: reload: %s changed from %s to %s: "
-		    "needs a restart (keeping %s)\n", key,
+		log_warn("reload: %s changed from %s to %s: "
+		    "needs a restart (keeping %s)", key,
 		    was != NULL ? was : "(none)", now != NULL ? now : "(none)",
 		    was != NULL ? was : "(none)");
 }
@@ -442,24 +485,30 @@ main_reload(struct daemon *d)
 	struct error		 err;
 	struct sync_server_opts	 so;
 
-	fprintf(stderr, "satcheld: SIGHUP: reloading%s%s\n",
+	main_notify("RELOADING=1");
+	log_info("SIGHUP: reloading%s%s",
 	    d->args->config != NULL ? " " : "",
 	    d->args->config != NULL ? d->args->config : " (no config file)");
 	if (main_conf_build(&c, d->args, &err) != 0) {
-		fprintf(stderr, "satcheld: reload: %s; the configuration in "
-		    "force stays\n", err.msg);
+		log_error("reload: %s; the configuration in "
+		    "force stays", err.msg);
+		main_notify("READY=1");
 		return;
 	}
+	log_open((enum log_level)c.log_level, c.syslog);
 	/* What cannot change on a live daemon keeps its value. */
 	main_restart_only("store", d->conf.store, c.store);
 	main_restart_only("sync-listen", d->conf.sync_listen, c.sync_listen);
 	main_restart_only("port-file", d->conf.port_file, c.port_file);
 	main_restart_only("git-repos", d->conf.git_repos, c.git_repos);
 	main_restart_only("http-listen", d->conf.http_listen, c.http_listen);
+	main_restart_only("user", d->conf.user, c.user);
+	free(c.user);
+	c.user = d->conf.user != NULL ? xstrdup(d->conf.user) : NULL;
 	if (c.http_threads != d->conf.http_threads ||
 	    c.http_idle_timeout != d->conf.http_idle_timeout)
-		fprintf(stderr, "satcheld: reload: http-threads and "
-		    "http-idle-timeout need a restart\n");
+		log_warn("reload: http-threads and "
+		    "http-idle-timeout need a restart");
 	c.http_threads = d->conf.http_threads;
 	c.http_idle_timeout = d->conf.http_idle_timeout;
 	free(c.http_listen);
@@ -476,8 +525,8 @@ main_reload(struct daemon *d)
 	c.git_repos = d->conf.git_repos != NULL ?
 	    xstrdup(d->conf.git_repos) : NULL;
 	if (c.git_poll != d->conf.git_poll && d->intake != NULL)
-		fprintf(stderr, "satcheld: reload: git-poll changed to %u s: "
-		    "needs a restart (keeping %u s)\n", c.git_poll,
+		log_warn("reload: git-poll changed to %u s: "
+		    "needs a restart (keeping %u s)", c.git_poll,
 		    d->conf.git_poll);
 	c.git_poll = d->conf.git_poll;
 
@@ -487,13 +536,13 @@ main_reload(struct daemon *d)
 	    c.min_rate_window != d->conf.min_rate_window) {
 		main_server_opts(&so, &c);
 		sync_server_set_opts(d->sync, &so);
-		fprintf(stderr, "satcheld: reload: idle-timeout %u s, "
-		    "max-connections %u, min-rate %u/%u\n", c.idle_timeout,
+		log_info("reload: idle-timeout %u s, "
+		    "max-connections %u, min-rate %u/%u", c.idle_timeout,
 		    c.max_connections, c.min_rate, c.min_rate_window);
 	}
 	if (c.upstream != NULL && store_is_origin(d->store)) {
-		fprintf(stderr, "satcheld: reload: %s is an origin (it signs "
-		    "its own catalog): it cannot mirror %s; upstream ignored\n",
+		log_warn("reload: %s is an origin (it signs "
+		    "its own catalog): it cannot mirror %s; upstream ignored",
 		    c.store, c.upstream);
 		free(c.upstream);
 		c.upstream = NULL;
@@ -507,13 +556,14 @@ main_reload(struct daemon *d)
 	else if (d->mirror != NULL) {
 		mirror_free(d->mirror);
 		d->mirror = NULL;
-		fprintf(stderr, "satcheld: reload: no upstream: mirror mode "
-		    "off\n");
+		log_info("reload: no upstream: mirror mode "
+		    "off");
 	}
 	main_check_store(c.store, "reload");
 	http_server_reload(d->http);
 	conf_free(&d->conf);
 	d->conf = c;
+	main_notify("READY=1");
 }
 
 static void
@@ -532,7 +582,7 @@ main_stats_flush(struct daemon *d)
 
 	if (d->stats != NULL && stats_flush(d->stats, d->stats_dir,
 	    &err) != 0)
-		fprintf(stderr, "satcheld: usage counts: %s\n", err.msg);
+		log_error("usage counts: %s", err.msg);
 }
 
 static void *
@@ -585,7 +635,7 @@ main_write_port_file(const char *path, unsigned port, unsigned http_port)
 
 	rc = file_write_atomic(path, line, strlen(line), 0644, &err);
 	if (rc != 0)
-		fprintf(stderr, "satcheld: %s\n", err.msg);
+		log_error("%s", err.msg);
 	free(line);
 	return rc;
 }
@@ -604,19 +654,19 @@ main_mirror_store(const struct conf *c)
 	int		 rc = 0;
 
 	if (stat(marker, &sb) == 0 && c->trust != NULL)
-		fprintf(stderr, "satcheld: %s is a store already: its own trust "
-		    "policy applies (--trust %s only makes a new store)\n",
+		log_warn("%s is a store already: its own trust "
+		    "policy applies (--trust %s only makes a new store)",
 		    c->store, c->trust);
 	if (stat(marker, &sb) == 0 || errno != ENOENT || c->trust == NULL)
 		goto out;
 	if ((rc = store_init(c->store, c->trust, NULL, (int64_t)time(NULL),
 	    &err)) != 0) {
-		fprintf(stderr, "satcheld: cannot make the mirror store %s: "
-		    "%s\n", c->store, err.msg);
+		log_error("cannot make the mirror store %s: "
+		    "%s", c->store, err.msg);
 		goto out;
 	}
-	fprintf(stderr, "satcheld: made the store %s, trusting the policy "
-	    "%s\n", c->store, c->trust);
+	log_info("made the store %s, trusting the policy "
+	    "%s", c->store, c->trust);
 out:
 	free(marker);
 	return rc;
@@ -633,6 +683,95 @@ main_raise_nofile(void)
 		rl.rlim_cur = rl.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
+}
+
+/* Who satcheld runs as: resolved before anything is bound, so that a
+ * misspelt --user fails before the port is taken. */
+struct main_user {
+	int		 drop;		/* 1: switch to uid/gid after binding */
+	uid_t		 uid;
+	gid_t		 gid;
+	char		*name;
+};
+
+/* Returns 0, 1 (no such user, cannot switch) or 2 (root without
+ * --user: a usage error). */
+static int
+main_user_resolve(struct main_user *u, const char *name)
+{
+	struct passwd	*pw;
+
+	memset(u, 0, sizeof *u);
+	if (name == NULL) {
+		if (geteuid() != 0)
+			return 0;
+		log_error("refusing to run as root; give --user NAME");
+		return 2;
+	}
+	errno = 0;
+	if ((pw = getpwnam(name)) == NULL) {
+		log_error("--user %s: %s", name, errno != 0 ?
+		    strerror(errno) : "no such user");
+		return 1;
+	}
+	if (geteuid() != 0) {
+		if (pw->pw_uid == geteuid())
+			return 0;	/* already that user */
+		log_error("--user %s: only root can switch to another user "
+		    "(running as uid %u)", name, (unsigned)geteuid());
+		return 1;
+	}
+	if (pw->pw_uid == 0) {
+		log_warn("--user %s: running as root, as asked", name);
+		return 0;
+	}
+	u->drop = 1;
+	u->uid = pw->pw_uid;
+	u->gid = pw->pw_gid;
+	u->name = xstrdup(name);
+	return 0;
+}
+
+/* Groups first (they need root), then the gid, then the uid; then check
+ * that root is gone for good: a setuid(0) that succeeds would mean a
+ * saved set-user-ID of 0 is still there. */
+static int
+main_user_drop(const struct main_user *u)
+{
+	if (initgroups(u->name, u->gid) != 0) {
+		log_error("--user %s: initgroups: %s", u->name,
+		    strerror(errno));
+		return 1;
+	}
+	if (setgid(u->gid) != 0 || setuid(u->uid) != 0) {
+		log_error("--user %s: cannot switch to uid %u gid %u: %s",
+		    u->name, (unsigned)u->uid, (unsigned)u->gid,
+		    strerror(errno));
+		return 1;
+	}
+	if (getuid() != u->uid || geteuid() != u->uid ||
+	    getgid() != u->gid || getegid() != u->gid || setuid(0) != -1) {
+		log_error("--user %s: the switch to uid %u did not take",
+		    u->name, (unsigned)u->uid);
+		return 1;
+	}
+	log_info("running as %s (uid %u, gid %u)", u->name,
+	    (unsigned)u->uid, (unsigned)u->gid);
+	return 0;
+}
+
+/* Publishes, pulls, usage counts and the zip cache all write into the
+ * store: say now, naming the path and the user, rather than at the first
+ * publish. A store not made yet is store_init's to report. */
+static int
+main_store_writable(const char *dir, const struct main_user *u)
+{
+	if (access(dir, R_OK | W_OK | X_OK) == 0 || errno == ENOENT)
+		return 0;
+	log_error("store %s is not writable by the user %s (uid %u): %s "
+	    "(chown -R %s %s)", dir, u->name, (unsigned)u->uid,
+	    strerror(errno), u->name, dir);
+	return 1;
 }
 
 static void
@@ -680,12 +819,16 @@ main(int argc, char **argv)
 {
 	struct daemon			d;
 	struct main_args		a;
+	struct main_user		u;
+	struct http_bound		hb;
 	struct sync_server_opts		so;
 	struct error			err;
 	int				rc;
 
 	memset(&d, 0, sizeof d);
 	memset(&a, 0, sizeof a);
+	memset(&u, 0, sizeof u);
+	memset(&hb, 0, sizeof hb);
 	d.args = &a;
 	if ((rc = main_parse_args(&a, argc, argv)) != 0) {
 		main_args_free(&a);
@@ -693,7 +836,7 @@ main(int argc, char **argv)
 	}
 	rc = 1;
 	if (main_conf_build(&d.conf, &a, &err) != 0) {
-		fprintf(stderr, "satcheld: %s\n", err.msg);
+		log_error("%s", err.msg);
 		/* The command line's values were checked already: what fails
 		 * here is the file (exit 1), or no store named anywhere (a
 		 * usage error). */
@@ -704,21 +847,40 @@ main(int argc, char **argv)
 		goto out;
 	}
 
+	log_open((enum log_level)d.conf.log_level, d.conf.syslog);
+	if ((rc = main_user_resolve(&u, d.conf.user)) != 0)
+		goto out;
+	rc = 1;
+	/* Nothing satcheld writes (the port file, stats, the zip cache, a
+	 * mirror's store) is ever group- or world-writable. */
+	umask(umask(0) | 022);
 	/* A peer that vanishes must not kill the daemon with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 	main_raise_nofile();
+	/* Bind while still root (a port below 1024), then drop root before
+	 * the store is read or written, so that what it makes is the
+	 * user's own. */
+	if (listen_bind(&d.sync_listen, d.conf.sync_listen, &err) != 0 ||
+	    (d.conf.http_listen != NULL && http_server_bind(&hb,
+	    d.conf.http_listen, d.conf.http_threads, &err) != 0)) {
+		log_error("%s", err.msg);
+		goto out;
+	}
+	if (u.drop && (main_user_drop(&u) != 0 ||
+	    main_store_writable(d.conf.store, &u) != 0))
+		goto out;
 	if (d.conf.upstream != NULL && main_mirror_store(&d.conf) != 0)
 		goto out;
 	if (store_open(&d.store, d.conf.store, STORE_READ, &err) != 0) {
-		fprintf(stderr, "satcheld: cannot open store %s: %s%s\n",
+		log_error("cannot open store %s: %s%s",
 		    d.conf.store, err.msg, d.conf.upstream != NULL ?
 		    " (a mirror makes a new store only with --trust POLICY)" :
 		    "");
 		goto out;
 	}
 	if (d.conf.upstream != NULL && store_is_origin(d.store)) {
-		fprintf(stderr, "satcheld: %s is an origin (it signs its own "
-		    "catalog): it cannot mirror %s\n", d.conf.store,
+		log_error("%s is an origin (it signs its own "
+		    "catalog): it cannot mirror %s", d.conf.store,
 		    d.conf.upstream);
 		goto out;
 	}
@@ -726,11 +888,7 @@ main(int argc, char **argv)
 		fatal("event_base_new failed");
 	main_server_opts(&so, &d.conf);
 	d.sync = sync_server_new(d.base, d.store, &so);
-	if (listen_open(&d.sync_listen, d.base, d.conf.sync_listen,
-	    sync_server_accept, d.sync, &err) != 0) {
-		fprintf(stderr, "satcheld: %s\n", err.msg);
-		goto out;
-	}
+	listen_start(d.sync_listen, d.base, sync_server_accept, d.sync);
 	if ((d.sigterm = evsignal_new(d.base, SIGTERM, main_signal_cb,
 	    &d)) == NULL || (d.sigint = evsignal_new(d.base, SIGINT,
 	    main_signal_cb, &d)) == NULL || (d.sighup = evsignal_new(d.base,
@@ -752,8 +910,9 @@ main(int argc, char **argv)
 		ho.threads = d.conf.http_threads;
 		ho.idle_timeout = d.conf.http_idle_timeout;
 		ho.stats = d.stats;
+		ho.bound = &hb;
 		if (http_server_start(&d.http, &ho, &err) != 0) {
-			fprintf(stderr, "satcheld: %s\n", err.msg);
+			log_error("%s", err.msg);
 			goto out;
 		}
 		if ((d.stats_timer = event_new(d.base, -1, EV_PERSIST,
@@ -765,7 +924,7 @@ main(int argc, char **argv)
 	    listen_port(d.sync_listen), d.http != NULL ?
 	    http_server_port(d.http) : 0) != 0)
 		goto out;
-	fprintf(stderr, "satcheld: serving %s on sync %s%s%s\n",
+	log_info("serving %s on sync %s%s%s",
 	    store_dir(d.store), listen_name(d.sync_listen),
 	    d.http != NULL ? " and http " : "",
 	    d.http != NULL ? http_server_name(d.http) : "");
@@ -776,17 +935,21 @@ main(int argc, char **argv)
 	/* Last: nothing may fail after a publish can have started. */
 	if (d.conf.git_repos != NULL && intake_start(&d.intake, d.base,
 	    d.conf.store, d.conf.git_repos, d.conf.git_poll, &err) != 0) {
-		fprintf(stderr, "satcheld: %s\n", err.msg);
+		log_error("%s", err.msg);
 		goto out;
 	}
+	main_notify("READY=1");
 	if (event_base_dispatch(d.base) == -1) {
-		fprintf(stderr, "satcheld: event loop failed\n");
+		log_error("event loop failed");
 		goto out;
 	}
-	fprintf(stderr, "satcheld: stopped\n");
+	log_info("stopped");
 	rc = 0;
 out:
 	main_cleanup(&d);
+	http_bound_close(&hb);
+	free(u.name);
+	log_close();
 	main_args_free(&a);
 	return rc;
 }

@@ -35,6 +35,7 @@
 
 #include "conf.h"
 #include "error.h"
+#include "log.h"
 #include "fsutil.h"
 #include "mirror.h"
 #include "store.h"
@@ -219,16 +220,16 @@ mirror_finish(struct mirror *m)
 		m->last_success = (int64_t)time(NULL);
 		mirror_status(m, "idle");
 		next = mirror_next_ms(m);
-		fprintf(stderr, "satcheld: mirror: pulled from %s in %.2f s: "
-		    "%s; next pull in %.0f s\n", m->from, secs, m->msg,
+		log_info("mirror: pulled from %s in %.2f s: "
+		    "%s; next pull in %.0f s", m->from, secs, m->msg,
 		    (double)next / 1000);
 	} else {
 		m->failures++;
 		mirror_status(m, "failed");
 		next = mirror_backoff_s(m) * 1000;
-		fprintf(stderr, "satcheld: mirror: pull from %s failed after "
+		log_warn("mirror: pull from %s failed after "
 		    "%.2f s (%u in a row): %s; still serving the previous "
-		    "state; retry in %llu s\n", m->from, secs,
+		    "state; retry in %llu s", m->from, secs,
 		    m->failures, m->msg, (unsigned long long)(next / 1000));
 	}
 	if (m->again) {			/* new upstream or bundles */
@@ -271,7 +272,7 @@ mirror_start_pull(struct mirror *m)
 	if (m->pid != -1 || m->stopped)
 		return;
 	if (pipe2(p, O_CLOEXEC) == -1) {
-		fprintf(stderr, "satcheld: mirror: pipe: %s; retry in %u s\n",
+		log_error("mirror: pipe: %s; retry in %u s",
 		    strerror(errno), m->conf.retry);
 		mirror_schedule_ms(m, (uint64_t)m->conf.retry * 1000);
 		return;
@@ -289,7 +290,7 @@ mirror_start_pull(struct mirror *m)
 	close(p[1]);
 	if (pid == -1) {
 		close(p[0]);
-		fprintf(stderr, "satcheld: mirror: fork: %s; retry in %u s\n",
+		log_error("mirror: fork: %s; retry in %u s",
 		    strerror(errno), m->conf.retry);
 		mirror_schedule_ms(m, (uint64_t)m->conf.retry * 1000);
 		return;
@@ -354,8 +355,8 @@ mirror_new(struct event_base *base, const char *store_dir,
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	if ((m->timer = evtimer_new(base, mirror_timer_cb, m)) == NULL)
 		fatal("evtimer_new failed");
-	fprintf(stderr, "satcheld: mirror: from %s every %u s (retry from "
-	    "%u s), %s\n", c->upstream, c->interval, c->retry, what);
+	log_info("mirror: from %s every %u s (retry from "
+	    "%u s), %s", c->upstream, c->interval, c->retry, what);
 	free(what);
 	mirror_schedule_ms(m, 0);
 	return m;
@@ -387,8 +388,8 @@ mirror_configure(struct mirror *m, const struct conf *c)
 	if (!what && !timing)
 		return;
 	text = mirror_what(c);
-	fprintf(stderr, "satcheld: mirror: now from %s every %u s (retry "
-	    "from %u s), %s%s\n", c->upstream, c->interval, c->retry, text,
+	log_info("mirror: now from %s every %u s (retry "
+	    "from %u s), %s%s", c->upstream, c->interval, c->retry, text,
 	    what ? "; pulling now" : "");
 	free(text);
 	if (m->pid != -1) {
@@ -420,8 +421,8 @@ mirror_stop(struct mirror *m)
 		while (waitpid(m->pid, &status, 0) == -1 && errno == EINTR)
 			;
 	}
-	fprintf(stderr, "satcheld: mirror: pull from %s stopped after %.2f s "
-	    "(what it checked stays in tmp/ for the next pull)\n",
+	log_info("mirror: pull from %s stopped after %.2f s "
+	    "(what it checked stays in tmp/ for the next pull)",
 	    m->from, mirror_elapsed(m));
 	m->pid = -1;
 	event_free(m->pipe_ev);

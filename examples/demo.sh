@@ -96,5 +96,9 @@ echo "Try: $satchel inspect $demo/bundles/calligraphy-basics-1.0.satchel"
 port=${SATCHEL_DEMO_PORT:-8080}
 say "the school's web library: open http://127.0.0.1:$port/ (Ctrl-C stops it)"
 echo "http://127.0.0.1:$port/"
+# satcheld refuses root unless told which user to be: the demo's stores
+# are the caller's, so it stays who it is.
+user=
+[ "$(id -u)" -eq 0 ] && user="--user root"
 exec "$build/satcheld" --store "$demo/school" --sync-listen 127.0.0.1:0 \
-    --http-listen "127.0.0.1:$port"
+    --http-listen "127.0.0.1:$port" $user

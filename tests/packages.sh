@@ -2,7 +2,7 @@
 # Satchel needs, and one function that installs whichever are missing.
 SATCHEL_BUILD_PACKAGES="gcc make autoconf automake libtool pkg-config git zstd
 	libevent-dev libarchive-dev libgit2-dev libssl-dev libzstd-dev libjansson-dev
-	zlib1g-dev"
+	zlib1g-dev libsystemd-dev"
 SATCHEL_TEST_PACKAGES="libcmocka-dev python3 python3-cryptography openssl tar
 	unzip chromium fonts-wqy-microhei"
 # tests/integration/browser.sh also needs Node.js and npm (for the
@@ -19,6 +19,10 @@ SATCHEL_TEST_PACKAGES="$SATCHEL_TEST_PACKAGES curl jing libxml2-utils"
 # tests/integration/manpages.sh renders the man pages with groff -ww and
 # lints them with mandoc.
 SATCHEL_TEST_PACKAGES="$SATCHEL_TEST_PACKAGES groff-base mandoc"
+# tests/integration/package.sh builds the Debian package, lints it and
+# checks its systemd unit; install.sh runs satcheld as nobody.
+SATCHEL_TEST_PACKAGES="$SATCHEL_TEST_PACKAGES dpkg-dev debhelper lintian
+	systemd adduser"
 
 install_packages() {
 	missing=""

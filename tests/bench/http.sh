@@ -111,7 +111,9 @@ trap 'cleanup' EXIT INT TERM
 start_satcheld()
 {
 	rm -f "$w/port"
+	# As root, satcheld needs --user: the bench's store is root's.
 	"$build/satcheld" --store "$w/store" --sync-listen 127.0.0.1:0 \
+	    $( [ "$(id -u)" -eq 0 ] && echo --user root ) \
 	    --http-listen 127.0.0.1:0 ${threads:+--http-threads $threads} \
 	    --port-file "$w/port" 2>>"$w/satcheld.log" &
 	dpid=$!

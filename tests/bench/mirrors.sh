@@ -75,6 +75,7 @@ now() { date +%s.%N; }
 secs() { echo "$1 $2" | awk '{ printf "%.2f", $2 - $1 }'; }
 
 "$D" --store "$O" --sync-listen 127.0.0.1:0 --port-file "$w/port" \
+    $( [ "$(id -u)" -eq 0 ] && echo --user root ) \
     --max-connections 256 2> "$w/satcheld.log" &
 dpid=$!
 pids="$pids $dpid"

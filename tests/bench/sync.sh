@@ -73,6 +73,7 @@ if [ "$mirrors" -gt 0 ] && [ -d "$work/satchel/srv/o1" ]; then
 	rm -rf "$m"
 	mkdir -p "$m"
 	"$build/satcheld" --store "$work/satchel/srv/o1" --sync-listen 127.0.0.1:0 \
+	    $( [ "$(id -u)" -eq 0 ] && echo --user root ) \
 	    --port-file "$m/port" --max-connections $((mirrors + 8)) 2>"$m/daemon.log" &
 	dpid=$!
 	port=$(bench_port "$m/port")

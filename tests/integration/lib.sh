@@ -214,6 +214,18 @@ _BG_PIDS=
 _LIB=$TMP/.lib		# the helpers' own files, out of the tests' way
 mkdir "$_LIB"
 
+# satcheld refuses to start as root without --user. These tests run as
+# root on CI on purpose (their stores and files are root's), so as root
+# SATCHELD is a wrapper that says --user root explicitly; SATCHELD_BIN
+# is the program itself (install.sh checks the refusal with it).
+SATCHELD_BIN=$SATCHELD
+if [ "$(id -u)" -eq 0 ] && [ -x "$SATCHELD_BIN" ]; then
+	SATCHELD=$_LIB/satcheld
+	printf '#!/bin/sh\nexec "%s" --user root "$@"\n' "$SATCHELD_BIN" \
+	    >"$SATCHELD"
+	chmod +x "$SATCHELD"
+fi
+
 # bg_start PIDVAR COMMAND...: starts COMMAND (under timeout) in the
 # background, records its PID for kill_recorded and stores it in the
 # variable PIDVAR; its stdout and stderr go to the files named by BG_OUT

@@ -16,6 +16,7 @@
 
 #include "conf.h"
 #include "error.h"
+#include "log.h"
 #include "util.h"
 
 /* Parses text over the defaults; returns the rc, *c holds the result. */
@@ -92,6 +93,40 @@ test_every_key(void **state)
 	assert_string_equal(c.bundles[0], "calligraphy-*");
 	assert_string_equal(c.bundles[1], "new-citizen-?");
 	assert_string_equal(c.bundles[2], "health");
+	conf_free(&c);
+}
+
+/* The service keys: user, syslog (a yes/no), log-level (a name). */
+static void
+test_service_keys(void **state)
+{
+	struct conf	c, d;
+	struct error	err;
+
+	assert_int_equal(parse(&c, "user = satchel\nsyslog = yes\n"
+	    "log-level = debug\n", &err), 0);
+	assert_string_equal(c.user, "satchel");
+	assert_int_equal(c.syslog, 1);
+	assert_int_equal(c.log_level, LOG_LEVEL_DEBUG);
+	conf_copy(&d, &c);
+	assert_string_equal(d.user, "satchel");
+	assert_ptr_not_equal(d.user, c.user);
+	conf_free(&d);
+	assert_int_equal(conf_set(&c, "syslog", "off", &err), 0);
+	assert_int_equal(c.syslog, 0);
+	assert_int_equal(conf_set(&c, "log-level", "warn", &err), 0);
+	assert_int_equal(c.log_level, LOG_LEVEL_WARN);
+	assert_int_not_equal(conf_set(&c, "syslog", "maybe", &err), 0);
+	assert_non_null(strstr(err.msg, "expected yes or no"));
+	assert_int_not_equal(conf_set(&c, "log-level", "loud", &err), 0);
+	assert_non_null(strstr(err.msg, "error, warn, info or debug"));
+	assert_int_equal(c.log_level, LOG_LEVEL_WARN);	/* unchanged */
+	conf_free(&c);
+
+	conf_init(&c);
+	assert_null(c.user);
+	assert_int_equal(c.syslog, 0);
+	assert_int_equal(c.log_level, LOG_LEVEL_INFO);
 	conf_free(&c);
 }
 
@@ -251,6 +286,7 @@ main(void)
 	const struct CMUnitTest	tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_every_key),
+		cmocka_unit_test(test_service_keys),
 		cmocka_unit_test(test_crlf_bom_and_no_final_newline),
 		cmocka_unit_test(test_upstream_directory),
 		cmocka_unit_test(test_errors_name_file_line_and_key),
