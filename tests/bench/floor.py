@@ -19,12 +19,19 @@ sized with the best general-purpose compressor at hand (zstd 19):
             sizes and digests a client needs to place and check the
             changed files and to drop the deleted ones.
 floor = replaced + patched + added + metadata; data = the first three.
+Beside it, for information, a joint floor: the patched and the added files
+as one stream, tar of their NEW versions | zstd -19 --long=27
+--patch-from=(tar of the patched files' OLD versions), so files that
+share words share one window (many rewritten pages compress better
+together than one by one, as rsync -z's single stream shows), plus
+replaced and metadata as above.
 Prints one JSON object (the parts, the totals, and each modified file's
 raw and patch sizes); a summary goes to stderr.
 """
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -53,20 +60,38 @@ def patch_size(old, new):
         "--patch-from=" + old, new])
 
 
-def added_size(new, rels):
+def tar_cmd(root, lst):
+    return ["tar", "-C", root, "--sort=name", "--numeric-owner", "--owner=0",
+        "--group=0", "--null", "--no-recursion", "-T", lst, "-cf", "-"]
+
+
+def list_file(td, name, rels):
+    p = os.path.join(td, name)
+    with open(p, "wb") as f:
+        f.write(b"".join(r.encode() + b"\0" for r in sorted(rels)))
+    return p
+
+
+def tar_file(td, name, root, rels):
+    out = os.path.join(td, name + ".tar")
+    with open(out, "wb") as f:
+        if subprocess.run(tar_cmd(root, list_file(td, name, rels)),
+                stdout=f).returncode != 0:
+            sys.exit(f"floor.py: tar of {len(rels)} files of {root} failed")
+    return out
+
+
+def tar_zstd_size(root, rels, dict_root=None, dict_rels=()):
+    """tar of ROOT's RELS | zstd -19 --long=27, --patch-from a tar of
+    DICT_ROOT's DICT_RELS when there are any (zstd needs both as files
+    then: it sizes its window from them)."""
     if not rels:
         return 0
-    with tempfile.NamedTemporaryFile("wb") as lst:
-        lst.write(b"".join(r.encode() + b"\0" for r in sorted(rels)))
-        lst.flush()
-        tar = subprocess.Popen(["tar", "-C", new, "--sort=name", "--numeric-owner",
-            "--owner=0", "--group=0", "--null", "--no-recursion", "-T", lst.name,
-            "-cf", "-"], stdout=subprocess.PIPE)
-        n = zstd_size(["zstd", "-19", "--long=27", "-q", "-c"], stdin=tar.stdout)
-        tar.stdout.close()
-        if tar.wait() != 0:
-            sys.exit(f"floor.py: tar of the {len(rels)} added files of {new} failed")
-    return n
+    with tempfile.TemporaryDirectory() as td:
+        z = ["zstd", "-19", "--long=27", "--single-thread", "-q", "-c"]
+        if dict_rels:
+            z.append("--patch-from=" + tar_file(td, "old", dict_root, dict_rels))
+        return zstd_size(z + [tar_file(td, "new", root, rels)])
 
 
 def main():
@@ -94,7 +119,7 @@ def main():
     with ThreadPoolExecutor(max(1, a.jobs)) as ex:
         futs = {k: ex.submit(patch_size, os.path.join(a.old, k),
             os.path.join(a.new, k)) for k in order}
-        add = ex.submit(added_size, a.new, added)
+        add = ex.submit(tar_zstd_size, a.new, added)
         patches = {k: f.result() for k, f in futs.items()}
         add_bytes = add.result()
 
@@ -121,20 +146,27 @@ def main():
             "kind": "replaced" if whole else "patched"})
     add = {"files": len(added), "raw_bytes": sum(l2[k][1] for k in added),
         "bytes": add_bytes}
+    pfiles = [x["path"] for x in per if x["kind"] == "patched"]
+    joint = tar_zstd_size(a.new, pfiles + added, a.old, pfiles)
     data = rep["bytes"] + pat["bytes"] + add["bytes"]
     ver = subprocess.run(["zstd", "--version"], stdout=subprocess.PIPE,
         text=True).stdout.strip()
+    ver = re.search(r"v[0-9.]+", ver).group(0) if re.search(r"v[0-9.]+", ver) else ver
     out = {"old": os.path.abspath(a.old), "new": os.path.abspath(a.new),
         "zstd": ver, "threshold": a.threshold,
         "replaced": rep, "patched": pat, "added": add,
         "deleted": {"files": len(deleted)},
         "metadata": {"files": len(l2), "raw_bytes": meta_raw, "bytes": meta},
-        "data_bytes": data, "floor_bytes": data + meta, "per_file": per}
+        "data_bytes": data, "floor_bytes": data + meta,
+        "joint": {"files": len(pfiles) + len(added), "bytes": joint,
+            "floor_bytes": rep["bytes"] + joint + meta},
+        "per_file": per}
     json.dump(out, sys.stdout, indent=1)
     print()
     print(f"floor {a.old} -> {a.new}: {rep['files']} replaced {rep['bytes']} B, "
         f"{pat['files']} patched {pat['bytes']} B, {add['files']} added {add['bytes']} B, "
-        f"metadata {meta} B; total {data + meta} B", file=sys.stderr)
+        f"metadata {meta} B; total {data + meta} B (joint {rep['bytes'] + joint + meta} B)",
+        file=sys.stderr)
 
 
 if __name__ == "__main__":
