@@ -86,6 +86,9 @@ measure()
 	mkdir -p "$h/u1" "$h/u2"
 	printf '%s\n%s\n' "sh tests/bench/update.sh${args:+ $args}" "$rev" \
 	    > "$h/run.txt"
+	# The machine may be shared: its load beside the wall times.
+	echo "load average at the start $(cut -d' ' -f1-3 /proc/loadavg)" \
+	    >> "$h/run.txt"
 
 	# Update 1: the corpus itself.
 	[ -e "$h/u1/corpus" ] || ln -s "$corpus" "$h/u1/corpus"
@@ -119,6 +122,7 @@ measure()
 		    --scale "$scale" --runs "$runs" --data "$h/$u" \
 		    --peers "$peers" --no-serve --out "$h/$u/RESULTS-peers.md"
 	done
+	echo "at the end $(cut -d' ' -f1-3 /proc/loadavg)" >> "$h/run.txt"
 }
 
 [ "$report_only" = 1 ] || measure
@@ -126,9 +130,11 @@ python3 - "$h" <<'PY'
 import json, os, statistics, sys
 h = sys.argv[1]
 try:
-    cmd, rev = open(os.path.join(h, "run.txt")).read().splitlines()[:2]
-except (OSError, ValueError):
-    cmd, rev = "(not recorded)", "(not recorded)"
+    run = open(os.path.join(h, "run.txt")).read().splitlines()
+except OSError:
+    run = []
+run += ["(not recorded)"] * (2 - len(run))
+cmd, rev, loadavg = run[0], run[1], "; ".join(run[2:])
 MB = 1e6
 SAT = "satchel"
 
@@ -250,7 +256,8 @@ L = [f"# Updates: satchel against its peers and the floor (issue 6)", "",
      "per step (../shared/bench/run_all.sh, one data directory per update).", "",
      f"Command: `{cmd}`", "",
      f"satchel: {rev}", "",
-     "Machine/tools: " + u1["sys"].replace("\n", "; ").replace("wrk line, ", ""), ""]
+     "Machine/tools: " + u1["sys"].replace("\n", "; ").replace("wrk line, ", "")
+     + (f"; {loadavg} (1, 5, 15 min)" if loadavg else ""), ""]
 v1 = section(1, "v1 → v2 (gen_corpus.py)", u1, L)
 v2 = section(2, "v2 → v3 (hand-made)", u2, L)
 if v1 or v2:
