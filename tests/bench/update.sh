@@ -57,7 +57,7 @@ while [ $# -gt 0 ]; do
 	--peers) peers=$2; shift 2 ;;
 	--satchel-bin) bin=$2; shift 2 ;;
 	--report-only) report_only=1; shift ;;
-	-h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,24p' "$0"; exit 0 ;;
 	*) echo "unknown option $1" >&2; exit 2 ;;
 	esac
 done
