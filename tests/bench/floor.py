@@ -38,10 +38,10 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 
-def zstd_size(cmd, stdin=None):
+def zstd_size(cmd):
     # zstd writes the frame to stdout; only its length matters, and the
     # optimal parser's advice on stderr is noise here.
-    p = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.PIPE,
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE)
     n = 0
     while True:
@@ -151,7 +151,8 @@ def main():
     data = rep["bytes"] + pat["bytes"] + add["bytes"]
     ver = subprocess.run(["zstd", "--version"], stdout=subprocess.PIPE,
         text=True).stdout.strip()
-    ver = re.search(r"v[0-9.]+", ver).group(0) if re.search(r"v[0-9.]+", ver) else ver
+    m = re.search(r"v[0-9.]+", ver)
+    ver = m.group(0) if m else ver
     out = {"old": os.path.abspath(a.old), "new": os.path.abspath(a.new),
         "zstd": ver, "threshold": a.threshold,
         "replaced": rep, "patched": pat, "added": add,
