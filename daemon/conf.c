@@ -237,7 +237,7 @@ conf_set(struct conf *c, const char *key, const char *value,
     struct error *err)
 {
 	const struct conf_key	*k;
-	char			**sp, **v;
+	char			**sp, **v = NULL;
 	size_t			  n = 0;
 	uint64_t		  u;
 	int			  rc;
