@@ -331,7 +331,7 @@ also "its store reaches policy 8 within 60 s" \
 for _s in 4 5 6 7 8; do
 	also "meta/trust.d/$_s.policy" cmp -s "$M/meta/trust.d/$_s.policy" "$P.$_s"
 done
-also "it logs the walk" log_has "$DLOG" "trust policy 8 \\(5 new\\)"
+also "it logs the walk" wait_until 20 log_has "$DLOG" "trust policy 8 \\(5 new\\)"
 ok 0 "satcheld --upstream walks the chain 3 -> 8 as a pull does"
 kill_recorded "$DM"
 
