@@ -47,7 +47,10 @@ CONF
 daemon() {
   local pf="$PW/port.$$"
   rm -f "$pf"
-  bg "$D" --store "$1" --sync-listen 127.0.0.1:0 --port-file "$pf" 2>>"$PW/daemon.log"
+  # As root, satcheld runs only with --user (here root itself).
+  local u=()
+  [ "$(id -u)" -eq 0 ] && u=(--user root)
+  bg "$D" "${u[@]}" --store "$1" --sync-listen 127.0.0.1:0 --port-file "$pf" 2>>"$PW/daemon.log"
   DPID=$BG_PID SERVER_PID=$BG_PID
   for _ in $(seq 100); do [ -s "$pf" ] && break; sleep 0.05; done
   DPORT=$(awk '$1 == "sync" { print $2 }' "$pf" 2>/dev/null)
