@@ -19,6 +19,9 @@ SATCHEL_TEST_PACKAGES="$SATCHEL_TEST_PACKAGES curl jing libxml2-utils"
 # tests/integration/manpages.sh renders the man pages with groff -ww and
 # lints them with mandoc.
 SATCHEL_TEST_PACKAGES="$SATCHEL_TEST_PACKAGES groff-base mandoc"
+# tests/integration/static.sh: nginx serves a store directory, and caches
+# satcheld's /store/ as a reverse proxy.
+SATCHEL_TEST_PACKAGES="$SATCHEL_TEST_PACKAGES nginx"
 
 install_packages() {
 	missing=""
