@@ -423,6 +423,31 @@ http_client_done_cb(struct evhttp_request *req, void *arg)
 		http_client_chunk_cb(req, arg);
 }
 
+/* Why a TLS connection failed, from its bufferevent (OpenSSL's queue is
+ * per thread and libevent keeps the connection's errors apart); 0 when
+ * TLS said nothing. */
+static int
+http_client_tls_why(struct http_client *c, char *buf, size_t len)
+{
+	SSL		*ssl;
+	unsigned long	 e, first = 0;
+	long		 vr;
+
+	if (c->bev == NULL)
+		return 0;
+	while ((e = bufferevent_get_openssl_error(c->bev)) != 0)
+		if (first == 0)
+			first = e;
+	if (first == 0)
+		return 0;
+	ERR_error_string_n(first, buf, len);
+	ssl = bufferevent_openssl_get_ssl(c->bev);
+	if (ssl != NULL && (vr = SSL_get_verify_result(ssl)) != X509_V_OK)
+		snprintf(buf + strlen(buf), len - strlen(buf), " (%s)",
+		    X509_verify_cert_error_string(vr));
+	return 1;
+}
+
 /* Sends one GET and runs the base until it has ended. */
 static int
 http_client_run(struct http_client *c, struct http_call *hc,
@@ -431,7 +456,7 @@ http_client_run(struct http_client *c, struct http_call *hc,
 	struct evhttp_request	*req;
 	struct evkeyvalq	*h;
 	const char		*seg;
-	char			*uri, *enc, *tmp, range[64];
+	char			*uri, *enc, *tmp, range[64], tlswhy[300];
 	size_t			 n;
 
 	if (http_client_conn(c, err) != 0)
@@ -500,9 +525,11 @@ http_client_run(struct http_client *c, struct http_call *hc,
 	if (hc->failed) {
 		c->closed = 1;
 		c->broken = 1;
-		return error_set(err, SATCHEL_ERR, "%s%s: %s%s%s", c->url,
-		    hc->path, http_client_why(hc), c->tls ? " " : "",
-		    c->tls ? http_client_ssl_error() : "");
+		if (c->tls && http_client_tls_why(c, tlswhy, sizeof tlswhy))
+			return error_set(err, SATCHEL_ERR, "%s%s: TLS: %s",
+			    c->url, hc->path, tlswhy);
+		return error_set(err, SATCHEL_ERR, "%s%s: %s", c->url,
+		    hc->path, http_client_why(hc));
 	}
 	return 0;
 }

@@ -272,4 +272,50 @@ unchanged "$TMP/fresh"
 expect_fail "a URL that is no store: refused naming STORE" \
     "not a Satchel store" "STORE"
 
+# --- https:// with a certificate made here ---------------------------------------------
+
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/tls.key" \
+    -out "$TMP/tls.crt" -days 2 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1
+ok $? "openssl: a self-signed certificate for 127.0.0.1"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/other.key" \
+    -out "$TMP/other.crt" -days 2 -subj /CN=satchel.invalid \
+    -addext subjectAltName=DNS:satchel.invalid >/dev/null 2>&1
+ok $? "openssl: a self-signed certificate for another name"
+start_nginx NGS ngs "server {
+	listen 127.0.0.1:@PORT@ ssl;
+	ssl_certificate $TMP/tls.crt;
+	ssl_certificate_key $TMP/tls.key;
+	access_log @DIR@/access.log t;
+	root $TMP/www;
+}"
+ok 0 "nginx serves the store directory over TLS (port $NPORT)"
+SURL=https://127.0.0.1:$NPORT/origin/
+
+fresh
+run_satchel pull "$SURL" --store "$TMP/fresh"
+unchanged "$TMP/fresh"
+expect_fail "https:// with a certificate no CA of the system signed: refused" \
+    "$SURL" "certificate verify failed"
+
+SATCHEL_CA_FILE=$TMP/other.crt
+export SATCHEL_CA_FILE
+run_satchel pull "$SURL" --store "$TMP/fresh"
+unchanged "$TMP/fresh"
+expect_fail "https:// with SATCHEL_CA_FILE a certificate of another name: refused" \
+    "$SURL" "certificate verify failed"
+
+SATCHEL_CA_FILE=$TMP/tls.crt
+run_satchel pull "$SURL" --store "$TMP/fresh"
+expect_success "https:// with SATCHEL_CA_FILE naming its certificate: pulled" \
+    "$TMP/fresh: 3 releases updated" "catalog serial 5"
+run_satchel archive --store "$TMP/fresh" -o "$TMP/tls-cb.satchel" calligraphy-basics
+expect_success "archive calligraphy-basics pulled over https://"
+same_bytes "$TMP/tls-cb.satchel" "$TMP/cb2.satchel" \
+    "calligraphy-basics pulled over https:// equals the published file"
+run_satchel fsck "$TMP/fresh"
+expect_success "fsck: clean" "clean"
+unset SATCHEL_CA_FILE
+kill_recorded "$NGS"
+
 done_testing
