@@ -302,7 +302,7 @@ SATCHEL_CA_FILE=$TMP/other.crt
 export SATCHEL_CA_FILE
 run_satchel pull "$SURL" --store "$TMP/fresh"
 unchanged "$TMP/fresh"
-expect_fail "https:// with SATCHEL_CA_FILE a certificate of another name: refused" \
+expect_fail "https:// with SATCHEL_CA_FILE another CA (not its signer): refused" \
     "$SURL" "certificate verify failed"
 
 SATCHEL_CA_FILE=$TMP/tls.crt
@@ -317,5 +317,109 @@ run_satchel fsck "$TMP/fresh"
 expect_success "fsck: clean" "clean"
 unset SATCHEL_CA_FILE
 kill_recorded "$NGS"
+
+# --- satcheld's /store/ ---------------------------------------------------------------------
+
+start_satcheld D "satcheld serves the origin over sync and http" \
+    --store "$O" --http-listen 127.0.0.1:0
+HPORT=$(sed -n 's/^http \([0-9][0-9]*\)$/\1/p' "$_pf")
+like "$HPORT" '/^[0-9]+$/' "the port file names the http port"
+H=http://127.0.0.1:$HPORT
+
+# cache_control PATH: the Cache-Control of satcheld's answer to GET PATH.
+cache_control()
+{
+	curl -s -o /dev/null -D - "$H$1" | tr -d '\r' |
+	    sed -n 's/^[Cc]ache-[Cc]ontrol: //p'
+}
+# status PATH: the HTTP status of satcheld's answer to GET PATH.
+status()
+{
+	curl -s --path-as-is -o /dev/null -w '%{http_code}' "$H$1"
+}
+is "$(cache_control /store/$CBOBJ)" "public, max-age=31536000, immutable" \
+    "/store/objects/...: immutable"
+is "$(cache_control /store/meta/releases/calligraphy-basics/2.signed)" \
+    "public, max-age=31536000, immutable" "/store/meta/releases/...: immutable"
+is "$(cache_control /store/meta/catalog)" "public, max-age=60" \
+    "/store/meta/catalog: max-age=60"
+is "$(cache_control /store/meta/trust)" "public, max-age=60" \
+    "/store/meta/trust: max-age=60"
+is "$(cache_control /store/STORE)" "public, max-age=60" "/store/STORE: max-age=60"
+curl -s -o "$TMP/got.obj" "$H/store/$CBOBJ"
+also "the bytes are the object's" cmp -s "$TMP/got.obj" "$O/$CBOBJ"
+is "$(status /store/$CBOBJ)" 200 "/store/objects/...: 200"
+for p in /store/lock /store/tmp/ /store/meta/ /store/meta/releases/ \
+    /store/objects/ /store/objects/$(echo "$CBFILE" | cut -c1-2) \
+    /store/objects/$(echo "$CBFILE" | cut -c1-2)/ \
+    "/store/$CBOBJ.part" /store/meta/releases/calligraphy-basics/9.signed \
+    /store/meta/releases/calligraphy-basics/02.signed \
+    /store/meta/releases/calligraphy-basics/2 /store/meta/releases/nobody/1.signed \
+    /store/cache/ /store/meta/catalog.tmp /store/ /store; do
+	is "$(status "$p")" 404 "GET $p: 404"
+done
+is "$(status /store/meta/../STORE)" 400 "GET /store/meta/../STORE: 400 (the path decoder)"
+is "$(status /store/meta%2Fcatalog)" 400 "GET /store/meta%2Fcatalog: 400 (an encoded slash)"
+
+# store_objects: how many object requests satcheld answered 2xx.
+store_objects()
+{
+	curl -s "$H/metrics" | sed -n \
+	    's/^satchel_http_requests_total{route="store_object",status="2xx"} //p' |
+	    grep . || echo 0
+}
+C=$(store_objects)
+fresh
+run_satchel pull "$H/store/" --store "$TMP/fresh"
+expect_success "pull $H/store/: from satcheld's /store/" \
+    "$TMP/fresh: 3 releases updated" "catalog serial 5"
+run_satchel archive --store "$TMP/fresh" -o "$TMP/d-cb.satchel" calligraphy-basics
+expect_success "archive calligraphy-basics pulled from /store/"
+same_bytes "$TMP/d-cb.satchel" "$TMP/cb2.satchel" \
+    "calligraphy-basics pulled from /store/ equals the published file"
+run_satchel fsck "$TMP/fresh"
+expect_success "fsck: clean" "clean"
+
+NOBJ=$(objects "$TMP/fresh" | wc -l | tr -d ' ')
+is "$(store_objects)" "$((C + NOBJ))" \
+    "/metrics: $NOBJ store_object requests for the pull's $NOBJ objects"
+
+# --- the cache tier: nginx as a caching reverse proxy, 20 mirrors ------------------------
+
+start_nginx NGC ngc "proxy_cache_path @DIR@/cache levels=1:2 keys_zone=satchel:10m
+    inactive=1h use_temp_path=off;
+server {
+	listen 127.0.0.1:@PORT@;
+	access_log @DIR@/access.log t;
+	location / {
+		proxy_pass $H;
+		proxy_http_version 1.1;
+		proxy_set_header Connection \"\";
+		proxy_cache satchel;
+	}
+}"
+ok 0 "nginx caches satcheld's http listener (port $NPORT)"
+C0=$(store_objects)
+i=1
+while [ "$i" -le 20 ]; do
+	run_satchel pull "http://127.0.0.1:$NPORT/store/" --store "$TMP/mirror$i"
+	expect_success "mirror $i pulls through the cache" \
+	    "$TMP/mirror$i: new store; 3 releases updated" "catalog serial 5"
+	if [ "$i" = 1 ]; then
+		is "$(store_objects)" "$((C0 + NOBJ))" \
+		    "the first mirror: satcheld served its $NOBJ objects"
+		C1=$(store_objects)
+	fi
+	run_satchel fsck "$TMP/mirror$i"
+	expect_success "mirror $i: fsck clean" "clean"
+	i=$((i + 1))
+done
+is "$(store_objects)" "$C1" \
+    "after the first mirror satcheld saw no object request (/metrics)"
+is "$(requests ngc '^GET /store/objects/')" "$((20 * NOBJ))" \
+    "nginx answered all $((20 * NOBJ)) object requests of the 20 mirrors"
+kill_recorded "$NGC" "$D"
+sanitizer_free "$DLOG"
+ok $? "satcheld: no sanitizer report"
 
 done_testing
