@@ -41,15 +41,13 @@ struct http_client {
 	int			 broken;
 	struct event_base	*eb;
 	SSL_CTX			*ctx;
-	struct bufferevent	*bev;		/* TLS: the connection's */
-	struct evhttp_connection *conn;		/* NULL until needed */
-	int			 closed;	/* the server closed it */
+	struct http_slot	*slot;		/* HTTP_CLIENT_CONNS of them */
 };
 
 /* One request's state, filled by the callbacks. */
 struct http_call {
 	struct http_client	*c;
-	const char		*path;
+	char			*path;
 	int			 done;
 	int			 rc;		/* set by a callback that failed */
 	struct error		 err;
@@ -67,6 +65,16 @@ struct http_call {
 	int			 toolong;
 	int			 failed;	/* a network failure, not ours */
 	enum evhttp_request_error why;
+};
+
+/* One kept-alive connection and the request on it, if any. */
+struct http_slot {
+	struct http_client	*c;
+	struct bufferevent	*bev;		/* TLS: the connection's */
+	struct evhttp_connection *conn;		/* NULL until needed */
+	int			 closed;	/* the server closed it */
+	int			 busy;		/* call is in flight */
+	struct http_call	 call;
 };
 
 int
@@ -130,7 +138,7 @@ http_client_open(struct http_client **out, const char *url,
 	struct http_client	*c = xcalloc(1, sizeof *c);
 	struct evhttp_uri	*u = NULL;
 	const char		*scheme, *host, *path;
-	int			 rc = 0;
+	int			 i, rc = 0;
 
 	c->url = xstrdup(url);
 	if ((u = evhttp_uri_parse_with_flags(url, 0)) == NULL ||
@@ -165,6 +173,9 @@ http_client_open(struct http_client **out, const char *url,
 	    "" : "/");
 	if ((c->eb = event_base_new()) == NULL)
 		fatal("event_base_new");
+	c->slot = xcalloc(HTTP_CLIENT_CONNS, sizeof *c->slot);
+	for (i = 0; i < HTTP_CLIENT_CONNS; i++)
+		c->slot[i].c = c;
 	if (c->tls && (rc = http_client_tls(c, err)) != 0)
 		goto out;
 	*out = c;
@@ -179,10 +190,16 @@ out:
 void
 http_client_close(struct http_client *c)
 {
+	int	i;
+
 	if (c == NULL)
 		return;
-	if (c->conn != NULL)
-		evhttp_connection_free(c->conn);	/* frees c->bev */
+	for (i = 0; c->slot != NULL && i < HTTP_CLIENT_CONNS; i++) {
+		if (c->slot[i].conn != NULL)	/* frees its bev, its request */
+			evhttp_connection_free(c->slot[i].conn);
+		free(c->slot[i].call.path);
+	}
+	free(c->slot);
 	if (c->eb != NULL)
 		event_base_free(c->eb);
 	if (c->ctx != NULL)
@@ -197,10 +214,10 @@ http_client_close(struct http_client *c)
 static void
 http_client_close_cb(struct evhttp_connection *conn, void *arg)
 {
-	struct http_client	*c = arg;
+	struct http_slot	*sl = arg;
 
 	(void)conn;
-	c->closed = 1;
+	sl->closed = 1;
 }
 
 /*
@@ -209,19 +226,20 @@ http_client_close_cb(struct evhttp_connection *conn, void *arg)
  * reconnect would reuse.
  */
 static int
-http_client_conn(struct http_client *c, struct error *err)
+http_client_conn(struct http_slot *sl, struct error *err)
 {
-	SSL		*ssl;
-	unsigned char	 addr[sizeof(struct in6_addr)];
-	int		 ok;
+	struct http_client	*c = sl->c;
+	SSL			*ssl;
+	unsigned char		 addr[sizeof(struct in6_addr)];
+	int			 ok;
 
-	if (c->conn != NULL && !c->closed)
+	if (sl->conn != NULL && !sl->closed)
 		return 0;
-	if (c->conn != NULL)
-		evhttp_connection_free(c->conn);
-	c->conn = NULL;
-	c->bev = NULL;
-	c->closed = 0;
+	if (sl->conn != NULL)
+		evhttp_connection_free(sl->conn);
+	sl->conn = NULL;
+	sl->bev = NULL;
+	sl->closed = 0;
 	if (c->tls) {
 		if ((ssl = SSL_new(c->ctx)) == NULL)
 			return error_set(err, SATCHEL_ERR, "%s: TLS: %s", c->url,
@@ -240,20 +258,20 @@ http_client_conn(struct http_client *c, struct error *err)
 			return error_set(err, SATCHEL_ERR, "%s: TLS: %s", c->url,
 			    http_client_ssl_error());
 		}
-		c->bev = bufferevent_openssl_socket_new(c->eb, -1, ssl,
+		sl->bev = bufferevent_openssl_socket_new(c->eb, -1, ssl,
 		    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
-		if (c->bev == NULL)
+		if (sl->bev == NULL)
 			fatal("bufferevent_openssl_socket_new");
-		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+		bufferevent_openssl_set_allow_dirty_shutdown(sl->bev, 1);
 	}
-	c->conn = evhttp_connection_base_bufferevent_new(c->eb, NULL, c->bev,
+	sl->conn = evhttp_connection_base_bufferevent_new(c->eb, NULL, sl->bev,
 	    c->host, (unsigned short)c->port);
-	if (c->conn == NULL)
+	if (sl->conn == NULL)
 		fatal("evhttp_connection_base_bufferevent_new");
-	evhttp_connection_set_timeout(c->conn, HTTP_CLIENT_TIMEOUT);
-	evhttp_connection_set_retries(c->conn, 0);
-	evhttp_connection_set_max_headers_size(c->conn, 64 * 1024);
-	evhttp_connection_set_closecb(c->conn, http_client_close_cb, c);
+	evhttp_connection_set_timeout(sl->conn, HTTP_CLIENT_TIMEOUT);
+	evhttp_connection_set_retries(sl->conn, 0);
+	evhttp_connection_set_max_headers_size(sl->conn, 64 * 1024);
+	evhttp_connection_set_closecb(sl->conn, http_client_close_cb, sl);
 	return 0;
 }
 
@@ -427,39 +445,41 @@ http_client_done_cb(struct evhttp_request *req, void *arg)
  * per thread and libevent keeps the connection's errors apart); 0 when
  * TLS said nothing. */
 static int
-http_client_tls_why(struct http_client *c, char *buf, size_t len)
+http_client_tls_why(struct http_slot *sl, char *buf, size_t len)
 {
 	SSL		*ssl;
 	unsigned long	 e, first = 0;
 	long		 vr;
 
-	if (c->bev == NULL)
+	if (sl->bev == NULL)
 		return 0;
-	while ((e = bufferevent_get_openssl_error(c->bev)) != 0)
+	while ((e = bufferevent_get_openssl_error(sl->bev)) != 0)
 		if (first == 0)
 			first = e;
 	if (first == 0)
 		return 0;
 	ERR_error_string_n(first, buf, len);
-	ssl = bufferevent_openssl_get_ssl(c->bev);
+	ssl = bufferevent_openssl_get_ssl(sl->bev);
 	if (ssl != NULL && (vr = SSL_get_verify_result(ssl)) != X509_V_OK)
 		snprintf(buf + strlen(buf), len - strlen(buf), " (%s)",
 		    X509_verify_cert_error_string(vr));
 	return 1;
 }
 
-/* Sends one GET and runs the base until it has ended. */
+/* Sends sl->call (path, and the object's fields) as one GET on sl's
+ * connection; the base runs it. */
 static int
-http_client_run(struct http_client *c, struct http_call *hc,
-    uint64_t maxbody, struct error *err)
+http_client_send(struct http_slot *sl, uint64_t maxbody, struct error *err)
 {
+	struct http_client	*c = sl->c;
+	struct http_call	*hc = &sl->call;
 	struct evhttp_request	*req;
 	struct evkeyvalq	*h;
 	const char		*seg;
-	char			*uri, *enc, *tmp, range[64], tlswhy[300];
+	char			*uri, *enc, *tmp, range[64];
 	size_t			 n;
 
-	if (http_client_conn(c, err) != 0)
+	if (http_client_conn(sl, err) != 0)
 		return SATCHEL_ERR;
 	hc->c = c;
 	hc->why = EVREQ_HTTP_REQUEST_CANCEL;
@@ -478,7 +498,7 @@ http_client_run(struct http_client *c, struct http_call *hc,
 		evhttp_add_header(h, "Range", range);
 	}
 	/* Never more body than the file can be: endless data ends here. */
-	evhttp_connection_set_max_body_size(c->conn, (ev_ssize_t)maxbody);
+	evhttp_connection_set_max_body_size(sl->conn, (ev_ssize_t)maxbody);
 	uri = xstrdup(c->base);
 	for (seg = hc->path; *seg != '\0'; seg += n + (seg[n] == '/')) {
 		/* Each segment encoded, the slashes between them kept. */
@@ -490,71 +510,121 @@ http_client_run(struct http_client *c, struct http_call *hc,
 		free(uri);
 		uri = tmp;
 	}
-	if (evhttp_make_request(c->conn, req, EVHTTP_REQ_GET, uri) != 0) {
+	if (evhttp_make_request(sl->conn, req, EVHTTP_REQ_GET, uri) != 0) {
 		free(uri);
-		c->closed = 1;
+		sl->closed = 1;
 		c->broken = 1;
 		return error_set(err, SATCHEL_ERR, "%s%s: the request could not "
 		    "be sent", c->url, hc->path);
 	}
 	free(uri);
-	/* Bounded: every read and write has the connection's timeout. */
-	while (!hc->done) {
-		int	r = event_base_loop(c->eb, EVLOOP_ONCE);
+	sl->busy = 1;
+	return 0;
+}
 
-		if (r == -1)
-			fatal("event_base_loop");
-		if (r == 1 && !hc->done) {	/* nothing left to wait for */
-			hc->done = hc->failed = 1;
-			break;
-		}
-	}
+/* Runs the base once: 0, or -1 when nothing is left to wait for (every
+ * call in flight then failed). Bounded: every connect, read and write
+ * has the connection's timeout. */
+static int
+http_client_step(struct http_client *c)
+{
+	int	i, r = event_base_loop(c->eb, EVLOOP_ONCE);
+
+	if (r == -1)
+		fatal("event_base_loop");
+	if (r == 1)
+		for (i = 0; i < HTTP_CLIENT_CONNS; i++)
+			if (c->slot[i].busy && !c->slot[i].call.done)
+				c->slot[i].call.done = c->slot[i].call.failed = 1;
+	return r == 1 ? -1 : 0;
+}
+
+/* The outcome of sl's call, which has ended; the slot is free again. */
+static int
+http_client_result(struct http_slot *sl, struct error *err)
+{
+	struct http_client	*c = sl->c;
+	struct http_call	*hc = &sl->call;
+	char			 tlswhy[300];
+
+	sl->busy = 0;
 	if (hc->rc != 0) {
 		/* Refused by a callback: the connection was dropped. */
-		c->closed = 1;
-		*err = hc->err;
+		sl->closed = 1;
+		if (err != NULL)
+			*err = hc->err;
 		return hc->rc;
 	}
 	if (hc->toolong) {
-		c->closed = 1;
+		sl->closed = 1;
 		return error_set(err, SATCHEL_EVERIFY, "%s%s: larger than the "
 		    "%" PRIu64 " %s", c->url, hc->path, hc->fn != NULL ?
 		    hc->size : hc->max, hc->fn != NULL ?
 		    "bytes its manifest says" : "bytes allowed");
 	}
 	if (hc->failed) {
-		c->closed = 1;
+		sl->closed = 1;
 		c->broken = 1;
-		if (c->tls && http_client_tls_why(c, tlswhy, sizeof tlswhy))
+		if (c->tls && http_client_tls_why(sl, tlswhy, sizeof tlswhy))
 			return error_set(err, SATCHEL_ERR, "%s%s: TLS: %s",
 			    c->url, hc->path, tlswhy);
 		return error_set(err, SATCHEL_ERR, "%s%s: %s", c->url,
 		    hc->path, http_client_why(hc));
 	}
+	if (hc->fn != NULL && hc->got != hc->size - hc->offset)
+		return error_set(err, SATCHEL_EVERIFY, "%s%s: %" PRIu64 " bytes "
+		    "where its manifest says %" PRIu64, c->url, hc->path,
+		    hc->offset + hc->got, hc->size);
 	return 0;
+}
+
+/* Resets slot sl's call for path. */
+static struct http_call *
+http_client_call(struct http_slot *sl, const char *path)
+{
+	free(sl->call.path);
+	memset(&sl->call, 0, sizeof sl->call);
+	sl->call.path = xstrdup(path);
+	return &sl->call;
+}
+
+/* One GET on the first connection, run until it has ended. */
+static int
+http_client_run(struct http_slot *sl, uint64_t maxbody, struct error *err)
+{
+	int	rc;
+
+	if ((rc = http_client_send(sl, maxbody, err)) != 0)
+		return rc;
+	while (!sl->call.done)
+		(void)http_client_step(sl->c);
+	return http_client_result(sl, err);
 }
 
 int
 http_client_get(struct http_client *c, const char *path, size_t max,
     char **data, size_t *len, struct error *err)
 {
-	struct http_call	 hc;
+	struct http_slot	*sl = &c->slot[0];
+	struct http_call	*hc;
 	int			 rc;
 
 	*data = NULL;
 	*len = 0;
-	memset(&hc, 0, sizeof hc);
-	hc.path = path;
-	hc.max = max;
-	if ((hc.body = evbuffer_new()) == NULL)
+	if (sl->busy)
+		fatal("http_client_get: the connection is busy");
+	hc = http_client_call(sl, path);
+	hc->max = max;
+	if ((hc->body = evbuffer_new()) == NULL)
 		fatal("evbuffer_new");
-	if ((rc = http_client_run(c, &hc, (uint64_t)max + 1, err)) == 0) {
-		*len = evbuffer_get_length(hc.body);
+	if ((rc = http_client_run(sl, (uint64_t)max + 1, err)) == 0) {
+		*len = evbuffer_get_length(hc->body);
 		*data = xmalloc(*len + 1);
-		evbuffer_remove(hc.body, *data, *len);
+		evbuffer_remove(hc->body, *data, *len);
 		(*data)[*len] = '\0';
 	}
-	evbuffer_free(hc.body);
+	evbuffer_free(hc->body);
+	hc->body = NULL;
 	return rc;
 }
 
@@ -563,20 +633,85 @@ http_client_get_range(struct http_client *c, const char *path,
     uint64_t size, uint64_t offset, http_client_data_fn fn, void *arg,
     struct error *err)
 {
-	struct http_call	hc;
-	int			rc;
+	int	slot, rc;
 
-	memset(&hc, 0, sizeof hc);
-	hc.path = path;
-	hc.fn = fn;
-	hc.arg = arg;
-	hc.size = size;
-	hc.offset = offset;
-	if ((rc = http_client_run(c, &hc, size + 1, err)) != 0)
+	if ((slot = http_client_start(c, path, size, offset, fn, arg, err)) < 0)
+		return slot;
+	while (!c->slot[slot].call.done)
+		(void)http_client_step(c);
+	rc = http_client_result(&c->slot[slot], err);
+	return rc;
+}
+
+int
+http_client_start(struct http_client *c, const char *path, uint64_t size,
+    uint64_t offset, http_client_data_fn fn, void *arg, struct error *err)
+{
+	struct http_slot	*sl = NULL;
+	struct http_call	*hc;
+	int			 i, rc;
+
+	if (offset > size)
+		fatal("http_client_start: offset past the size");
+	for (i = 0; i < HTTP_CLIENT_CONNS && sl == NULL; i++)
+		if (!c->slot[i].busy)
+			sl = &c->slot[i];
+	if (sl == NULL)
+		fatal("http_client_start: no free connection");
+	hc = http_client_call(sl, path);
+	hc->fn = fn;
+	hc->arg = arg;
+	hc->size = size;
+	hc->offset = offset;
+	if ((rc = http_client_send(sl, size + 1, err)) != 0)
 		return rc;
-	if (hc.got != size - offset)
-		return error_set(err, SATCHEL_EVERIFY, "%s%s: %" PRIu64 " bytes "
-		    "where its manifest says %" PRIu64, c->url, path,
-		    offset + hc.got, size);
-	return 0;
+	return (int)(sl - c->slot);
+}
+
+int
+http_client_idle(const struct http_client *c)
+{
+	int	i, n = 0;
+
+	for (i = 0; i < HTTP_CLIENT_CONNS; i++)
+		n += !c->slot[i].busy;
+	return n;
+}
+
+int
+http_client_busy(const struct http_client *c, int slot)
+{
+	return c->slot[slot].busy;
+}
+
+int
+http_client_wait(struct http_client *c, int *slot, struct error *err)
+{
+	int	i;
+
+	for (;;) {
+		for (i = 0; i < HTTP_CLIENT_CONNS; i++)
+			if (c->slot[i].busy && c->slot[i].call.done) {
+				*slot = i;
+				return http_client_result(&c->slot[i], err);
+			}
+		if (http_client_idle(c) == HTTP_CLIENT_CONNS)
+			fatal("http_client_wait: nothing in flight");
+		(void)http_client_step(c);
+	}
+}
+
+void
+http_client_abort(struct http_client *c, int slot)
+{
+	struct http_slot	*sl = &c->slot[slot];
+
+	if (!sl->busy)
+		return;
+	/* Its request goes with it, no callback run. */
+	evhttp_connection_free(sl->conn);
+	sl->conn = NULL;
+	sl->bev = NULL;
+	sl->closed = 0;
+	sl->busy = 0;
 }

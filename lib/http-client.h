@@ -15,6 +15,10 @@
 #include "error.h"
 
 #define HTTP_CLIENT_TIMEOUT	60	/* seconds per connect, read, write */
+/* Kept-alive connections, each with one object request in flight: a few
+ * hide the round trip per object that HTTP/1.1 without pipelining costs
+ * (and that a CDN's distance makes long). */
+#define HTTP_CLIENT_CONNS	4
 /* A CA file (PEM) trusted for https:// besides the system's store. */
 #define HTTP_CLIENT_CA_ENV	"SATCHEL_CA_FILE"
 
@@ -54,5 +58,21 @@ typedef int (*http_client_data_fn)(void *arg, const void *data, size_t len,
 int	http_client_get_range(struct http_client *, const char *path,
 	    uint64_t size, uint64_t offset, http_client_data_fn fn, void *arg,
 	    struct error *err);
+
+/* The same, as one of up to HTTP_CLIENT_CONNS requests in flight at once:
+ * http_client_start sends it on an idle connection (the caller checks
+ * http_client_idle first) and returns that connection's number, or a
+ * negative code; http_client_wait runs them until one has ended and
+ * returns its outcome, as http_client_get_range would, its number in
+ * *slot; http_client_busy says whether a connection has one in flight;
+ * http_client_abort drops the one in flight on connection slot
+ * (nothing more is called for it). */
+int	http_client_start(struct http_client *, const char *path,
+	    uint64_t size, uint64_t offset, http_client_data_fn fn, void *arg,
+	    struct error *err);
+int	http_client_idle(const struct http_client *);
+int	http_client_busy(const struct http_client *, int slot);
+int	http_client_wait(struct http_client *, int *slot, struct error *err);
+void	http_client_abort(struct http_client *, int slot);
 
 #endif

@@ -176,36 +176,60 @@ sync_client_web_meta(struct sync_client *c, uint8_t role, const char *name,
 	return rc;
 }
 
-/* sync_client_fetch's contract, one object at a time on the kept-alive
- * connection. */
+/*
+ * sync_client_fetch's contract over up to HTTP_CLIENT_CONNS kept-alive
+ * connections, one object request in flight on each (HTTP/1.1 without
+ * pipelining: a few connections hide the round trip per object). Objects
+ * may end in another order than asked; each end() is for its own.
+ */
 static int
 sync_client_web_fetch(struct sync_client *c, sync_client_next_fn next,
     sync_client_end_fn end, void *arg, struct error *err)
 {
-	struct sync_client_obj	 ob;
+	struct sync_client_obj	 v[HTTP_CLIENT_CONNS], ob;
 	char			 hex[MSG_HASH_LEN * 2 + 1], *path;
-	int			 rc, erc;
+	int			 rc = 0, erc, slot, more = 1, i;
 
-	for (;;) {
-		memset(&ob, 0, sizeof ob);
-		if ((rc = next(arg, &ob, err)) <= 0)
-			return rc;
-		if (ob.delta) {
-			/* Never asked for (no "delta" here); refused whole. */
-			rc = error_set(err, SATCHEL_ENOTFOUND, "%s: no deltas",
-			    c->url);
-			if ((erc = end(arg, &ob, rc, err)) != 0)
-				return erc;
-			continue;
+	while (rc == 0) {
+		while (more && http_client_idle(c->web) > 0) {
+			memset(&ob, 0, sizeof ob);
+			if ((rc = next(arg, &ob, err)) <= 0) {
+				more = 0;
+				break;
+			}
+			rc = 0;
+			if (ob.delta) {
+				/* Never asked for (no "delta" here). */
+				erc = error_set(err, SATCHEL_ENOTFOUND,
+				    "%s: no deltas", c->url);
+				if ((rc = end(arg, &ob, erc, err)) != 0)
+					break;
+				continue;
+			}
+			hex_encode(hex, ob.sha, MSG_HASH_LEN);
+			path = xasprintf("objects/%.2s/%s", hex, hex + 2);
+			slot = http_client_start(c->web, path, ob.size,
+			    ob.offset, ob.fn, ob.arg, err);
+			free(path);
+			if (slot < 0) {
+				if ((rc = end(arg, &ob, slot, err)) != 0)
+					break;
+				continue;
+			}
+			v[slot] = ob;
 		}
-		hex_encode(hex, ob.sha, MSG_HASH_LEN);
-		path = xasprintf("objects/%.2s/%s", hex, hex + 2);
-		rc = http_client_get_range(c->web, path, ob.size, ob.offset,
-		    ob.fn, ob.arg, err);
-		free(path);
-		if ((erc = end(arg, &ob, rc, err)) != 0)
-			return erc;
+		if (rc != 0 || http_client_idle(c->web) == HTTP_CLIENT_CONNS)
+			break;
+		erc = http_client_wait(c->web, &slot, err);
+		rc = end(arg, &v[slot], erc, err);
 	}
+	/* Stopped: whatever is still in flight is dropped, and told so. */
+	for (i = 0; i < HTTP_CLIENT_CONNS; i++)
+		if (http_client_busy(c->web, i)) {
+			http_client_abort(c->web, i);
+			(void)end(arg, &v[i], SATCHEL_ERR, NULL);
+		}
+	return rc;
 }
 
 /* Marks the connection unusable and fills err; returns SATCHEL_ERR. */
