@@ -23,6 +23,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -65,6 +66,9 @@ struct http_call {
 	int			 toolong;
 	int			 failed;	/* a network failure, not ours */
 	enum evhttp_request_error why;
+	uint64_t		 maxbody;
+	int			 retried;	/* sent again once */
+	int			 lastone;	/* the server closes after it */
 };
 
 /* One kept-alive connection and the request on it, if any. */
@@ -73,6 +77,7 @@ struct http_slot {
 	struct bufferevent	*bev;		/* TLS: the connection's */
 	struct evhttp_connection *conn;		/* NULL until needed */
 	int			 closed;	/* the server closed it */
+	int			 served;	/* answers it brought */
 	int			 busy;		/* call is in flight */
 	struct http_call	 call;
 };
@@ -240,6 +245,7 @@ http_client_conn(struct http_slot *sl, struct error *err)
 	sl->conn = NULL;
 	sl->bev = NULL;
 	sl->closed = 0;
+	sl->served = 0;
 	if (c->tls) {
 		if ((ssl = SSL_new(c->ctx)) == NULL)
 			return error_set(err, SATCHEL_ERR, "%s: TLS: %s", c->url,
@@ -332,6 +338,13 @@ http_client_header_cb(struct evhttp_request *req, void *arg)
 	uint64_t		 whole = hc->fn != NULL ? hc->size : hc->max;
 
 	hc->code = evhttp_request_get_response_code(req);
+	/* An HTTP/1.0 answer ends its connection unless it says otherwise
+	 * (libevent only heeds "Connection: close"): the next request goes
+	 * on a new one rather than into a socket being closed. */
+	if (req->major == 1 && req->minor == 0 &&
+	    (evhttp_find_header(h, "Connection") == NULL ||
+	    strcasecmp(evhttp_find_header(h, "Connection"), "keep-alive") != 0))
+		hc->lastone = 1;
 	if (hc->code == 404 || hc->code == 410) {
 		hc->rc = error_set(&hc->err, SATCHEL_ENOTFOUND, "%s%s: not found "
 		    "(HTTP %d)", hc->c->url, hc->path, hc->code);
@@ -498,6 +511,7 @@ http_client_send(struct http_slot *sl, uint64_t maxbody, struct error *err)
 		evhttp_add_header(h, "Range", range);
 	}
 	/* Never more body than the file can be: endless data ends here. */
+	hc->maxbody = maxbody;
 	evhttp_connection_set_max_body_size(sl->conn, (ev_ssize_t)maxbody);
 	uri = xstrdup(c->base);
 	for (seg = hc->path; *seg != '\0'; seg += n + (seg[n] == '/')) {
@@ -539,6 +553,35 @@ http_client_step(struct http_client *c)
 	return r == 1 ? -1 : 0;
 }
 
+/*
+ * 1 once sl's call has ended for good. Why a call may be sent again: a
+ * server may close a kept-alive connection just as the next request
+ * goes out on it (an idle timeout, a request limit), which fails that
+ * request before any byte of an answer; browsers send it again on a
+ * new connection, and so does this, once (a GET changes nothing).
+ */
+static int
+http_client_settled(struct http_slot *sl)
+{
+	struct http_call	*hc = &sl->call;
+	struct error		 scratch;
+
+	if (!hc->done)
+		return 0;
+	if (!hc->failed || hc->code != 0 || hc->rc != 0 || hc->toolong ||
+	    hc->got != 0 || hc->retried || sl->served == 0 ||
+	    (hc->body != NULL && evbuffer_get_length(hc->body) != 0))
+		return 1;
+	sl->closed = 1;
+	hc->done = hc->failed = 0;
+	hc->retried = 1;
+	if (http_client_send(sl, hc->maxbody, &scratch) != 0) {
+		hc->done = hc->failed = 1;
+		return 1;
+	}
+	return 0;
+}
+
 /* The outcome of sl's call, which has ended; the slot is free again. */
 static int
 http_client_result(struct http_slot *sl, struct error *err)
@@ -548,6 +591,9 @@ http_client_result(struct http_slot *sl, struct error *err)
 	char			 tlswhy[300];
 
 	sl->busy = 0;
+	sl->served++;
+	if (hc->lastone)
+		sl->closed = 1;
 	if (hc->rc != 0) {
 		/* Refused by a callback: the connection was dropped. */
 		sl->closed = 1;
@@ -596,7 +642,7 @@ http_client_run(struct http_slot *sl, uint64_t maxbody, struct error *err)
 
 	if ((rc = http_client_send(sl, maxbody, err)) != 0)
 		return rc;
-	while (!sl->call.done)
+	while (!http_client_settled(sl))
 		(void)http_client_step(sl->c);
 	return http_client_result(sl, err);
 }
@@ -637,7 +683,7 @@ http_client_get_range(struct http_client *c, const char *path,
 
 	if ((slot = http_client_start(c, path, size, offset, fn, arg, err)) < 0)
 		return slot;
-	while (!c->slot[slot].call.done)
+	while (!http_client_settled(&c->slot[slot]))
 		(void)http_client_step(c);
 	rc = http_client_result(&c->slot[slot], err);
 	return rc;
@@ -691,7 +737,8 @@ http_client_wait(struct http_client *c, int *slot, struct error *err)
 
 	for (;;) {
 		for (i = 0; i < HTTP_CLIENT_CONNS; i++)
-			if (c->slot[i].busy && c->slot[i].call.done) {
+			if (c->slot[i].busy &&
+			    http_client_settled(&c->slot[i])) {
 				*slot = i;
 				return http_client_result(&c->slot[i], err);
 			}

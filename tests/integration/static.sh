@@ -207,6 +207,27 @@ expect_success "archive new-citizen-orientation after the resumed pull"
 same_bytes "$TMP/r-big.satchel" "$TMP/big1.satchel" \
     "the resumed bundle equals the published file"
 
+# A server without Range support (Python's http.server, HTTP/1.0: a new
+# connection for every request) answers 200 with the whole object: the
+# bytes the .part holds are skipped, the rest written.
+PYPORT=$(free_port)
+bg_start PY python3 -m http.server --bind 127.0.0.1 --directory "$TMP/www" "$PYPORT"
+wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$PYPORT/"
+ok $? "python3 -m http.server serves the store directory too (port $PYPORT)"
+R3=$TMP/school-r3
+run_satchel store init --trust "$TMP/policy" "$R3"
+mkdir -p "$R3/tmp/pull-5"
+head -c 4194304 "$TMP/new-citizen-orientation/big.bin" >"$R3/tmp/pull-5/$BIGSUM.part"
+run_satchel pull "http://127.0.0.1:$PYPORT/origin/" --store "$R3" new-citizen-orientation
+also "tmp/ empty" dir_empty "$R3/tmp"
+expect_success "a 200 to the Range request: the .part's 4 MiB skipped, the rest kept" \
+    '/1 release updated, 0 already current; [0-9]+ files copied \(4\.[0-2] MiB\)/'
+run_satchel archive --store "$R3" -o "$TMP/r3-big.satchel" new-citizen-orientation
+expect_success "archive new-citizen-orientation after the pull from http.server"
+same_bytes "$TMP/r3-big.satchel" "$TMP/big1.satchel" \
+    "the bundle pulled from http.server equals the published file"
+kill_recorded "$PY"
+
 R2=$TMP/school-r2
 run_satchel store init --trust "$TMP/policy" "$R2"
 snapshot "$R2"
