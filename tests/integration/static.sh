@@ -439,8 +439,21 @@ is "$(store_objects)" "$C1" \
     "after the first mirror satcheld saw no object request (/metrics)"
 is "$(requests ngc '^GET /store/objects/')" "$((20 * NOBJ))" \
     "nginx answered all $((20 * NOBJ)) object requests of the 20 mirrors"
-kill_recorded "$NGC" "$D"
-sanitizer_free "$DLOG"
-ok $? "satcheld: no sanitizer report"
+
+# satcheld in mirror mode behind the same cache: --upstream http://.../store/.
+OLOG=$DLOG
+C20=$(store_objects)
+start_satcheld DM "a satcheld mirror with --upstream through the cache" \
+    --store "$TMP/dmirror" --trust "$TMP/policy" \
+    --upstream "http://127.0.0.1:$NPORT/store/" --interval 3600
+MLOG=$DLOG
+wait_until 60 log_has "$MLOG" "mirror: pulled from http://127.0.0.1:$NPORT/store/ .*catalog serial 5"
+ok $? "the mirror pulled through the cache (its log says so)"
+also "the origin saw no object request" test "$(store_objects)" = "$C20"
+run_satchel fsck "$TMP/dmirror"
+expect_success "the satcheld mirror's store: fsck clean" "clean"
+kill_recorded "$DM" "$NGC" "$D"
+sanitizer_free "$OLOG" "$MLOG"
+ok $? "satcheld origin and mirror: no sanitizer report"
 
 done_testing
