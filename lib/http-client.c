@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,9 +144,15 @@ http_client_open(struct http_client **out, const char *url,
 	struct http_client	*c = xcalloc(1, sizeof *c);
 	struct evhttp_uri	*u = NULL;
 	const char		*scheme, *host, *path;
+	struct sigaction	 sa;
 	int			 i, rc = 0;
 
 	c->url = xstrdup(url);
+	/* libevent writes with writev(2), which raises SIGPIPE on a socket
+	 * the server has closed; that is an error handled here (a request
+	 * sent again, or a pull to resume), not a reason to die. */
+	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+		(void)signal(SIGPIPE, SIG_IGN);
 	if ((u = evhttp_uri_parse_with_flags(url, 0)) == NULL ||
 	    (scheme = evhttp_uri_get_scheme(u)) == NULL ||
 	    (host = evhttp_uri_get_host(u)) == NULL || *host == '\0' ||
