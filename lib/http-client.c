@@ -404,7 +404,7 @@ http_client_chunk_cb(struct evhttp_request *req, void *arg)
 	struct evbuffer		*in = evhttp_request_get_input_buffer(req);
 	struct evbuffer_iovec	 v[16];
 	uint64_t		 room;
-	size_t			 len;
+	size_t			 len, used;
 	int			 i, nv;
 
 	if (hc->fn == NULL) {
@@ -419,10 +419,12 @@ http_client_chunk_cb(struct evhttp_request *req, void *arg)
 		nv = evbuffer_peek(in, -1, NULL, v, 16);
 		if (nv > 16)
 			nv = 16;
+		used = 0;
 		for (i = 0; i < nv; i++) {
 			const char	*p = v[i].iov_base;
 
 			len = v[i].iov_len;
+			used += len;
 			if (hc->skip > 0) {
 				size_t	s = hc->skip < len ? hc->skip : len;
 
@@ -440,9 +442,10 @@ http_client_chunk_cb(struct evhttp_request *req, void *arg)
 				hc->got += len;
 			}
 		}
-		/* Once too long or failed the rest is drained unread; the
-		 * body's own bound (the connection's max body size) ends it. */
-		evbuffer_drain(in, evbuffer_get_length(in));
+		/* What was looked at goes; once too long or failed the rest
+		 * is dropped unread, and the body's own bound (the
+		 * connection's max body size) ends it. */
+		evbuffer_drain(in, used);
 	}
 }
 
