@@ -611,7 +611,9 @@ http_client_result(struct http_slot *sl, struct error *err)
 			*err = hc->err;
 		return hc->rc;
 	}
-	if (hc->toolong) {
+	/* libevent's bound on the body (the file's size and one byte)
+	 * stopped it before the bytes reached us: the same refusal. */
+	if (hc->toolong || (hc->failed && hc->why == EVREQ_HTTP_DATA_TOO_LONG)) {
 		sl->closed = 1;
 		return error_set(err, SATCHEL_EVERIFY, "%s%s: larger than the "
 		    "%" PRIu64 " %s", c->url, hc->path, hc->fn != NULL ?

@@ -273,6 +273,43 @@ unchanged "$TMP/fresh"
 expect_fail "an object larger than its manifest says: refused, store unchanged" \
     "calligraphy-basics@2" "larger than"
 
+# A server that never ends an object: its bytes, then more, without a
+# Content-Length, for as long as the client reads.
+cat >"$TMP/endless.py" <<'PYEOF'
+import http.server, os, sys
+root = sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+    def do_GET(self):
+        path = os.path.join(root, self.path.lstrip("/"))
+        if not os.path.isfile(path):
+            self.send_error(404)
+            return
+        data = open(path, "rb").read()
+        self.send_response(200)
+        if "/objects/" not in self.path:
+            self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        try:
+            self.wfile.write(data)
+            while "/objects/" in self.path:
+                self.wfile.write(b"x" * 65536)
+        except OSError:
+            pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PYEOF
+EPORT=$(free_port)
+bg_start EP python3 "$TMP/endless.py" "$EPORT" "$O"
+wait_until 10 curl -s -o /dev/null "http://127.0.0.1:$EPORT/STORE"
+ok $? "a server of endless objects (port $EPORT)"
+fresh
+run_satchel pull "http://127.0.0.1:$EPORT/" --store "$TMP/fresh"
+unchanged "$TMP/fresh"
+expect_fail "an object that never ends (no Content-Length): refused, store unchanged" \
+    "larger than"
+kill_recorded "$EP"
+
 bad_copy missing
 rm -f "$TMP/www/missing/$CBOBJ"
 fresh
