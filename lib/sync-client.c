@@ -926,6 +926,9 @@ sync_client_publish_begin(struct sync_client *c, const char *signed_buf,
 	int		 rc;
 
 	memset(p, 0, sizeof *p);
+	if (c->web != NULL)
+		return error_set(err, SATCHEL_EINVALID, "%s: a web server "
+		    "takes no publishing (satchel://HOST:PORT does)", c->url);
 	if (len == 0 || len > MSG_SIGNED_MANIFEST_MAX)
 		return error_set(err, SATCHEL_EINVALID, "a signed manifest of "
 		    "%zu bytes cannot be published (1 to %u)", len,
