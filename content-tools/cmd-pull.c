@@ -95,7 +95,7 @@ cmd_pull(const struct satchel_cmd *cmd, int argc, char **argv)
 	}
 	if (dir == NULL || argc - optind < 1)
 		return cmd_usage_error(cmd, dir == NULL ? "--store DIR is required" :
-		    "expected a SOURCE store or satchel://HOST:PORT");
+		    "expected a SOURCE store, satchel://HOST:PORT or http[s]://HOST/PATH/");
 	o.names = argv + optind + 1;
 	o.nnames = (size_t)(argc - optind - 1);
 	o.now = (int64_t)time(NULL);
@@ -183,8 +183,11 @@ const struct satchel_cmd cmd_pull_entry = {
 	"bring a store up to date from another store or a satcheld",
 	"usage: satchel pull [--allow-expired] [--keep N] SOURCE --store DIR [NAME...]\n"
 	"\n"
-	"SOURCE is a store directory (a USB drive, a disk) or the address of\n"
-	"a satcheld, satchel://HOST:PORT; both are pulled from the same way.\n"
+	"SOURCE is a store directory (a USB drive, a disk), the address of a\n"
+	"satcheld, satchel://HOST:PORT, or a store directory that any web\n"
+	"server or HTTP cache publishes, http://HOST/PATH/ or\n"
+	"https://HOST/PATH/ (SATCHEL_CA_FILE adds a CA to the system's); all\n"
+	"are pulled from the same way, with the same checks.\n"
 	"\n"
 	"Reads the catalog of SOURCE and checks it against DIR's own\n"
 	"trust policy: signed by a catalog key, serial not lower than any DIR\n"
@@ -204,6 +207,8 @@ const struct satchel_cmd cmd_pull_entry = {
 	"    satchel pull /var/lib/satchel --store /media/usb/satchel\n"
 	"or a school's server from its origin:\n"
 	"    satchel pull satchel://origin.example.org:7070 --store /var/lib/satchel\n"
+	"or through a CDN that carries the origin's /store/:\n"
+	"    satchel pull https://cdn.example.org/store/ --store /var/lib/satchel\n"
 	"\n"
 	"Options:\n"
 	"  -s, --store DIR        the store to update (or create)\n"

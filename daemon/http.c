@@ -107,7 +107,8 @@ struct http_server {
 
 static const char *route_names[ROUTE_COUNT] = {
 	"library", "bundle", "file", "lesson_zip", "bundle_archive", "api",
-	"opds", "static", "metrics", "healthz", "other"
+	"opds", "static", "metrics", "healthz", "store_meta", "store_object",
+	"other"
 };
 
 /* --- small helpers --- */
@@ -1054,6 +1055,93 @@ route_static(struct http_ctx *c, const char *rest)
 	    "public, max-age=31536000, immutable" : "no-cache");
 }
 
+/* --- the store as static files (SPEC §10 "Static transport") --- */
+
+/* Cache lives: objects and signed releases never change under their
+ * names; the catalog, the trust policy and STORE may, and a cache in
+ * front keeps them this long (a new release reaches mirrors behind a
+ * cache within a minute). */
+#define STORE_CACHE_IMMUTABLE	"public, max-age=31536000, immutable"
+#define STORE_CACHE_META	"public, max-age=60"
+
+/* 1 when s is n lowercase hex digits and nothing else. */
+static int
+store_hex(const char *s, size_t n)
+{
+	return strlen(s) == n && strspn(s, "0123456789abcdef") == n;
+}
+
+/*
+ * /store/PATH: the store read-only, as any web server would publish it,
+ * but only its published files: STORE, meta/trust, meta/catalog, the
+ * signed releases the catalog has reached (as the library holds it; a
+ * release landed by a publish still in progress is not yet one), and
+ * objects/ab/cdef...; everything else (tmp/, lock, deltas, caches,
+ * usage counts) is 404. The path was decoded strictly (http-path.c):
+ * no "..", no encoded slash.
+ */
+static void
+route_store(struct http_ctx *c, const char *rest)
+{
+	const struct lib_bundle	*b;
+	const char		*cache = STORE_CACHE_META, *slash, *dot;
+	struct stat		 st;
+	char			*path = NULL, name[BUNDLE_NAME_MAX + 1];
+	char			 etag[96];
+	uint64_t		 serial;
+	size_t			 nl;
+
+	c->route = ROUTE_STORE_META;
+	if (strcmp(rest, "STORE") == 0 || strcmp(rest, "meta/trust") == 0 ||
+	    strcmp(rest, "meta/catalog") == 0)
+		path = xasprintf("%s/%s", c->t->srv->store, rest);
+	else if (strncmp(rest, "objects/", 8) == 0 && strlen(rest) == 8 + 65 &&
+	    rest[10] == '/') {
+		char	hex[3] = { rest[8], rest[9], '\0' };
+
+		c->route = ROUTE_STORE_OBJECT;
+		if (store_hex(hex, 2) && store_hex(rest + 11, 62)) {
+			path = xasprintf("%s/%s", c->t->srv->store, rest);
+			cache = STORE_CACHE_IMMUTABLE;
+		}
+	} else if (strncmp(rest, "meta/releases/", 14) == 0 &&
+	    (slash = strchr(rest + 14, '/')) != NULL &&
+	    (nl = (size_t)(slash - (rest + 14))) > 0 && nl < sizeof name &&
+	    (dot = strchr(slash, '.')) != NULL &&
+	    strcmp(dot, ".signed") == 0 && dot > slash + 1 &&
+	    slash[1] != '0' &&
+	    strspn(slash + 1, "0123456789") == (size_t)(dot - slash - 1) &&
+	    dot - slash - 1 <= 19) {
+		memcpy(name, rest + 14, nl);
+		name[nl] = '\0';
+		serial = strtoull(slash + 1, NULL, 10);
+		if ((b = library_bundle(c->lib, name)) != NULL &&
+		    b->nreleases > 0 && serial <= b->releases[0].serial) {
+			path = xasprintf("%s/meta/releases/%s/%llu.signed",
+			    c->t->srv->store, b->name,
+			    (unsigned long long)serial);
+			cache = STORE_CACHE_IMMUTABLE;
+		}
+	}
+	if (path == NULL || stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+		free(path);
+		http_error(c, 404, NULL);
+		return;
+	}
+	/* Objects are named by their digest; the others by what changes
+	 * them (a new file is renamed into place). */
+	if (c->route == ROUTE_STORE_OBJECT)
+		snprintf(etag, sizeof etag, "\"%.2s%s\"", rest + 8, rest + 11);
+	else
+		snprintf(etag, sizeof etag, "\"%llx-%llx-%lx\"",
+		    (unsigned long long)st.st_ino,
+		    (unsigned long long)st.st_size,
+		    (long)st.st_mtim.tv_sec ^ st.st_mtim.tv_nsec);
+	(void)serve_file(c, path, (uint64_t)st.st_size, etag,
+	    "application/octet-stream", cache, NULL);
+	free(path);
+}
+
 /* --- the dispatcher --- */
 
 /* The interface language: ?hl=, else the first of Accept-Language's
@@ -1225,6 +1313,8 @@ http_request_cb(struct evhttp_request *req, void *arg)
 	} else if (strncmp(path, "/static/", 8) == 0) {
 		c->route = ROUTE_STATIC;
 		route_static(c, path + 8);
+	} else if (strncmp(path, "/store/", 7) == 0) {
+		route_store(c, path + 7);
 	} else if (strcmp(path, "/metrics") == 0) {
 		c->route = ROUTE_METRICS;
 		route_metrics(c);

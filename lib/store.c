@@ -29,6 +29,7 @@
 #include "kv.h"
 #include "store.h"
 #include "store-delta.h"
+#include "http-client.h"
 #include "sync-client.h"
 #include "util.h"
 
@@ -2954,8 +2955,10 @@ store_pull(const char *srcdir, const char *dstdir,
 	memset(&rep, 0, sizeof rep);
 	memset(&ch, 0, sizeof ch);
 	memset(&hist, 0, sizeof hist);
-	/* The source: a store directory, or a satcheld (satchel://). */
-	if (sync_client_is_url(srcdir))
+	/* The source: a store directory, a satcheld (satchel://), or a
+	 * store directory on a web server (http[s]://, SPEC §10 "Static
+	 * transport"): the last two through sync-client, checked alike. */
+	if (sync_client_is_url(srcdir) || http_client_is_url(srcdir))
 		rc = pull_open_net(&src, &net, &tbuf, &tlen, srcdir, err);
 	else
 		rc = store_open(&src, srcdir, STORE_READ, err);

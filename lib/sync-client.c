@@ -43,6 +43,8 @@
 #include "delta.h"
 #include "frame.h"
 #include "msg.h"
+#include "http-client.h"
+#include "store.h"
 #include "sync-client.h"
 #include "util.h"
 
@@ -64,6 +66,9 @@ struct sync_client {
 	int		 delta;		/* both said "delta": GET_DELTA, ... */
 	ZSTD_DCtx	*dctx;
 	uint8_t		*piece;		/* SYNC_CLIENT_PIECE_MAX bytes */
+	/* The static transport (SPEC §10): a store directory on a web
+	 * server, read through the same calls (no deltas, no publishing). */
+	struct http_client *web;
 };
 
 int
@@ -87,7 +92,144 @@ sync_client_has_delta(const struct sync_client *c)
 int
 sync_client_broken(const struct sync_client *c)
 {
-	return c->broken;
+	return c->web != NULL ? http_client_broken(c->web) : c->broken;
+}
+
+/*
+ * The static transport behind the same calls, so that store_pull's
+ * checks are the ones a satchel:// pull makes: a GET_META role is a file
+ * of the store directory, bounded as its message is (SPEC §11), and an
+ * object its file objects/ab/cdef..., asked for from an offset.
+ */
+static int
+sync_client_web_open(struct sync_client **out, const char *url,
+    struct error *err)
+{
+	struct sync_client	*c = xcalloc(1, sizeof *c);
+	char			*data = NULL;
+	size_t			 len;
+	int			 rc;
+
+	c->fd = -1;
+	c->url = xstrdup(url);
+	if ((rc = http_client_open(&c->web, url, err)) != 0)
+		goto out;
+	/* A store says so first (SPEC §10): anything else is named here
+	 * rather than as a missing catalog. */
+	rc = http_client_get(c->web, "STORE", 4096, &data, &len, err);
+	if (rc == 0 && (len < strlen(STORE_MARKER) ||
+	    memcmp(data, STORE_MARKER, strlen(STORE_MARKER)) != 0))
+		rc = error_set(err, SATCHEL_EINVALID, "%sSTORE: not a Satchel "
+		    "store (no \"satchel-store 1\" line)", url);
+	else if (rc == SATCHEL_ENOTFOUND)
+		error_prefix(err, "not a Satchel store");
+	if (rc != 0)
+		goto out;
+	*out = c;
+	c = NULL;		/* ownership moved to the caller */
+out:
+	free(data);
+	sync_client_close(c);
+	return rc;
+}
+
+static int
+sync_client_web_meta(struct sync_client *c, uint8_t role, const char *name,
+    char **data, size_t *len, uint8_t *status, struct error *err)
+{
+	const char	*at;
+	char		*path = NULL, *bundle = NULL;
+	size_t		 max;
+	int		 rc;
+
+	switch (role) {
+	case MSG_ROLE_TRUST:
+		path = xstrdup("meta/trust");
+		max = MSG_TRUST_MAX;
+		break;
+	case MSG_ROLE_CATALOG:
+		path = xstrdup("meta/catalog");
+		max = MSG_CATALOG_MAX;
+		break;
+	case MSG_ROLE_RELEASE:
+		/* NAME@SERIAL: the catalog's names were checked by its parser. */
+		if ((at = strrchr(name, '@')) == NULL || at == name ||
+		    at[1] == '\0' || strchr(name, '/') != NULL)
+			return error_set(err, SATCHEL_EINVALID, "%s: bad release "
+			    "name \"%s\"", c->url, name);
+		bundle = xstrndup(name, (size_t)(at - name));
+		path = xasprintf("meta/releases/%s/%s.signed", bundle, at + 1);
+		free(bundle);
+		max = MSG_SIGNED_MANIFEST_MAX;
+		break;
+	default:
+		return error_set(err, SATCHEL_EINVALID, "%s: no file for role "
+		    "%u", c->url, role);
+	}
+	rc = http_client_get(c->web, path, max, data, len, err);
+	free(path);
+	*status = MSG_STATUS_OK;
+	if (rc == SATCHEL_ENOTFOUND) {
+		*status = MSG_STATUS_NOT_FOUND;
+		rc = 0;
+	}
+	return rc;
+}
+
+/*
+ * sync_client_fetch's contract over up to HTTP_CLIENT_CONNS kept-alive
+ * connections, one object request in flight on each (HTTP/1.1 without
+ * pipelining: a few connections hide the round trip per object). Objects
+ * may end in another order than asked; each end() is for its own.
+ */
+static int
+sync_client_web_fetch(struct sync_client *c, sync_client_next_fn next,
+    sync_client_end_fn end, void *arg, struct error *err)
+{
+	struct sync_client_obj	 v[HTTP_CLIENT_CONNS], ob;
+	char			 hex[MSG_HASH_LEN * 2 + 1], *path;
+	int			 rc = 0, erc, slot, more = 1, i;
+
+	while (rc == 0) {
+		while (more && http_client_idle(c->web) > 0) {
+			memset(&ob, 0, sizeof ob);
+			if ((rc = next(arg, &ob, err)) <= 0) {
+				more = 0;
+				break;
+			}
+			rc = 0;
+			if (ob.delta) {
+				/* Never asked for (no "delta" here). */
+				erc = error_set(err, SATCHEL_ENOTFOUND,
+				    "%s: no deltas", c->url);
+				if ((rc = end(arg, &ob, erc, err)) != 0)
+					break;
+				continue;
+			}
+			hex_encode(hex, ob.sha, MSG_HASH_LEN);
+			path = xasprintf("objects/%.2s/%s", hex, hex + 2);
+			slot = http_client_start(c->web, path, ob.size,
+			    ob.offset, ob.fn, ob.arg, err);
+			free(path);
+			if (slot < 0) {
+				if ((rc = end(arg, &ob, slot, err)) != 0)
+					break;
+				continue;
+			}
+			v[slot] = ob;
+		}
+		if (rc != 0 || http_client_idle(c->web) == HTTP_CLIENT_CONNS)
+			break;
+		erc = http_client_wait(c->web, &slot, err);
+		rc = end(arg, &v[slot], erc, err);
+	}
+	/* Stopped: whatever is still in flight is dropped, and told so. */
+	for (i = 0; i < HTTP_CLIENT_CONNS; i++)
+		if (http_client_busy(c->web, i)) {
+			http_client_abort(c->web, i);
+			(void)end(arg, &v[i], SATCHEL_ERR, NULL);
+		}
+	return rc;
 }
 
 /* Marks the connection unusable and fills err; returns SATCHEL_ERR. */
@@ -331,6 +473,8 @@ sync_client_open(struct sync_client **out, const char *url, struct error *err)
 	int			 zmeta, delta;
 	int			 rc, gai;
 
+	if (http_client_is_url(url))
+		return sync_client_web_open(out, url, err);
 	if ((rc = sync_client_parse_url(url, &host, &port, err)) != 0)
 		goto out;
 	memset(&hints, 0, sizeof hints);
@@ -414,6 +558,7 @@ sync_client_close(struct sync_client *c)
 
 	if (c == NULL)
 		return;
+	http_client_close(c->web);	/* NULL-safe */
 	if (c->fd != -1) {
 		if (!c->broken) {
 			memset(&m, 0, sizeof m);
@@ -554,6 +699,9 @@ sync_client_get_meta(struct sync_client *c, uint8_t role, const char *name,
 
 	*data = NULL;
 	*len = 0;
+	if (c->web != NULL)
+		return sync_client_web_meta(c, role, name, data, len, status,
+		    err);
 	memset(&m, 0, sizeof m);
 	m.type = MSG_GET_META;
 	m.u.get_meta.role = role;
@@ -778,6 +926,9 @@ sync_client_publish_begin(struct sync_client *c, const char *signed_buf,
 	int		 rc;
 
 	memset(p, 0, sizeof *p);
+	if (c->web != NULL)
+		return error_set(err, SATCHEL_EINVALID, "%s: a web server "
+		    "takes no publishing (satchel://HOST:PORT does)", c->url);
 	if (len == 0 || len > MSG_SIGNED_MANIFEST_MAX)
 		return error_set(err, SATCHEL_EINVALID, "a signed manifest of "
 		    "%zu bytes cannot be published (1 to %u)", len,
@@ -1196,6 +1347,10 @@ sync_client_fetch(struct sync_client *c, sync_client_next_fn next,
 	char				 what[200];
 	int				 rc = 0;
 
+	if (c->web != NULL) {
+		free(w);
+		return sync_client_web_fetch(c, next, end, arg, err);
+	}
 	if (c->desync) {
 		free(w);
 		return sync_client_fail(c, err, "the connection has "

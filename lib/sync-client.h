@@ -34,7 +34,11 @@ int	sync_client_is_url(const char *s);
 
 /* Connects to url (satchel://HOST:PORT) and does the HELLO exchange. On
  * success *out belongs to the caller: release it with
- * sync_client_close(). */
+ * sync_client_close(). An http:// or https:// url (SPEC §10 "Static
+ * transport") is a store directory on a web server instead, read
+ * through http-client.h: GET_META and the fetch work on its files (no
+ * deltas; sync_client_fetch may end objects out of order), publishing
+ * does not. */
 int	sync_client_open(struct sync_client **out, const char *url,
 	    struct error *err);
 /* Says BYE (best effort), closes and frees; NULL-safe. */

@@ -23,6 +23,9 @@ SATCHEL_TEST_PACKAGES="$SATCHEL_TEST_PACKAGES groff-base mandoc"
 # checks its systemd unit; install.sh runs satcheld as nobody.
 SATCHEL_TEST_PACKAGES="$SATCHEL_TEST_PACKAGES dpkg-dev debhelper lintian
 	systemd adduser"
+# tests/integration/static.sh: nginx serves a store directory, and caches
+# satcheld's /store/ as a reverse proxy.
+SATCHEL_TEST_PACKAGES="$SATCHEL_TEST_PACKAGES nginx"
 
 install_packages() {
 	missing=""

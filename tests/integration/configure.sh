@@ -30,7 +30,8 @@ only_without()
 	echo "$_d"
 }
 
-for pair in libevent:libevent-dev libarchive:libarchive-dev \
+for pair in libevent:libevent-dev libevent_openssl:libevent-dev \
+    libssl:libssl-dev libarchive:libarchive-dev \
     libgit2:libgit2-dev libcrypto:libssl-dev libzstd:libzstd-dev \
     jansson:libjansson-dev zlib:zlib1g-dev; do
 	pc=${pair%%:*}
