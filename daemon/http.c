@@ -1074,7 +1074,8 @@ store_hex(const char *s, size_t n)
 /*
  * /store/PATH: the store read-only, as any web server would publish it,
  * but only its published files: STORE, meta/trust, meta/catalog, the
- * signed releases the catalog has reached (as the library holds it; a
+ * accepted policies meta/trust.d/SERIAL.policy, the signed releases the
+ * catalog has reached (as the library holds it; a
  * release landed by a publish still in progress is not yet one), and
  * objects/ab/cdef...; everything else (tmp/, lock, deltas, caches,
  * usage counts) is 404. The path was decoded strictly (http-path.c):
@@ -1104,6 +1105,15 @@ route_store(struct http_ctx *c, const char *rest)
 			path = xasprintf("%s/%s", c->t->srv->store, rest);
 			cache = STORE_CACHE_IMMUTABLE;
 		}
+	} else if (strncmp(rest, "meta/trust.d/", 13) == 0 &&
+	    rest[13] >= '1' && rest[13] <= '9' &&
+	    (dot = strchr(rest + 13, '.')) != NULL &&
+	    strcmp(dot, ".policy") == 0 && dot - (rest + 13) <= 19 &&
+	    strspn(rest + 13, "0123456789") == (size_t)(dot - (rest + 13))) {
+		/* The policies the store accepted, which a node several
+		 * rotations behind walks (SPEC §7); each is immutable. */
+		path = xasprintf("%s/%s", c->t->srv->store, rest);
+		cache = STORE_CACHE_IMMUTABLE;
 	} else if (strncmp(rest, "meta/releases/", 14) == 0 &&
 	    (slash = strchr(rest + 14, '/')) != NULL &&
 	    (nl = (size_t)(slash - (rest + 14))) > 0 && nl < sizeof name &&

@@ -144,7 +144,14 @@ sync_client_web_meta(struct sync_client *c, uint8_t role, const char *name,
 
 	switch (role) {
 	case MSG_ROLE_TRUST:
-		path = xstrdup("meta/trust");
+		/* An older policy, by serial (SPEC §7 "Rotation"), is in
+		 * trust.d/; the one in force is meta/trust. */
+		if (*name != '\0' && strspn(name, "0123456789") !=
+		    strlen(name))
+			return error_set(err, SATCHEL_EINVALID, "%s: bad policy "
+			    "serial \"%s\"", c->url, name);
+		path = *name == '\0' ? xstrdup("meta/trust") :
+		    xasprintf("meta/trust.d/%s.policy", name);
 		max = MSG_TRUST_MAX;
 		break;
 	case MSG_ROLE_CATALOG:

@@ -318,11 +318,16 @@ unchanged "$TMP/fresh"
 expect_fail "an object the server lacks (404): refused, store unchanged" \
     "calligraphy-basics@2" "not found (HTTP 404)"
 
+# The source carries the school's own policy (another one of the same
+# serial would be refused as a fork first), but its catalog is signed by
+# the origin's catalog key, which that policy does not list.
+bad_copy untrusted
+cp "$TMP/policy2" "$TMP/www/untrusted/meta/trust"
 fresh "$TMP/policy2"
-run_satchel pull "$URL" --store "$TMP/fresh"
+run_satchel pull "http://127.0.0.1:$NPORT/untrusted/" --store "$TMP/fresh"
 unchanged "$TMP/fresh"
 expect_fail "a catalog key the store does not trust: refused, store unchanged" \
-    "$URL" "not signed by a catalog key"
+    "untrusted" "not signed by a catalog key"
 
 fresh
 run_satchel pull "http://127.0.0.1:$NPORT/nothing/" --store "$TMP/fresh"

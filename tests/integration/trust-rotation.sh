@@ -276,8 +276,10 @@ like "$OUT" "trust policy 7: signed by 1 of the 3 root keys of policy 6, thresho
     "fsck reports a link that too few of the old roots signed"
 expect_fail "fsck: the store has problems" "problem"
 
-start_satcheld DO "satcheld serves the origin at policy 8" --store "$O"
+start_satcheld DO "satcheld serves the origin at policy 8" --store "$O" \
+    --http-listen 127.0.0.1:0
 URL=satchel://127.0.0.1:$PORT
+HPORT=$(sed -n 's/^http \([0-9][0-9]*\)$/\1/p' "$_pf")
 M=$TMP/m-walk-net
 copy_store "$M3" "$M"
 run_satchel pull "$URL" --store "$M"
@@ -296,6 +298,15 @@ expect_success "pull $URL from policy 4: four policies" \
 run_satchel pull "$URL" --store "$M"
 unlike "$OUT" "trust policy" "a pull at the newest policy accepts none"
 expect_success "a second pull finds policy 8 in force"
+
+# The same walk over the static transport: satcheld's /store/ serves
+# meta/trust.d/ as any web server would.
+M=$TMP/m-walk-http
+copy_store "$M3" "$M"
+run_satchel pull "http://127.0.0.1:$HPORT/store/" --store "$M"
+also "meta/trust is policy 8" cmp -s "$M/meta/trust" "$P.8"
+expect_success "pull http://.../store/ from policy 3: the chain over HTTP" \
+    "trust policy 8 now in force (5 policies of the chain accepted)"
 
 # A USB drive made from the origin takes the whole chain, so that a school
 # several rotations behind can walk it from the drive.
