@@ -1999,11 +1999,15 @@ pull_fetch_next(void *arg, struct sync_client_obj *ob, struct error *err)
 	struct fetch		*fe;
 	int			 rc;
 
-	if ((fe = TAILQ_FIRST(&pf->whole)) != NULL) {
+	/* Files whose delta was refused come after the planned ones, not
+	 * among them: a run of small whole files packs into one zstd frame
+	 * (OBJECT_PACK), and one more file in its middle would cut it. */
+	if ((fe = pull_opener_take(&pf->op)) == NULL) {
+		if ((fe = TAILQ_FIRST(&pf->whole)) == NULL)
+			return 0;
 		TAILQ_REMOVE(&pf->whole, fe, link);
 		fe->open_rc = fetch_open(fe, &fe->open_err);
-	} else if ((fe = pull_opener_take(&pf->op)) == NULL)
-		return 0;
+	}
 	if ((rc = fe->open_rc) != 0) {
 		if (err != NULL)
 			*err = fe->open_err;
@@ -2032,7 +2036,8 @@ pull_fetch_next(void *arg, struct sync_client_obj *ob, struct error *err)
 }
 
 /* A delta that was not found or did not rebuild its object: the object
- * is fetched whole, next, on the same connection. */
+ * is fetched whole, once the planned files are asked for, on the same
+ * connection. */
 static void
 pull_fetch_whole(struct pull_fetch *pf, struct fetch *fe)
 {
