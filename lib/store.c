@@ -2415,11 +2415,23 @@ pull_stage(struct store *src, struct sync_client *net, struct store *dst,
 			    trust_publisher_allows(dst->trust, k, ce->name))
 				ok = 1;
 		}
-		if (rc == 0 && !ok)
+		if (rc == 0 && !ok) {
+			/* Who did sign tells a wrong key from a missing one. */
+			struct buf	signers;
+
+			buf_init(&signers);
+			if (p.h.sigs.n == 0)
+				buf_addstr(&signers, "nobody");
+			for (j = 0; j < p.h.sigs.n; j++)
+				buf_printf(&signers, "%s%s", j > 0 ? ", " : "",
+				    p.h.sigs.v[j].keyid);
 			rc = error_set(err, SATCHEL_EVERIFY,
 			    "%s: %s@%llu is not signed by a publisher that the trust "
-			    "policy of %s allows for it", src->dir, ce->name,
-			    (unsigned long long)ce->serial, dst->dir);
+			    "policy of %s allows for it (signed by: %s)", src->dir,
+			    ce->name, (unsigned long long)ce->serial, dst->dir,
+			    signers.data);
+			buf_free(&signers);
+		}
 		v = xreallocarray(v, n + 1, sizeof *v);
 		v[n++] = p;
 		if (rc != 0)

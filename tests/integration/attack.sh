@@ -1,0 +1,328 @@
+#!/bin/sh
+# attack.sh: the attack suite (issue 7), modelled on TUF's threat list.
+# HEADER-PLACEHOLDER
+. "$(dirname "$0")/lib.sh"
+need python3 zstd tar truncate cp
+[ -x "$SATCHELD" ] || bail_out "$SATCHELD is missing: build it first"
+
+cd "$TMP" || bail_out "cannot enter $TMP"
+HOSTILE=$SATCHEL_SRCDIR/tests/integration/hostile.py
+
+# --- keys, policies, bundles, the origin, the victims ----------------------------
+
+make_keys root catalog author rogue stranger
+make_policy "$TMP/policy" "$TMP/catalog.key.pub" "$TMP/author.key.pub" \
+    calligraphy-basics
+expect_success "trust policy: author may publish calligraphy-basics"
+cp "$TMP/policy" "$TMP/policy.old"
+run_satchel trust add-publisher --root-key "$TMP/root.key" "$TMP/policy" \
+    "$TMP/rogue.key.pub" 'literacy-*'
+expect_success "a newer policy: rogue may publish literacy-* only"
+# An evil policy, which the victims never see: the victims' catalog key,
+# and stranger and rogue allowed to publish calligraphy-basics.
+make_policy "$TMP/policy.evil" "$TMP/catalog.key.pub" "$TMP/author.key.pub" \
+    calligraphy-basics
+also "add stranger" "$SATCHEL" trust add-publisher --root-key "$TMP/root.key" \
+    "$TMP/policy.evil" "$TMP/stranger.key.pub" calligraphy-basics
+also "add rogue" "$SATCHEL" trust add-publisher --root-key "$TMP/root.key" \
+    "$TMP/policy.evil" "$TMP/rogue.key.pub" calligraphy-basics
+expect_success "an evil policy: stranger and rogue may publish calligraphy-basics"
+
+make_repo calligraphy-basics
+CB=$REPO
+run_satchel build -C "$CB" --key "$TMP/author.key" -o "$TMP/cb1.satchel"
+expect_success "build calligraphy-basics v1" "serial 1"
+cb_release "$CB" 2 1.1
+# A file of 300 kB, so that its changed release travels as a delta.
+head -c 300000 /dev/urandom | od -An -tx1 >"$CB/lessons/notes.txt"
+git_commit "$CB" "Notes"
+run_satchel build -C "$CB" --key "$TMP/author.key" -o "$TMP/cb2.satchel"
+expect_success "build calligraphy-basics v2" "serial 2"
+for k in stranger rogue; do
+	run_satchel build -C "$CB" --key "$TMP/$k.key" -o "$TMP/cb2-$k.satchel"
+	expect_success "build calligraphy-basics v2 signed by $k" "serial 2"
+done
+
+O=$TMP/origin
+make_origin "$O" "$TMP/policy" "$TMP/catalog.key"
+expect_success "the origin"
+cp -a "$O" "$TMP/origin.empty"		# catalog serial 1: for a rollback
+also "publish v1" "$SATCHEL" publish --store "$O" "$TMP/cb1.satchel"
+ok 0 "the origin, with v1"
+run_satchel store init --trust "$TMP/policy" "$TMP/school"
+run_satchel pull "$O" --store "$TMP/school"
+expect_success "the victim school holds v1" "1 release updated"
+run_satchel publish --store "$O" "$TMP/cb2.satchel"
+expect_success "publish v2 at the origin" "catalog serial 3"
+# Every case starts from a copy of the school (cp -a keeps the times
+# fingerprint compares): at v1, or, for a release's rollback, at v2.
+cp -a "$TMP/school" "$TMP/school.pristine"
+cp -a "$TMP/school" "$TMP/school2"
+run_satchel pull "$O" --store "$TMP/school2"
+expect_success "a second school holds v2" "1 release updated"
+cp -a "$TMP/school2" "$TMP/school2.pristine"
+PRISTINE=$TMP/school.pristine
+
+# victim: a fresh copy of the pristine school in $S, snapshotted.
+S=$TMP/victim
+victim()
+{
+	rm -rf "$S"
+	cp -a "$PRISTINE" "$S"
+	snapshot "$S"
+}
+
+# intact DIR: extra conditions of the next case: DIR's fingerprint is the
+# snapshot's, and tmp/ holds nothing but a pull's staging directories
+# (checked object bytes a later pull may resume from, SPEC §10).
+intact()
+{
+	fingerprint "$1" | grep -v '  \./tmp/' >"$TMP/fp.after"
+	grep -v '  \./tmp/' "$TMP/fp.before" >"$TMP/fp.before.notmp"
+	if ! cmp -s "$TMP/fp.before.notmp" "$TMP/fp.after"; then
+		diag "the store changed:"
+		diff "$TMP/fp.before.notmp" "$TMP/fp.after" | head -n 20 | diag
+	fi
+	also "the store is unchanged" cmp -s "$TMP/fp.before.notmp" "$TMP/fp.after"
+	also "tmp/ holds only staging directories" \
+	    sh -c "! ls -A '$1/tmp' | grep -v '^pull-'"
+}
+
+# hostile PIDVAR MODE: tests/integration/hostile.py serving the documents
+# of the store $HSTORE (default: the origin) with the misbehaviour MODE
+# ("plain": none) on 127.0.0.1; sets HPORT.
+_HN=0
+hostile()
+{
+	_HN=$((_HN + 1))
+	_hp=$TMP/hostile.$_HN.port
+	_st=$TEST_TIMEOUT
+	TEST_TIMEOUT=600
+	bg_start "$1" python3 "$HOSTILE" "${HSTORE:-$O}" "$_hp" "$2"
+	TEST_TIMEOUT=$_st
+	HPORT=
+	wait_file "$_hp" && HPORT=$(cat "$_hp")
+	[ -n "$HPORT" ] || bail_out "hostile.py $2 did not start"
+}
+
+# --- a hostile server against `satchel pull satchel://` --------------------------
+
+# net_case MODE DESCRIPTION [PATTERN...]: the victim pulls from a hostile
+# server in MODE: exit 1, stderr naming the server and the PATTERNs, the
+# store unchanged. SATCHEL_IO_TIMEOUT=3 makes a stall or trickle show in
+# seconds, not minutes.
+net_case()
+{
+	_mode=$1
+	_desc=$2
+	shift 2
+	hostile HP "$_mode"
+	victim
+	in_sub 'SATCHEL_IO_TIMEOUT=3 run_satchel pull "satchel://127.0.0.1:$HPORT" --store "$S"'
+	intact "$S"
+	expect_fail "$_desc" "satchel://127.0.0.1:$HPORT" "$@"
+	printf '%s\n' "$ERR" | diag
+	kill_recorded "$HP"
+}
+
+net_case stall "freeze: a server that never answers: given up within the I/O timeout" \
+    "timed out waiting for the server"
+net_case slow "slow retrieval: one byte a second: given up as too slow" \
+    "too slow" "at least 256 a second"
+net_case meta-1g "endless data: a catalog announced as 1 GB: refused before allocation" \
+    "META: total: 1073741824 bytes is not in 1..16777216"
+net_case metaz-bomb "zstd bomb: a META_Z piece that inflates past its declared size" \
+    "META_Z piece at offset 0: inflates past its declared size"
+net_case objdata-bomb "zstd bomb: an OBJECT_DATA chunk that declares 100 bytes and inflates to 64 MiB" \
+    "OBJECT_DATA at offset 0: inflates past its declared size"
+net_case pack-bomb "zstd bomb: an OBJECT_PACK frame that inflates past the sizes it lists" \
+    "OBJECT_PACK: inflates past its declared size"
+net_case object-endless "endless data: an object larger than its manifest says" \
+    "more object data than the" "bytes its manifest says"
+net_case delta-endless "endless data: a delta that never ends (hostile delta)" \
+    "a delta longer than" "the most its object's size allows"
+
+# --- arbitrary content, rollback, mix-and-match, freeze: doctored stores -----------
+#
+# Each served as it is by hostile.py (mode plain) to `satchel pull
+# satchel://`; the same stores as USB drives are pull.sh's cases.
+
+# resign_catalog IN OUT KEY PYTHON: as in pull.sh: the catalog IN
+# rewritten into OUT and signed by KEY alone; PYTHON may change `hdr`
+# (serial, issued, expires) and `bundles` ([name, serial, sha256, bytes]).
+resign_catalog()
+{
+	python3 - "$@" <<'PYEOF' || { _PENDING_DIAG="${_PENDING_DIAG}resigning $2 failed
+"; return 1; }
+import base64, hashlib, sys
+from cryptography.hazmat.primitives import serialization
+src, dst, keyf, code = sys.argv[1:5]
+text = open(src).read()
+body = text[:text.index("\nend\n") + 5]
+hdr, bundles = {}, []
+for line in body.split("\n")[1:-2]:
+    f = line.split(" ")
+    if f[0] == "bundle":
+        bundles.append(f[1:])
+    else:
+        hdr[f[0]] = int(f[1])
+exec(code)
+body = "satchel-catalog 1\nserial %d\nissued %d\nexpires %d\n" % (
+    hdr["serial"], hdr["issued"], hdr["expires"])
+body += "".join("bundle " + " ".join(b) + "\n" for b in bundles) + "end\n"
+key = serialization.load_pem_private_key(open(keyf, "rb").read(), None)
+raw = key.public_key().public_bytes(serialization.Encoding.Raw,
+                                    serialization.PublicFormat.Raw)
+sig = key.sign(b"SATCHEL-CATALOG-SIG-V1\0" + body.encode())
+with open(dst, "w") as f:
+    f.write(body + "signature ed25519 %s %s\n" % (
+        hashlib.sha256(raw).hexdigest()[:16], base64.b64encode(sig).decode()))
+PYEOF
+}
+
+have_crypto()
+{
+	python3 -c 'from cryptography.hazmat.primitives.asymmetric import ed25519' \
+	    >/dev/null 2>&1
+}
+
+# doctored NAME: a copy of the origin at $TMP/NAME, writable, in $D.
+doctored()
+{
+	D=$TMP/$1
+	rm -rf "$D"
+	cp -a "$O" "$D"
+	chmod -R u+w "$D/meta"
+}
+
+doctored unsigned
+sed -i '/^signature /d' "$D/meta/catalog"
+HSTORE=$D net_case plain "arbitrary content: an unsigned catalog" \
+    "catalog" "/signature|signed/"
+
+run_satchel store init --trust "$TMP/policy.evil" --catalog-key \
+    "$TMP/stranger.key" "$TMP/evil-catalog" 2>/dev/null
+make_policy "$TMP/policy.stranger" "$TMP/stranger.key.pub" \
+    "$TMP/author.key.pub" calligraphy-basics
+make_origin "$TMP/evil-catalog" "$TMP/policy.stranger" "$TMP/stranger.key" \
+    "$TMP/cb1.satchel" "$TMP/cb2.satchel"
+expect_success "an evil origin whose catalog key is stranger's"
+HSTORE=$TMP/evil-catalog net_case plain \
+    "arbitrary content: a catalog signed by a key the victim does not trust" \
+    "not signed by a catalog key" "$(key_id "$TMP/stranger.key.pub")"
+
+for k in stranger rogue; do
+	make_origin "$TMP/evil-$k" "$TMP/policy.evil" "$TMP/catalog.key" \
+	    "$TMP/cb1.satchel" "$TMP/cb2-$k.satchel"
+	expect_success "an evil origin (the victim's catalog key) with v2 signed by $k"
+done
+HSTORE=$TMP/evil-stranger net_case plain \
+    "arbitrary content: a release signed by a key the victim does not know" \
+    "calligraphy-basics@2" "signed by: $(key_id "$TMP/stranger.key.pub")"
+HSTORE=$TMP/evil-rogue net_case plain \
+    "arbitrary content: a release signed by a known key outside its scope" \
+    "calligraphy-basics@2" "signed by: $(key_id "$TMP/rogue.key.pub")"
+
+HSTORE=$TMP/origin.empty net_case plain \
+    "rollback: a catalog older than the victim's (serial 1 < 2)" \
+    "rollback" "serial 1"
+
+doctored mixmatch
+rm -f "$D/meta/releases/calligraphy-basics/2.signed"
+cp "$D/meta/releases/calligraphy-basics/1.signed" \
+    "$D/meta/releases/calligraphy-basics/2.signed"
+HSTORE=$D net_case plain \
+    "mix-and-match: release 1's valid manifest with the catalog of release 2" \
+    "calligraphy-basics@2" "not the one"
+
+if have_crypto; then
+	doctored release-rollback
+	V1PIN=$(awk '$1 == "bundle" && $2 == "calligraphy-basics" { print $4 }' \
+	    "$TMP/school.pristine/meta/catalog")
+	resign_catalog "$O/meta/catalog" "$D/meta/catalog" "$TMP/catalog.key" "
+hdr['serial'] += 1
+for b in bundles:
+    if b[0] == 'calligraphy-basics':
+        b[1] = '1'
+        b[2] = '$V1PIN'"
+	PRISTINE=$TMP/school2.pristine
+	HSTORE=$D net_case plain \
+	    "rollback: a newer, validly signed catalog that lowers a release (2 to 1)" \
+	    "calligraphy-basics" "rollback"
+	PRISTINE=$TMP/school.pristine
+
+	doctored expired
+	NOW=$(date +%s)
+	resign_catalog "$O/meta/catalog" "$D/meta/catalog" "$TMP/catalog.key" "
+hdr['issued'] = $NOW - 10 * 86400
+hdr['expires'] = $NOW - 3 * 86400"
+	HSTORE=$D net_case plain "freeze: an expired catalog" "expired at"
+else
+	skip "rollback: a newer catalog that lowers a release" \
+	    "python3's cryptography module is missing"
+	skip "freeze: an expired catalog" "python3's cryptography module is missing"
+fi
+
+# --- a hostile upstream against satcheld --upstream (a school's mirror) ---------
+#
+# The victim is a mirror daemon whose store holds v1. Each case: its log
+# names the upstream and what was wrong, its store is unchanged, and it
+# still serves: a good client pulls v1 from it right afterwards.
+
+# mirror_case MODE DESCRIPTION ERE: as net_case, the victim a satcheld
+# mirroring the hostile server ($HSTORE, MODE); ERE must match the log
+# line of the failed pull.
+mirror_case()
+{
+	_mode=$1
+	_mdesc=$2
+	hostile HP "$_mode"
+	victim
+	SATCHEL_IO_TIMEOUT=3
+	export SATCHEL_IO_TIMEOUT
+	start_satcheld DM "mirror of a hostile upstream ($_mode)" --store "$S" \
+	    --upstream "satchel://127.0.0.1:$HPORT" --interval 3600 --retry 3600
+	unset SATCHEL_IO_TIMEOUT
+	_hurl="satchel://127.0.0.1:$HPORT"
+	also "a failed pull is logged within 60 s" wait_until 60 log_has "$DLOG" \
+	    "pull from $_hurl failed"
+	also "the log line names what was wrong: $3" log_has "$DLOG" \
+	    "pull from $_hurl failed .*$3"
+	_good=$(fresh_dir "good.$_HN")
+	run_satchel store init --trust "$TMP/policy" "$_good"
+	also "a good client pulls v1 from the mirror" "$SATCHEL" pull \
+	    "satchel://127.0.0.1:$PORT" --store "$_good"
+	also "... byte for byte v1" test "$(objects "$_good")" = "$(objects "$S")"
+	also "the mirror still runs" kill -0 "$DM"
+	kill_recorded "$DM"
+	also "no sanitizer report" sanitizer_free "$DLOG"
+	intact "$S"
+	ok 0 "$_mdesc"
+	grep 'mirror' "$DLOG" | head -n 3 | diag
+	kill_recorded "$HP"
+}
+
+mirror_case stall "freeze: a stalled upstream: the mirror gives up, still serves" \
+    "timed out waiting for the server"
+mirror_case slow "slow retrieval: an upstream trickling a byte a second" \
+    "too slow"
+mirror_case meta-1g "endless data: an upstream's catalog announced as 1 GB" \
+    "1073741824 bytes is not in 1\\.\\.16777216"
+mirror_case metaz-bomb "zstd bomb: an upstream's META_Z piece" \
+    "META_Z piece at offset 0: inflates past its declared size"
+mirror_case pack-bomb "zstd bomb: an upstream's OBJECT_PACK" \
+    "OBJECT_PACK: inflates past its declared size"
+mirror_case object-endless "endless data: an upstream's object larger than its manifest says" \
+    "more object data than the [0-9]+ bytes its manifest says"
+mirror_case delta-endless "endless data: an upstream's endless delta" \
+    "a delta longer than"
+HSTORE=$TMP/mixmatch mirror_case plain \
+    "mix-and-match: an upstream's release 1 manifest under release 2's catalog" \
+    "not the one its catalog pins"
+HSTORE=$TMP/evil-rogue mirror_case plain \
+    "arbitrary content: an upstream's release signed outside its key's scope" \
+    "signed by: $(key_id "$TMP/rogue.key.pub")"
+HSTORE=$TMP/origin.empty mirror_case plain \
+    "rollback: an upstream's older catalog" "rollback refused"
+
+done_testing
