@@ -42,6 +42,11 @@ for k in stranger rogue; do
 	run_satchel build -C "$CB" --key "$TMP/$k.key" -o "$TMP/cb2-$k.satchel"
 	expect_success "build calligraphy-basics v2 signed by $k" "serial 2"
 done
+# v3, never published: the base of the hostile archives offered to the
+# origin (a serial it would take, so that only the archive is refused).
+cb_release "$CB" 3 1.2
+run_satchel build -C "$CB" --key "$TMP/author.key" -o "$TMP/cb3.satchel"
+expect_success "build calligraphy-basics v3" "serial 3"
 
 O=$TMP/origin
 make_origin "$O" "$TMP/policy" "$TMP/catalog.key"
@@ -324,5 +329,190 @@ HSTORE=$TMP/evil-rogue mirror_case plain \
     "signed by: $(key_id "$TMP/rogue.key.pub")"
 HSTORE=$TMP/origin.empty mirror_case plain \
     "rollback: an upstream's older catalog" "rollback refused"
+
+# --- USB drives: endless metadata, a rolled-back trust policy ----------------------
+
+# usb_case DIR DESCRIPTION PATTERN...: the victim pulls from the store DIR.
+usb_case()
+{
+	_usb=$1
+	_udesc=$2
+	shift 2
+	victim
+	run_satchel pull "$_usb" --store "$S"
+	intact "$S"
+	expect_fail "$_udesc" "$@"
+	printf '%s\n' "$ERR" | diag
+}
+
+doctored usb-1g-catalog
+truncate -s 1G "$D/meta/catalog"
+usb_case "$D" "endless data: a USB store whose catalog is 1 GB: refused by its size" \
+    "$D/meta/catalog" "/too large|larger than|exceeds|limit/"
+
+doctored usb-1g-release
+truncate -s 1G "$D/meta/releases/calligraphy-basics/2.signed"
+usb_case "$D" "endless data: a USB store whose release file is 1 GB: refused by its size" \
+    "calligraphy-basics" "/too large|larger than|exceeds|limit/"
+
+# The victim's policy is serial 4 (rogue added); the drive offers its
+# catalog (already current) beside policy serial 3. The victim's policy
+# and its history (meta/trust.d) stay byte for byte what they were,
+# whatever the pull says of the drive.
+rm -rf "$TMP/usb-oldpolicy"
+cp -a "$TMP/school.pristine" "$TMP/usb-oldpolicy"
+chmod -R u+w "$TMP/usb-oldpolicy/meta"
+cp "$TMP/policy.old" "$TMP/usb-oldpolicy/meta/trust"
+victim
+(cd "$S/meta" && sha256sum trust trust.d/*) >"$TMP/trust.before"
+run_satchel pull "$TMP/usb-oldpolicy" --store "$S"
+(cd "$S/meta" && sha256sum trust trust.d/*) >"$TMP/trust.after"
+also "meta/trust and meta/trust.d unchanged" \
+    cmp -s "$TMP/trust.before" "$TMP/trust.after"
+also "the victim's policy is still serial 4" \
+    grep -qx 'serial 4' "$S/meta/trust"
+also "no sanitizer report" test "$SANITIZED" = 0
+also "no time out" test "$RC" -lt 124
+ok 0 "rollback of the trust policy: a drive's older policy is not taken (exit $RC)"
+
+# --- archives: a zstd bomb, traversal and links, signatures counted twice -------
+
+# The origin as it is, for the publish refusals below.
+snapshot "$O"
+ORIGIN_FP=$TMP/fp.origin
+cp "$TMP/fp.before" "$ORIGIN_FP"
+origin_unchanged()
+{
+	cp "$ORIGIN_FP" "$TMP/fp.before"
+	unchanged "$O"
+}
+
+# A bundle whose bundle.conf entry inflates to 1 GiB of zeros (tens of
+# kB of zstd), its signed manifest still giving the file's own size.
+python3 - "$TMP/cb3.satchel" <<'PYEOF' | zstd -q -3 -f -o "$TMP/bomb.satchel" ||
+import io, subprocess, sys, tarfile
+raw = subprocess.run(["zstd", "-dc", sys.argv[1]], check=True,
+                     stdout=subprocess.PIPE).stdout
+tin = tarfile.open(fileobj=io.BytesIO(raw), mode="r:")
+class Zeros:
+    def read(self, n=-1):
+        return b"\0" * (n if n >= 0 else 1 << 20)
+with sys.stdout.buffer as f:
+    tout = tarfile.open(fileobj=f, mode="w|", format=tarfile.PAX_FORMAT)
+    for ti in tin:
+        b = tin.extractfile(ti).read()
+        ti.pax_headers = {}
+        if ti.name == "bundle.conf":
+            ti.size = 1 << 30
+            tout.addfile(ti, Zeros())
+        else:
+            tout.addfile(ti, io.BytesIO(b))
+    tout.close()
+PYEOF
+    diag "making bomb.satchel failed"
+BCSIZE=$(archive_entry "$TMP/cb3.satchel" bundle.conf | wc -c | tr -d ' ')
+run_satchel verify --pubkey "$TMP/author.key.pub" "$TMP/bomb.satchel"
+expect_fail "zstd bomb: verify stops at the manifest's size ($(wc -c <"$TMP/bomb.satchel") bytes inflating to 1 GiB)" \
+    '"bundle.conf"' "1073741824 bytes, the manifest says $BCSIZE"
+printf '%s\n' "$ERR" | diag
+run_satchel publish --store "$O" "$TMP/bomb.satchel"
+origin_unchanged
+expect_fail "zstd bomb: publish refuses it, the origin unchanged" '"bundle.conf"'
+
+# publish_crafted NAME PYTHON DESCRIPTION PATTERN...: cb3 rewritten by
+# retar (lib.sh) and published into the origin: refused, origin unchanged.
+publish_crafted()
+{
+	retar "$TMP/cb3.satchel" "$TMP/$1.satchel" "$2"
+	run_satchel publish --store "$O" "$TMP/$1.satchel"
+	origin_unchanged
+	_pdesc=$3
+	shift 3
+	expect_fail "$_pdesc" "$@"
+}
+publish_crafted dotdot 'entries.insert(3, entry("lessons/../../evil.sh", b"rm -rf ~\n"))' \
+    "path traversal: publish of an archive entry with '..'" \
+    '"lessons/../../evil.sh"' '".." component'
+publish_crafted symlink 'entries.insert(3, entry("lessons/passwd", type=tarfile.SYMTYPE, linkname="/etc/passwd"))' \
+    "link tricks: publish of an archive with a symbolic link" \
+    "lessons/passwd" "symbolic link"
+publish_crafted hardlink 'entries.insert(3, entry("lessons/hard", type=tarfile.LNKTYPE, linkname="bundle.conf"))' \
+    "link tricks: publish of an archive with a hard link" \
+    "lessons/hard" "hard link"
+publish_crafted sigtwice 's = data(".satchel/SIGNATURES"); put(".satchel/SIGNATURES", s + s)' \
+    "duplicate signatures: the author's signature twice in a bundle" \
+    ".satchel/SIGNATURES" "twice"
+
+# A trust policy of threshold 2 whose one root signature appears twice.
+run_satchel keygen "$TMP/root2.key"
+run_satchel trust new --root-key "$TMP/root.key" --root-key "$TMP/root2.key" \
+    --threshold 2 -o "$TMP/policy.t2"
+also "add-catalog" "$SATCHEL" trust add-catalog --root-key "$TMP/root.key" \
+    --root-key "$TMP/root2.key" "$TMP/policy.t2" "$TMP/catalog.key.pub"
+expect_success "a policy of threshold 2 (root, root2)"
+ROOT_ID=$(key_id "$TMP/root.key.pub")
+{ grep -v '^signature ' "$TMP/policy.t2"
+  grep "^signature ed25519 $ROOT_ID " "$TMP/policy.t2"
+  grep "^signature ed25519 $ROOT_ID " "$TMP/policy.t2"; } >"$TMP/policy.dup"
+run_satchel trust show "$TMP/policy.dup"
+expect_fail "duplicate signatures: one root signing twice does not make a threshold of 2" \
+    "$TMP/policy.dup"
+printf '%s\n' "$ERR" | diag
+doctored usb-dup-policy
+cp "$TMP/policy.dup" "$D/meta/trust"
+run_satchel pull "$D" --store "$TMP/new-from-dup"
+also "no store made" test ! -e "$TMP/new-from-dup/meta/catalog"
+expect_fail "duplicate signatures: a drive whose policy counts one root twice makes no store" \
+    "meta/trust"
+printf '%s\n' "$ERR" | diag
+
+# --- path traversal inside a signed manifest, served with a valid catalog -------
+
+if have_crypto; then
+	doctored evil-path
+	python3 - "$TMP/cb2.satchel" "$TMP/author.key" \
+	    "$D/meta/releases/calligraphy-basics/2.signed" <<'PYEOF' || diag "evil manifest failed"
+import base64, hashlib, io, subprocess, sys, tarfile
+from cryptography.hazmat.primitives import serialization
+arc, keyf, out = sys.argv[1:4]
+raw = subprocess.run(["zstd", "-dc", arc], check=True, stdout=subprocess.PIPE).stdout
+t = tarfile.open(fileobj=io.BytesIO(raw), mode="r:")
+m = t.extractfile(".satchel/MANIFEST").read().decode()
+evil = b"* * * * * root id\n"
+lines = m.split("\n")
+i = next(n for n, l in enumerate(lines) if l.startswith("file "))
+lines.insert(i, "file 644 %d %s ../../etc/cron.d/evil" %
+             (len(evil), hashlib.sha256(evil).hexdigest()))
+lines = [("files %d %d" % (int(l.split()[1]) + 1, int(l.split()[2]) + len(evil))
+          if l.startswith("files ") else l) for l in lines]
+m = "\n".join(lines).encode()
+key = serialization.load_pem_private_key(open(keyf, "rb").read(), None)
+pub = key.public_key().public_bytes(serialization.Encoding.Raw,
+                                    serialization.PublicFormat.Raw)
+sig = key.sign(b"SATCHEL-MANIFEST-SIG-V1\0" + m)
+with open(out, "wb") as f:
+    f.write(m + b"signature ed25519 %s %s\n" % (
+        hashlib.sha256(pub).hexdigest()[:16].encode(), base64.b64encode(sig)))
+PYEOF
+	EVSHA=$(file_sum "$D/meta/releases/calligraphy-basics/2.signed")
+	EVLEN=$(wc -c <"$D/meta/releases/calligraphy-basics/2.signed" | tr -d ' ')
+	resign_catalog "$O/meta/catalog" "$D/meta/catalog" "$TMP/catalog.key" "
+hdr['serial'] += 1
+for b in bundles:
+    if b[0] == 'calligraphy-basics':
+        b[2] = '$EVSHA'
+        b[3] = '$EVLEN'"
+	HSTORE=$D net_case plain \
+	    "path traversal: a manifest signed by the author naming ../../etc/cron.d/evil" \
+	    "../../etc/cron.d/evil" '".." component'
+	usb_case "$D" "path traversal: the same signed manifest on a USB drive" \
+	    "../../etc/cron.d/evil" '".." component'
+	HSTORE=$D mirror_case plain \
+	    "path traversal: the same signed manifest from an upstream" \
+	    "\\.\\./\\.\\./etc/cron\\.d/evil"
+else
+	skip "path traversal inside a signed manifest" \
+	    "python3's cryptography module is missing"
+fi
 
 done_testing
