@@ -1,6 +1,94 @@
 #!/bin/sh
 # attack.sh: the attack suite (issue 7), modelled on TUF's threat list.
-# HEADER-PLACEHOLDER
+# A hostile origin, mirror, USB drive or network peer tries each threat
+# against the victims it can reach; each case ends with a clear refusal
+# (exit 1 and a message naming what was wrong, or the daemon's log line),
+# the victim's store byte for byte as it was (lib.sh fingerprint; a
+# pull's tmp/pull-N/ may keep checked object bytes to resume from, SPEC
+# §10), and, where a daemon is the victim, a good client served right
+# afterwards. hostile.py (beside this file) is the hostile server: it
+# speaks SPEC §11 and serves a store's documents, misbehaving as told.
+#
+# Victims: NET `satchel pull satchel://` into a school holding v1; MIRROR
+# satcheld --upstream (a school's mirror daemon) holding v1; USB `satchel
+# pull DIR`; DAEMON satcheld receiving a hostile publisher or client;
+# ARCHIVE `satchel verify` / `satchel publish` of a hostile archive.
+#
+# Threat -> where it is tested (here unless a file is named):
+#
+# Arbitrary content
+#   unsigned catalog      NET "an unsigned catalog"; pull.sh "a catalog
+#                         edited after signing"; store.sh fsck garbage sig
+#   unsigned bundle       store.sh "publish of an unsigned bundle";
+#                         tamper.sh "a stripped signature fails"
+#   wrong key, catalog    NET "a catalog signed by a key the victim does
+#                         not trust"; netpull.sh, pull.sh, mirror.sh (MIRROR)
+#   wrong key, release    NET "a release signed by a key the victim does
+#                         not know"; store.sh; netpublish.sh and intake.sh
+#                         (DAEMON: "an unknown publisher key")
+#   out-of-scope key      NET and MIRROR "... outside its (key's) scope";
+#                         pull.sh "a publisher the destination does not
+#                         allow"; store.sh, netpublish.sh, intake.sh (DAEMON)
+#   altered content       pull.sh (USB flipped byte), mirror.sh (MIRROR
+#                         modified object), netpublish.sh (DAEMON altered
+#                         object), tamper.sh (ARCHIVE)
+# Rollback
+#   of the catalog        NET and MIRROR "a catalog older than the
+#                         victim's"; pull.sh (USB), mirror.sh
+#   of a release          NET "a newer, validly signed catalog that lowers
+#                         a release"; pull.sh (USB); store.sh, netpublish.sh,
+#                         intake.sh (DAEMON: serial not greater)
+#   of the trust policy   USB "a drive's older policy is not taken" (the
+#                         victim's meta/trust and trust.d unchanged);
+#                         mirror.sh "a mirror never adopts its upstream's
+#                         policy"; store.sh fsck of the policy history
+# Freeze
+#   expired catalog       NET "an expired catalog"; pull.sh (USB),
+#                         expiry.sh, mirror.sh (MIRROR)
+#   stalled upstream      NET and MIRROR "a server that never answers" /
+#                         "a stalled upstream"; mirror.sh (SIGTERM during a
+#                         stalled pull); daemon.sh (DAEMON: half a frame
+#                         then silence, idle timeout)
+# Mix-and-match           NET and MIRROR "release 1's valid manifest with
+#                         the catalog of release 2"; pull.sh (USB, and
+#                         another bundle's manifest); mirror.sh; intake.sh
+# Endless data
+#   object > manifest     NET and MIRROR "an object larger than its
+#                         manifest says"; pull.sh (USB "made larger");
+#                         netpublish.sh (DAEMON "more bytes than
+#                         announced"); tamper.sh (ARCHIVE "a file that grew")
+#   1 GB metadata         NET and MIRROR "a catalog announced as 1 GB";
+#                         USB "catalog is 1 GB", "release file is 1 GB"
+#                         (sparse files, refused by size); DAEMON "a PUBLISH
+#                         announcing a 1 GiB manifest"; bad-input.sh
+#                         (ARCHIVE "a 17 MiB manifest"); daemon.sh (a 10 MiB
+#                         header before HELLO)
+#   endless delta         NET and MIRROR "a delta that never ends"
+#                         (hostile delta); delta.sh (damaged and swapped
+#                         deltas from a doctored cache)
+# Slow retrieval          NET and MIRROR "one byte a second" (the client's
+#                         minimum rate, SATCHEL_IO_TIMEOUT=3 standing in for
+#                         the 60 s default: the one byte a minute of the
+#                         threat, scaled); limits.sh (DAEMON drops a slow
+#                         reader and a trickling client, --min-rate)
+# Path traversal, links
+#   in archives           ARCHIVE publish of '..', symlink and hard link
+#                         entries; bad-input.sh (verify of each, absolute
+#                         paths); http.sh (the web library's URLs)
+#   in manifests          NET, USB, MIRROR and DAEMON (PUBLISH) "a manifest
+#                         signed by the author naming ../../etc/cron.d/evil";
+#                         bad-input.sh (ARCHIVE manifest paths)
+# Zip/zstd bomb           ARCHIVE "verify stops at the manifest's size"
+#                         (1 GiB in a few hundred kB) and publish; NET and
+#                         MIRROR META_Z, OBJECT_DATA and OBJECT_PACK frames
+#                         that inflate past their declared size;
+#                         netpublish.sh (DAEMON PUBLISH_Z). No satchel
+#                         program reads a zip (lesson zips are only written).
+# Duplicate signatures    "one root signing twice does not make a threshold
+#                         of 2" (trust show, and a USB drive's policy);
+#                         ARCHIVE "the author's signature twice"; tamper.sh;
+#                         tests/unit/test-trust.c (a root key listed twice
+#                         counts once)
 . "$(dirname "$0")/lib.sh"
 need python3 zstd tar truncate cp
 [ -x "$SATCHELD" ] || bail_out "$SATCHELD is missing: build it first"
@@ -468,10 +556,12 @@ printf '%s\n' "$ERR" | diag
 
 # --- path traversal inside a signed manifest, served with a valid catalog -------
 
-if have_crypto; then
-	doctored evil-path
-	python3 - "$TMP/cb2.satchel" "$TMP/author.key" \
-	    "$D/meta/releases/calligraphy-basics/2.signed" <<'PYEOF' || diag "evil manifest failed"
+# evil_signed ARCHIVE OUT: ARCHIVE's manifest with a file
+# ../../etc/cron.d/evil added, signed by the author, as a signed manifest
+# (manifest, then signature block) in OUT.
+evil_signed()
+{
+	python3 - "$1" "$TMP/author.key" "$2" <<'PYEOF' || diag "evil manifest failed"
 import base64, hashlib, io, subprocess, sys, tarfile
 from cryptography.hazmat.primitives import serialization
 arc, keyf, out = sys.argv[1:4]
@@ -494,6 +584,11 @@ with open(out, "wb") as f:
     f.write(m + b"signature ed25519 %s %s\n" % (
         hashlib.sha256(pub).hexdigest()[:16].encode(), base64.b64encode(sig)))
 PYEOF
+}
+
+if have_crypto; then
+	doctored evil-path
+	evil_signed "$TMP/cb2.satchel" "$D/meta/releases/calligraphy-basics/2.signed"
 	EVSHA=$(file_sum "$D/meta/releases/calligraphy-basics/2.signed")
 	EVLEN=$(wc -c <"$D/meta/releases/calligraphy-basics/2.signed" | tr -d ' ')
 	resign_catalog "$O/meta/catalog" "$D/meta/catalog" "$TMP/catalog.key" "
@@ -514,5 +609,97 @@ else
 	skip "path traversal inside a signed manifest" \
 	    "python3's cryptography module is missing"
 fi
+
+# --- a hostile publisher against satcheld (an origin) -------------------------------
+#
+# publisher.py PORT MODE [FILE]: one connection to satcheld; "file" sends
+# FILE as a PUBLISH (a signed manifest) and prints the PUBLISH_RESULT, or
+# the ERROR; "1g" sends a PUBLISH piece announcing a 1 GiB manifest and
+# prints the ERROR that must answer it.
+cat >"$TMP/publisher.py" <<'PYEOF'
+import socket, struct, sys
+
+port, mode = int(sys.argv[1]), sys.argv[2]
+
+def text(b):
+    return struct.pack(">I", len(b)) + b
+
+def frame(t, p):
+    return struct.pack(">IH", len(p), t) + p
+
+def recv_exact(s, n):
+    b = b""
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c:
+            raise EOFError("closed")
+        b += c
+    return b
+
+def read_frame(s):
+    n, t = struct.unpack(">IH", recv_exact(s, 6))
+    return t, recv_exact(s, n)
+
+s = socket.create_connection(("127.0.0.1", port), timeout=30)
+s.sendall(frame(1, b"SATCHEL\0" + struct.pack(">HIH", 1, 1 << 20, 0)))
+t, p = read_frame(s)
+assert t == 1, "no HELLO"
+if mode == "file":
+    d = open(sys.argv[3], "rb").read()
+    s.sendall(frame(0x300, struct.pack(">QQ", len(d), 0) + text(d)))
+else:
+    s.sendall(frame(0x300, struct.pack(">QQ", 1 << 30, 0) + text(b"x" * 1000)))
+t, p = read_frame(s)
+if t == 0x304:
+    ok, serial = struct.unpack(">BQ", p[:9])
+    print("PUBLISH_RESULT ok %d serial %d: %s" % (ok, serial, p[13:].decode()))
+elif t == 2:
+    print("ERROR %d: %s" % (struct.unpack(">H", p[:2])[0], p[6:].decode()))
+else:
+    print("frame type 0x%x" % t)
+try:
+    s.settimeout(10)
+    print("closed" if s.recv(1) == b"" else "still open")
+except OSError:
+    print("still open")
+PYEOF
+
+start_satcheld DO "satcheld serves the origin" --store "$O"
+OPORT=$PORT
+OLOG=$DLOG
+
+# still_serves DESCRIPTION: a good client pulls from the origin's daemon.
+still_serves()
+{
+	_g=$(fresh_dir "served.$TEST_COUNT")
+	run_satchel store init --trust "$TMP/policy" "$_g"
+	run_satchel pull "satchel://127.0.0.1:$OPORT" --store "$_g"
+	also "the daemon runs" kill -0 "$DO"
+	expect_success "$1" "catalog serial 3"
+}
+
+snapshot "$O"
+run python3 "$TMP/publisher.py" "$OPORT" 1g
+unchanged "$O"
+expect_success "endless data: a PUBLISH announcing a 1 GiB manifest: ERROR, closed, origin unchanged" \
+    "/ERROR [12]: .*(1073741824|large|total)/" "closed"
+diag "$OUT"
+still_serves "... and the origin's daemon still serves a good pull"
+
+if have_crypto; then
+	evil_signed "$TMP/cb3.satchel" "$TMP/evil3.signed"
+	snapshot "$O"
+	run python3 "$TMP/publisher.py" "$OPORT" file "$TMP/evil3.signed"
+	unchanged "$O"
+	expect_success "path traversal: a PUBLISH of an author-signed manifest naming ../../etc: refused" \
+	    "PUBLISH_RESULT ok 0" "../../etc/cron.d/evil"
+	diag "$OUT"
+	still_serves "... and the origin's daemon still serves a good pull"
+else
+	skip "path traversal: a PUBLISH of a signed manifest naming ../../etc" \
+	    "python3's cryptography module is missing"
+fi
+kill_recorded "$DO"
+no_sanitizer "$OLOG"
 
 done_testing
