@@ -276,7 +276,7 @@ store_load_config(struct store *s, struct error *err)
 	int		 rc;
 
 	s->expiry = STORE_EXPIRY_DEFAULT;
-	rc = file_read_all(&buf, &len, path, STORE_CONFIG_MAX, err);
+	rc = file_read_regular(&buf, &len, path, STORE_CONFIG_MAX, err);
 	if (rc == SATCHEL_ENOTFOUND) {
 		rc = 0;
 		goto out;
@@ -320,7 +320,7 @@ store_open(struct store **out, const char *dir, int mode, struct error *err)
 	s->dir = xstrdup(dir);
 	s->lockfd = -1;
 	p = store_path(s, "STORE");
-	rc = file_read_all(&buf, &len, p, 64, err);
+	rc = file_read_regular(&buf, &len, p, 64, err);
 	if (rc != 0 || len != strlen(STORE_MARKER) ||
 	    memcmp(buf, STORE_MARKER, len) != 0) {
 		rc = error_set(err, rc == SATCHEL_ENOTFOUND ? SATCHEL_ENOTFOUND :
@@ -351,7 +351,7 @@ store_open(struct store **out, const char *dir, int mode, struct error *err)
 	free(buf);
 	buf = NULL;
 	p = store_path(s, "meta/trust");
-	rc = file_read_all(&buf, &len, p, TRUST_MAX, err);
+	rc = file_read_regular(&buf, &len, p, TRUST_MAX, err);
 	if (rc == 0)
 		rc = trust_parse(&s->trust, buf, len, p, err);
 	else if (rc == SATCHEL_ENOTFOUND)
@@ -362,7 +362,7 @@ store_open(struct store **out, const char *dir, int mode, struct error *err)
 	free(buf);
 	buf = NULL;
 	p = store_path(s, "meta/catalog");
-	rc = file_read_all(&buf, &len, p, CATALOG_MAX, err);
+	rc = file_read_regular(&buf, &len, p, CATALOG_MAX, err);
 	if (rc == 0)
 		rc = catalog_parse(&s->catalog, buf, len, p, err);
 	else if (rc == SATCHEL_ENOTFOUND)
@@ -440,7 +440,7 @@ store_release_load(const struct store *s, const char *name, uint64_t serial,
 	size_t	 len;
 	int	 rc;
 
-	if ((rc = file_read_all(&buf, &len, path, MANIFEST_MAX + SIGS_BLOCK_MAX,
+	if ((rc = file_read_regular(&buf, &len, path, MANIFEST_MAX + SIGS_BLOCK_MAX,
 	    err)) == 0)
 		rc = release_parse(buf, len, path, out, err);
 	if (rc == 0 && (strcmp(out->manifest->name, name) != 0 ||
@@ -1047,7 +1047,7 @@ fsck_releases(const struct store *s, struct fsck *fk)
 			if (fe->d_name[0] == '.')
 				continue;
 			p = xasprintf("%s/%s", bdir, fe->d_name);
-			if (file_read_all(&buf, &len, p, MANIFEST_MAX + SIGS_BLOCK_MAX,
+			if (file_read_regular(&buf, &len, p, MANIFEST_MAX + SIGS_BLOCK_MAX,
 			    &e) != 0 || release_parse(buf, len, p, &h, &e) != 0) {
 				fsck_report(fk, "%s", e.msg);
 				free(buf);
@@ -1159,7 +1159,7 @@ fsck_trust(const struct store *s, struct fsck *fk)
 			continue;
 		p = xasprintf("%s/%s", dir, de->d_name);
 		buf = NULL;
-		if (file_read_all(&buf, &len, p, TRUST_MAX, &e) != 0 ||
+		if (file_read_regular(&buf, &len, p, TRUST_MAX, &e) != 0 ||
 		    trust_parse(&t, buf, len, p, &e) != 0) {
 			fsck_report(fk, "%s", e.msg);
 			free(buf);
@@ -1248,7 +1248,7 @@ store_release_visible(const char *dir, const char *name, uint64_t serial)
 	size_t				 len;
 	int				 ok = 0;
 
-	if (file_read_all(&buf, &len, path, CATALOG_MAX, &err) == 0 &&
+	if (file_read_regular(&buf, &len, path, CATALOG_MAX, &err) == 0 &&
 	    catalog_parse(&c, buf, len, path, &err) == 0 &&
 	    (ce = catalog_find(c, name)) != NULL)
 		ok = serial <= ce->serial;
@@ -1473,11 +1473,8 @@ copy_checked(const char *src, const char *dst, uint64_t size,
 	ssize_t			 n;
 	int			 in = -1, out = -1, rc = 0;
 
-	if ((in = open(src, O_RDONLY | O_CLOEXEC)) == -1) {
-		rc = error_set(err, errno == ENOENT ? SATCHEL_ENOTFOUND : SATCHEL_ERR,
-		    "%s: %s", src, strerror(errno));
-		goto out;
-	}
+	if ((rc = file_open_regular(&in, src, err)) != 0)
+		goto out;	/* a FIFO on a USB drive must not block */
 	/* A .part left by an interrupted run is read-only: start it anew. */
 	(void)unlink(dst);
 	if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444)) == -1) {
@@ -2274,7 +2271,7 @@ pull_base(const struct store *dst, const char *name, struct pulled *p,
 	if (serial == 0)
 		return;
 	path = release_path(dst->dir, name, serial);
-	if (file_read_all(buf, len, path, MANIFEST_MAX + SIGS_BLOCK_MAX,
+	if (file_read_regular(buf, len, path, MANIFEST_MAX + SIGS_BLOCK_MAX,
 	    &scratch) == 0 &&
 	    release_parse(*buf, *len, path, &p->base, &scratch) == 0) {
 		if (strcmp(p->base.manifest->name, name) == 0 &&
@@ -2384,7 +2381,7 @@ pull_stage(struct store *src, struct sync_client *net, struct store *dst,
 			free(rname);
 		} else {
 			path = release_path(src->dir, ce->name, ce->serial);
-			rc = file_read_all(&p.signed_buf, &p.signed_len, path,
+			rc = file_read_regular(&p.signed_buf, &p.signed_len, path,
 			    MANIFEST_MAX + SIGS_BLOCK_MAX, err);
 			if (rc == 0 && stat(path, &sb) == 0)
 				p.mtime = (int64_t)sb.st_mtim.tv_sec;
@@ -2773,7 +2770,7 @@ release_sha256(const struct store *s, const char *name, uint64_t serial,
 	size_t		 len;
 	int		 rc;
 
-	if ((rc = file_read_all(&buf, &len, path, MANIFEST_MAX + SIGS_BLOCK_MAX,
+	if ((rc = file_read_regular(&buf, &len, path, MANIFEST_MAX + SIGS_BLOCK_MAX,
 	    &scratch)) == 0)
 		sha256(buf, len, out);
 	free(buf);

@@ -75,6 +75,9 @@
 #   in archives           ARCHIVE publish of '..', symlink and hard link
 #                         entries; bad-input.sh (verify of each, absolute
 #                         paths); http.sh (the web library's URLs)
+#   in a store            USB "a FIFO" for the catalog, a release file, an
+#                         object (the pull hung: fixed), the catalog a
+#                         symbolic link to /dev/zero
 #   in manifests          NET, USB, MIRROR and DAEMON (PUBLISH) "a manifest
 #                         signed by the author naming ../../etc/cron.d/evil";
 #                         bad-input.sh (ARCHIVE manifest paths)
@@ -90,7 +93,7 @@
 #                         tests/unit/test-trust.c (a root key listed twice
 #                         counts once)
 . "$(dirname "$0")/lib.sh"
-need python3 zstd tar truncate cp
+need python3 zstd tar truncate cp mkfifo
 [ -x "$SATCHELD" ] || bail_out "$SATCHELD is missing: build it first"
 
 cd "$TMP" || bail_out "cannot enter $TMP"
@@ -154,6 +157,8 @@ cp -a "$TMP/school" "$TMP/school2"
 run_satchel pull "$O" --store "$TMP/school2"
 expect_success "a second school holds v2" "1 release updated"
 cp -a "$TMP/school2" "$TMP/school2.pristine"
+objects "$TMP/school" >"$TMP/school.objects"
+objects "$O" >"$TMP/origin.objects"
 PRISTINE=$TMP/school.pristine
 
 # victim: a fresh copy of the pristine school in $S, snapshotted.
@@ -442,6 +447,31 @@ doctored usb-1g-release
 truncate -s 1G "$D/meta/releases/calligraphy-basics/2.signed"
 usb_case "$D" "endless data: a USB store whose release file is 1 GB: refused by its size" \
     "calligraphy-basics" "/too large|larger than|exceeds|limit/"
+
+# Link tricks on a drive: a FIFO where a file should be would block a
+# reader for ever (bug fixed with these cases: the pull hung).
+doctored usb-fifo-catalog
+rm -f "$D/meta/catalog"
+mkfifo "$D/meta/catalog"
+usb_case "$D" "link tricks: a USB store whose catalog is a FIFO: refused, no hang" \
+    "$D/meta/catalog" "not a regular file"
+doctored usb-fifo-release
+rm -f "$D/meta/releases/calligraphy-basics/2.signed"
+mkfifo "$D/meta/releases/calligraphy-basics/2.signed"
+usb_case "$D" "link tricks: a USB store whose release file is a FIFO: refused, no hang" \
+    "2.signed" "not a regular file"
+doctored usb-fifo-object
+FOBJ=$(LC_ALL=C comm -13 "$TMP/school.objects" "$TMP/origin.objects" | head -n 1)
+chmod u+w "$D/objects/$(echo "$FOBJ" | cut -c 1-2)"
+rm -f "$D/objects/$(echo "$FOBJ" | cut -c 1-2)/$(echo "$FOBJ" | cut -c 3-)"
+mkfifo "$D/objects/$(echo "$FOBJ" | cut -c 1-2)/$(echo "$FOBJ" | cut -c 3-)"
+usb_case "$D" "link tricks: a USB store with a FIFO for an object: refused, no hang" \
+    "$(echo "$FOBJ" | cut -c 3-)" "not a regular file"
+doctored usb-symlink-catalog
+rm -f "$D/meta/catalog"
+ln -s /dev/zero "$D/meta/catalog"
+usb_case "$D" "link tricks: a USB store whose catalog links to /dev/zero: refused" \
+    "$D/meta/catalog" "not a regular file"
 
 # The victim's policy is serial 4 (rogue added); the drive offers its
 # catalog (already current) beside policy serial 3. The victim's policy
