@@ -75,6 +75,8 @@
 #   in archives           ARCHIVE publish of '..', symlink and hard link
 #                         entries; bad-input.sh (verify of each, absolute
 #                         paths); http.sh (the web library's URLs)
+#   in requests           DAEMON "GET_META of the release '../../..'"
+#                         (four names); http.sh (web library URLs)
 #   in a store            USB "a FIFO" for the catalog, a release file, an
 #                         object (the pull hung: fixed), the catalog a
 #                         symbolic link to /dev/zero
@@ -642,7 +644,8 @@ fi
 
 # --- a hostile publisher against satcheld (an origin) -------------------------------
 #
-# publisher.py PORT MODE [FILE]: one connection to satcheld; "file" sends
+# publisher.py PORT MODE [FILE]: one connection to satcheld; "getmeta"
+# asks GET_META for the release FILE (a name) and prints the answer; "file" sends
 # FILE as a PUBLISH (a signed manifest) and prints the PUBLISH_RESULT, or
 # the ERROR; "1g" sends a PUBLISH piece announcing a 1 GiB manifest and
 # prints the ERROR that must answer it.
@@ -674,6 +677,15 @@ s = socket.create_connection(("127.0.0.1", port), timeout=30)
 s.sendall(frame(1, b"SATCHEL\0" + struct.pack(">HIH", 1, 1 << 20, 0)))
 t, p = read_frame(s)
 assert t == 1, "no HELLO"
+if mode == "getmeta":
+    n = sys.argv[3].encode()
+    s.sendall(frame(0x100, b"\x03" + text(n) + b"\x00"))
+    t, p = read_frame(s)
+    if t == 0x101:
+        print("META status %d" % p[5 + len(n)])
+    elif t == 2:
+        print("ERROR %d: %s" % (struct.unpack(">H", p[:2])[0], p[6:].decode()))
+    sys.exit(0)
 if mode == "file":
     d = open(sys.argv[3], "rb").read()
     s.sendall(frame(0x300, struct.pack(">QQ", len(d), 0) + text(d)))
@@ -714,6 +726,15 @@ unchanged "$O"
 expect_success "endless data: a PUBLISH announcing a 1 GiB manifest: ERROR, closed, origin unchanged" \
     "/ERROR [12]: .*(1073741824|large|total)/" "closed"
 diag "$OUT"
+still_serves "... and the origin's daemon still serves a good pull"
+
+for n in '../../../meta/catalog@1' 'calligraphy-basics@1/../../../trust' \
+    '..@1' 'calligraphy-basics@../../trust'; do
+	run python3 "$TMP/publisher.py" "$OPORT" getmeta "$n"
+	expect_success "path traversal: GET_META of the release '$n': refused" \
+	    "/ERROR 1: .*name|META status 2/"
+	diag "$OUT"
+done
 still_serves "... and the origin's daemon still serves a good pull"
 
 if have_crypto; then
