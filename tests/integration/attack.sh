@@ -29,6 +29,9 @@
 #   out-of-scope key      NET and MIRROR "... outside its (key's) scope";
 #                         pull.sh "a publisher the destination does not
 #                         allow"; store.sh, netpublish.sh, intake.sh (DAEMON)
+#   bogus PUBLISH_NEED    `satchel publish --to` a hostile server: "a
+#                         PUBLISH_NEED asking for an object the manifest
+#                         lacks", "... of 4 billion hashes" (endless data)
 #   altered content       pull.sh (USB flipped byte), mirror.sh (MIRROR
 #                         modified object), netpublish.sh (DAEMON altered
 #                         object), tamper.sh (ARCHIVE)
@@ -241,6 +244,24 @@ net_case object-endless "endless data: an object larger than its manifest says" 
     "more object data than the" "bytes its manifest says"
 net_case delta-endless "endless data: a delta that never ends (hostile delta)" \
     "a delta longer than" "the most its object's size allows"
+
+# The author's `satchel publish --to` against a hostile server's
+# PUBLISH_NEED: a list announcing 4 billion hashes, and an object the
+# manifest does not have. The archive is only read.
+cp "$TMP/cb3.satchel" "$TMP/cb3.copy"
+for m in need-huge need-bogus; do
+	hostile HP "$m"
+	run_satchel publish --to "satchel://127.0.0.1:$HPORT" "$TMP/cb3.satchel"
+	also "the archive is unchanged" cmp -s "$TMP/cb3.satchel" "$TMP/cb3.copy"
+	case $m in
+	need-huge) expect_fail "endless data: a PUBLISH_NEED of 4 billion hashes: refused by the limit" \
+	    "PUBLISH_NEED: total: 4294967295 hashes, at most 1000000" ;;
+	need-bogus) expect_fail "arbitrary content: a PUBLISH_NEED asking for an object the manifest lacks" \
+	    "the server asked for 1 objects, the archive gave 0" ;;
+	esac
+	printf '%s\n' "$ERR" | diag
+	kill_recorded "$HP"
+done
 
 # --- arbitrary content, rollback, mix-and-match, freeze: doctored stores -----------
 #

@@ -158,6 +158,18 @@ def serve(s):
                 s.sendall(object_data(req, o, z))
                 o += MB
             continue
+        if t in (0x300, 0x305):	# PUBLISH: the last piece, raw or not
+            total, off = struct.unpack(">QQ", p[:16])
+            n = struct.unpack(">I", p[16:20])[0]
+            if t == 0x305 or off + n < total:
+                continue	# a compressed piece's length is not its own
+            if mode == "need-bogus":	# an object the manifest lacks
+                s.sendall(frame(0x301, struct.pack(">II", 1, 1) +
+                                hashlib.sha256(b"bogus").digest()))
+            elif mode == "need-huge":	# 4 billion hashes announced
+                s.sendall(frame(0x301, struct.pack(">II", 0xffffffff, 1) +
+                                hashlib.sha256(b"bogus").digest()))
+            continue
         if t == 3:
             continue
         s.sendall(frame(2, struct.pack(">H", 1) + text("unexpected")))
