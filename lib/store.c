@@ -883,9 +883,8 @@ export_open_cb(void *arg, const struct manifest_file *f, int *fd,
 	char			*path = store_object_path(s, f->sha256);
 	int			 rc = 0;
 
-	if ((*fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		rc = error_set(err, errno == ENOENT ? SATCHEL_ENOTFOUND : SATCHEL_ERR,
-		    "%s: object for \"%s\": %s", path, f->path, strerror(errno));
+	if ((rc = file_open_regular(fd, path, err)) != 0)
+		error_prefix(err, "object for \"%s\"", f->path);
 	free(path);
 	return rc;
 }
@@ -977,14 +976,15 @@ fsck_objects(const struct store *s, struct fsck *fk, bundle_progress_fn progress
 			uint8_t	 digest[SHA256_LEN];
 			char	*p;
 			ssize_t	 n;
+			struct error	 e;
 			int	 fd;
 
 			if (fe->d_name[0] == '.')
 				continue;
 			p = xasprintf("%s/%s", sub, fe->d_name);
 			snprintf(want, sizeof want, "%s%s", de->d_name, fe->d_name);
-			if ((fd = open(p, O_RDONLY | O_CLOEXEC)) == -1) {
-				fsck_report(fk, "%s: %s", p, strerror(errno));
+			if (file_open_regular(&fd, p, &e) != 0) {
+				fsck_report(fk, "%s", e.msg);
 				free(p);
 				continue;
 			}

@@ -81,8 +81,8 @@
 #   in requests           DAEMON "GET_META of the release '../../..'"
 #                         (four names); http.sh (web library URLs)
 #   in a store            USB "a FIFO" for the catalog, a release file, an
-#                         object (the pull hung: fixed), the catalog a
-#                         symbolic link to /dev/zero
+#                         object (pull, fsck and archive hung: fixed), the
+#                         catalog a symbolic link to /dev/zero
 #   in manifests          NET, USB, MIRROR and DAEMON (PUBLISH) "a manifest
 #                         signed by the author naming ../../etc/cron.d/evil";
 #                         bad-input.sh (ARCHIVE manifest paths)
@@ -490,6 +490,20 @@ rm -f "$D/objects/$(echo "$FOBJ" | cut -c 1-2)/$(echo "$FOBJ" | cut -c 3-)"
 mkfifo "$D/objects/$(echo "$FOBJ" | cut -c 1-2)/$(echo "$FOBJ" | cut -c 3-)"
 usb_case "$D" "link tricks: a USB store with a FIFO for an object: refused, no hang" \
     "$(echo "$FOBJ" | cut -c 3-)" "not a regular file"
+snapshot "$D"
+run_satchel fsck "$D"
+unchanged "$D"
+also "the report names the FIFO" out_has "$(echo "$FOBJ" | cut -c 3-): not a regular file"
+expect_fail "link tricks: fsck of that drive reports the FIFO, no hang" \
+    "problems found"
+FNAME=$(grep -l "$FOBJ" "$D"/meta/releases/calligraphy-basics/*.signed |
+    sed -n 's|.*/\([0-9]*\)\.signed$|\1|p' | head -n 1)
+run_satchel archive --store "$D" -o "$TMP/fifo-out.satchel" \
+    "calligraphy-basics@$FNAME"
+unchanged "$D"
+also "no archive written" test ! -e "$TMP/fifo-out.satchel"
+expect_fail "link tricks: archive of a release with a FIFO object: refused, no hang" \
+    "not a regular file"
 doctored usb-symlink-catalog
 rm -f "$D/meta/catalog"
 ln -s /dev/zero "$D/meta/catalog"
