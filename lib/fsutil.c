@@ -30,8 +30,8 @@ file_open_regular(int *fd, const char *path, struct error *err)
 	if (fstat(*fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		close(*fd);
 		*fd = -1;
-		return error_set(err, SATCHEL_EINVALID, "%s: not a regular file",
-		    path);
+		return error_set(err, SATCHEL_EINVALID,
+		    "%s: not a regular file", path);
 	}
 	return 0;
 }

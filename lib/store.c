@@ -440,8 +440,8 @@ store_release_load(const struct store *s, const char *name, uint64_t serial,
 	size_t	 len;
 	int	 rc;
 
-	if ((rc = file_read_regular(&buf, &len, path, MANIFEST_MAX + SIGS_BLOCK_MAX,
-	    err)) == 0)
+	if ((rc = file_read_regular(&buf, &len, path,
+	    MANIFEST_MAX + SIGS_BLOCK_MAX, err)) == 0)
 		rc = release_parse(buf, len, path, out, err);
 	if (rc == 0 && (strcmp(out->manifest->name, name) != 0 ||
 	    out->manifest->serial != serial)) {
@@ -1047,8 +1047,9 @@ fsck_releases(const struct store *s, struct fsck *fk)
 			if (fe->d_name[0] == '.')
 				continue;
 			p = xasprintf("%s/%s", bdir, fe->d_name);
-			if (file_read_regular(&buf, &len, p, MANIFEST_MAX + SIGS_BLOCK_MAX,
-			    &e) != 0 || release_parse(buf, len, p, &h, &e) != 0) {
+			if (file_read_regular(&buf, &len, p,
+			    MANIFEST_MAX + SIGS_BLOCK_MAX, &e) != 0 ||
+			    release_parse(buf, len, p, &h, &e) != 0) {
 				fsck_report(fk, "%s", e.msg);
 				free(buf);
 				free(p);
@@ -2381,8 +2382,8 @@ pull_stage(struct store *src, struct sync_client *net, struct store *dst,
 			free(rname);
 		} else {
 			path = release_path(src->dir, ce->name, ce->serial);
-			rc = file_read_regular(&p.signed_buf, &p.signed_len, path,
-			    MANIFEST_MAX + SIGS_BLOCK_MAX, err);
+			rc = file_read_regular(&p.signed_buf, &p.signed_len,
+			    path, MANIFEST_MAX + SIGS_BLOCK_MAX, err);
 			if (rc == 0 && stat(path, &sb) == 0)
 				p.mtime = (int64_t)sb.st_mtim.tv_sec;
 		}
@@ -2424,9 +2425,9 @@ pull_stage(struct store *src, struct sync_client *net, struct store *dst,
 				    p.h.sigs.v[j].keyid);
 			rc = error_set(err, SATCHEL_EVERIFY,
 			    "%s: %s@%llu is not signed by a publisher that the trust "
-			    "policy of %s allows for it (signed by: %s)", src->dir,
-			    ce->name, (unsigned long long)ce->serial, dst->dir,
-			    signers.data);
+			    "policy of %s allows for it (signed by: %s)",
+			    src->dir, ce->name, (unsigned long long)ce->serial,
+			    dst->dir, signers.data);
 			buf_free(&signers);
 		}
 		v = xreallocarray(v, n + 1, sizeof *v);
@@ -2770,8 +2771,8 @@ release_sha256(const struct store *s, const char *name, uint64_t serial,
 	size_t		 len;
 	int		 rc;
 
-	if ((rc = file_read_regular(&buf, &len, path, MANIFEST_MAX + SIGS_BLOCK_MAX,
-	    &scratch)) == 0)
+	if ((rc = file_read_regular(&buf, &len, path,
+	    MANIFEST_MAX + SIGS_BLOCK_MAX, &scratch)) == 0)
 		sha256(buf, len, out);
 	free(buf);
 	free(path);
