@@ -14,19 +14,65 @@
 #include "fsutil.h"
 #include "util.h"
 
+/*
+ * Why: a store's files are regular files, and a FIFO planted in a store
+ * on a USB drive (or a device node) would block open() or read() for
+ * ever. Opened without blocking, and refused unless regular.
+ */
+int
+file_open_regular(int *fd, const char *path, struct error *err)
+{
+	struct stat	st;
+
+	if ((*fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
+		return error_set(err, errno == ENOENT ? SATCHEL_ENOTFOUND :
+		    SATCHEL_ERR, "%s: %s", path, strerror(errno));
+	if (fstat(*fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(*fd);
+		*fd = -1;
+		return error_set(err, SATCHEL_EINVALID,
+		    "%s: not a regular file", path);
+	}
+	return 0;
+}
+
+static int	file_read_fd(int, char **, size_t *, const char *, size_t,
+		    struct error *);
+
 int
 file_read_all(char **out, size_t *len, const char *path, size_t max,
+    struct error *err)
+{
+	int	fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return error_set(err, errno == ENOENT ? SATCHEL_ENOTFOUND : SATCHEL_ERR,
+		    "%s: %s", path, strerror(errno));
+	return file_read_fd(fd, out, len, path, max, err);
+}
+
+int
+file_read_regular(char **out, size_t *len, const char *path, size_t max,
+    struct error *err)
+{
+	int	fd, rc;
+
+	if ((rc = file_open_regular(&fd, path, err)) != 0)
+		return rc;
+	return file_read_fd(fd, out, len, path, max, err);
+}
+
+/* Reads fd whole and closes it. */
+static int
+file_read_fd(int fd, char **out, size_t *len, const char *path, size_t max,
     struct error *err)
 {
 	struct stat	 st;
 	struct buf	 b;
 	ssize_t		 r;
-	int		 fd, rc = 0;
+	int		 rc = 0;
 
 	buf_init(&b);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return error_set(err, errno == ENOENT ? SATCHEL_ENOTFOUND : SATCHEL_ERR,
-		    "%s: %s", path, strerror(errno));
 	if (fstat(fd, &st) == -1) {
 		rc = error_set(err, SATCHEL_ERR, "%s: %s", path, strerror(errno));
 		goto out;

@@ -14,6 +14,13 @@
  * max is ELIMIT, a missing one ENOTFOUND. Caller frees *out. */
 int	file_read_all(char **out, size_t *len, const char *path, size_t max,
 	    struct error *err);
+/* The same for a file that must be a regular one (a store's): anything
+ * else (a FIFO, a device) is EINVAL, without blocking. */
+int	file_read_regular(char **out, size_t *len, const char *path,
+	    size_t max, struct error *err);
+/* Opens a regular file for reading (O_NONBLOCK: a FIFO never blocks the
+ * open); anything else is EINVAL. */
+int	file_open_regular(int *fd, const char *path, struct error *err);
 
 /* A file being written: data goes to a temporary file next to path that
  * is renamed over path by atomic_file_commit and removed otherwise. */

@@ -277,7 +277,7 @@ store_load_config(struct store *s, struct error *err)
 	int		 rc;
 
 	s->expiry = STORE_EXPIRY_DEFAULT;
-	rc = file_read_all(&buf, &len, path, STORE_CONFIG_MAX, err);
+	rc = file_read_regular(&buf, &len, path, STORE_CONFIG_MAX, err);
 	if (rc == SATCHEL_ENOTFOUND) {
 		rc = 0;
 		goto out;
@@ -321,7 +321,7 @@ store_open(struct store **out, const char *dir, int mode, struct error *err)
 	s->dir = xstrdup(dir);
 	s->lockfd = -1;
 	p = store_path(s, "STORE");
-	rc = file_read_all(&buf, &len, p, 64, err);
+	rc = file_read_regular(&buf, &len, p, 64, err);
 	if (rc != 0 || len != strlen(STORE_MARKER) ||
 	    memcmp(buf, STORE_MARKER, len) != 0) {
 		rc = error_set(err, rc == SATCHEL_ENOTFOUND ? SATCHEL_ENOTFOUND :
@@ -352,7 +352,7 @@ store_open(struct store **out, const char *dir, int mode, struct error *err)
 	free(buf);
 	buf = NULL;
 	p = store_path(s, "meta/trust");
-	rc = file_read_all(&buf, &len, p, TRUST_MAX, err);
+	rc = file_read_regular(&buf, &len, p, TRUST_MAX, err);
 	if (rc == 0)
 		rc = trust_parse(&s->trust, buf, len, p, err);
 	else if (rc == SATCHEL_ENOTFOUND)
@@ -363,7 +363,7 @@ store_open(struct store **out, const char *dir, int mode, struct error *err)
 	free(buf);
 	buf = NULL;
 	p = store_path(s, "meta/catalog");
-	rc = file_read_all(&buf, &len, p, CATALOG_MAX, err);
+	rc = file_read_regular(&buf, &len, p, CATALOG_MAX, err);
 	if (rc == 0)
 		rc = catalog_parse(&s->catalog, buf, len, p, err);
 	else if (rc == SATCHEL_ENOTFOUND)
@@ -441,8 +441,8 @@ store_release_load(const struct store *s, const char *name, uint64_t serial,
 	size_t	 len;
 	int	 rc;
 
-	if ((rc = file_read_all(&buf, &len, path, MANIFEST_MAX + SIGS_BLOCK_MAX,
-	    err)) == 0)
+	if ((rc = file_read_regular(&buf, &len, path,
+	    MANIFEST_MAX + SIGS_BLOCK_MAX, err)) == 0)
 		rc = release_parse(buf, len, path, out, err);
 	if (rc == 0 && (strcmp(out->manifest->name, name) != 0 ||
 	    out->manifest->serial != serial)) {
@@ -884,9 +884,8 @@ export_open_cb(void *arg, const struct manifest_file *f, int *fd,
 	char			*path = store_object_path(s, f->sha256);
 	int			 rc = 0;
 
-	if ((*fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		rc = error_set(err, errno == ENOENT ? SATCHEL_ENOTFOUND : SATCHEL_ERR,
-		    "%s: object for \"%s\": %s", path, f->path, strerror(errno));
+	if ((rc = file_open_regular(fd, path, err)) != 0)
+		error_prefix(err, "object for \"%s\"", f->path);
 	free(path);
 	return rc;
 }
@@ -978,14 +977,15 @@ fsck_objects(const struct store *s, struct fsck *fk, bundle_progress_fn progress
 			uint8_t	 digest[SHA256_LEN];
 			char	*p;
 			ssize_t	 n;
+			struct error	 e;
 			int	 fd;
 
 			if (fe->d_name[0] == '.')
 				continue;
 			p = xasprintf("%s/%s", sub, fe->d_name);
 			snprintf(want, sizeof want, "%s%s", de->d_name, fe->d_name);
-			if ((fd = open(p, O_RDONLY | O_CLOEXEC)) == -1) {
-				fsck_report(fk, "%s: %s", p, strerror(errno));
+			if (file_open_regular(&fd, p, &e) != 0) {
+				fsck_report(fk, "%s", e.msg);
 				free(p);
 				continue;
 			}
@@ -1048,8 +1048,9 @@ fsck_releases(const struct store *s, struct fsck *fk)
 			if (fe->d_name[0] == '.')
 				continue;
 			p = xasprintf("%s/%s", bdir, fe->d_name);
-			if (file_read_all(&buf, &len, p, MANIFEST_MAX + SIGS_BLOCK_MAX,
-			    &e) != 0 || release_parse(buf, len, p, &h, &e) != 0) {
+			if (file_read_regular(&buf, &len, p,
+			    MANIFEST_MAX + SIGS_BLOCK_MAX, &e) != 0 ||
+			    release_parse(buf, len, p, &h, &e) != 0) {
 				fsck_report(fk, "%s", e.msg);
 				free(buf);
 				free(p);
@@ -1160,7 +1161,7 @@ fsck_trust(const struct store *s, struct fsck *fk)
 			continue;
 		p = xasprintf("%s/%s", dir, de->d_name);
 		buf = NULL;
-		if (file_read_all(&buf, &len, p, TRUST_MAX, &e) != 0 ||
+		if (file_read_regular(&buf, &len, p, TRUST_MAX, &e) != 0 ||
 		    trust_parse(&t, buf, len, p, &e) != 0) {
 			fsck_report(fk, "%s", e.msg);
 			free(buf);
@@ -1240,7 +1241,7 @@ store_release_visible(const char *dir, const char *name, uint64_t serial)
 	size_t				 len;
 	int				 ok = 0;
 
-	if (file_read_all(&buf, &len, path, CATALOG_MAX, &err) == 0 &&
+	if (file_read_regular(&buf, &len, path, CATALOG_MAX, &err) == 0 &&
 	    catalog_parse(&c, buf, len, path, &err) == 0 &&
 	    (ce = catalog_find(c, name)) != NULL)
 		ok = serial <= ce->serial;
@@ -1465,11 +1466,8 @@ copy_checked(const char *src, const char *dst, uint64_t size,
 	ssize_t			 n;
 	int			 in = -1, out = -1, rc = 0;
 
-	if ((in = open(src, O_RDONLY | O_CLOEXEC)) == -1) {
-		rc = error_set(err, errno == ENOENT ? SATCHEL_ENOTFOUND : SATCHEL_ERR,
-		    "%s: %s", src, strerror(errno));
-		goto out;
-	}
+	if ((rc = file_open_regular(&in, src, err)) != 0)
+		goto out;	/* a FIFO on a USB drive must not block */
 	/* A .part left by an interrupted run is read-only: start it anew. */
 	(void)unlink(dst);
 	if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444)) == -1) {
@@ -2271,7 +2269,7 @@ pull_base(const struct store *dst, const char *name, struct pulled *p,
 	if (serial == 0)
 		return;
 	path = release_path(dst->dir, name, serial);
-	if (file_read_all(buf, len, path, MANIFEST_MAX + SIGS_BLOCK_MAX,
+	if (file_read_regular(buf, len, path, MANIFEST_MAX + SIGS_BLOCK_MAX,
 	    &scratch) == 0 &&
 	    release_parse(*buf, *len, path, &p->base, &scratch) == 0) {
 		if (strcmp(p->base.manifest->name, name) == 0 &&
@@ -2381,8 +2379,8 @@ pull_stage(struct store *src, struct sync_client *net, struct store *dst,
 			free(rname);
 		} else {
 			path = release_path(src->dir, ce->name, ce->serial);
-			rc = file_read_all(&p.signed_buf, &p.signed_len, path,
-			    MANIFEST_MAX + SIGS_BLOCK_MAX, err);
+			rc = file_read_regular(&p.signed_buf, &p.signed_len,
+			    path, MANIFEST_MAX + SIGS_BLOCK_MAX, err);
 			if (rc == 0 && stat(path, &sb) == 0)
 				p.mtime = (int64_t)sb.st_mtim.tv_sec;
 		}
@@ -2412,11 +2410,23 @@ pull_stage(struct store *src, struct sync_client *net, struct store *dst,
 			    trust_publisher_allows(dst->trust, k, ce->name))
 				ok = 1;
 		}
-		if (rc == 0 && !ok)
+		if (rc == 0 && !ok) {
+			/* Who did sign tells a wrong key from a missing one. */
+			struct buf	signers;
+
+			buf_init(&signers);
+			if (p.h.sigs.n == 0)
+				buf_addstr(&signers, "nobody");
+			for (j = 0; j < p.h.sigs.n; j++)
+				buf_printf(&signers, "%s%s", j > 0 ? ", " : "",
+				    p.h.sigs.v[j].keyid);
 			rc = error_set(err, SATCHEL_EVERIFY,
 			    "%s: %s@%llu is not signed by a publisher that the trust "
-			    "policy of %s allows for it", src->dir, ce->name,
-			    (unsigned long long)ce->serial, dst->dir);
+			    "policy of %s allows for it (signed by: %s)",
+			    src->dir, ce->name, (unsigned long long)ce->serial,
+			    dst->dir, signers.data);
+			buf_free(&signers);
+		}
 		v = xreallocarray(v, n + 1, sizeof *v);
 		v[n++] = p;
 		if (rc != 0)
@@ -3114,8 +3124,8 @@ release_sha256(const struct store *s, const char *name, uint64_t serial,
 	size_t		 len;
 	int		 rc;
 
-	if ((rc = file_read_all(&buf, &len, path, MANIFEST_MAX + SIGS_BLOCK_MAX,
-	    &scratch)) == 0)
+	if ((rc = file_read_regular(&buf, &len, path,
+	    MANIFEST_MAX + SIGS_BLOCK_MAX, &scratch)) == 0)
 		sha256(buf, len, out);
 	free(buf);
 	free(path);

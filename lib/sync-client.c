@@ -35,9 +35,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include "crypto.h"
 #include "delta.h"
@@ -69,6 +71,9 @@ struct sync_client {
 	/* The static transport (SPEC §10): a store directory on a web
 	 * server, read through the same calls (no deltas, no publishing). */
 	struct http_client *web;
+	unsigned	 io_timeout;	/* seconds */
+	uint64_t	 waited_ns;	/* spent in recv since the last check */
+	uint64_t	 waited_bytes;	/* and received meanwhile */
 };
 
 int
@@ -239,6 +244,18 @@ sync_client_web_fetch(struct sync_client *c, sync_client_next_fn next,
 	return rc;
 }
 
+/* Why a message of our own: zstd's "Destination buffer is too small" is
+ * what a frame inflating past the size it declared (a zstd bomb) gives. */
+static const char *
+sync_client_zerr(size_t n)
+{
+	if (!ZSTD_isError(n))
+		return "not its declared size";
+	if (ZSTD_getErrorCode(n) == ZSTD_error_dstSize_tooSmall)
+		return "inflates past its declared size";
+	return ZSTD_getErrorName(n);
+}
+
 /* Marks the connection unusable and fills err; returns SATCHEL_ERR. */
 static int
 sync_client_fail(struct sync_client *c, struct error *err, const char *what)
@@ -288,12 +305,35 @@ bad:
 	    "%s: not an address of the form satchel://HOST:PORT", url);
 }
 
+/* SYNC_CLIENT_IO_TIMEOUT, or SATCHEL_IO_TIMEOUT (1 to 3600 seconds): a
+ * test of a stalled or trickling server need not wait a minute. */
+static unsigned
+sync_client_io_timeout(void)
+{
+	const char	*e = getenv("SATCHEL_IO_TIMEOUT");
+	uint64_t	 v;
+
+	if (e != NULL && parse_u64(e, strlen(e), 1, 3600, &v) == 0)
+		return (unsigned)v;
+	return SYNC_CLIENT_IO_TIMEOUT;
+}
+
+static uint64_t
+sync_client_now_ns(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* Non-blocking connect, waited for at most SYNC_CLIENT_CONNECT_TIMEOUT. */
 static int
-sync_client_connect(const struct addrinfo *ai, char *why, size_t whylen)
+sync_client_connect(const struct addrinfo *ai, unsigned io_timeout, char *why,
+    size_t whylen)
 {
 	struct pollfd	 pfd;
-	struct timeval	 tv = { SYNC_CLIENT_IO_TIMEOUT, 0 };
+	struct timeval	 tv = { (time_t)io_timeout, 0 };
 	socklen_t	 sl;
 	int		 fd, flags, e = 0, one = 1, n;
 
@@ -366,6 +406,41 @@ sync_client_send(struct sync_client *c, const struct msg *m, struct error *err)
 }
 
 /*
+ * Why: the receive timeout is re-armed by every byte, so a server that
+ * trickles one byte a minute would hold the client for ever (TUF's slow
+ * retrieval attack). Time spent waiting in recv is summed with the bytes
+ * it brought; every io_timeout seconds of it must have brought
+ * SYNC_CLIENT_MIN_RATE bytes a second. Only waiting counts, so the
+ * client's own work between reads (hashing, writing) never does, nor do
+ * bytes that were already queued.
+ */
+static int
+sync_client_rate(struct sync_client *c, uint64_t t0, ssize_t n,
+    struct error *err)
+{
+	uint64_t	secs;
+	char		why[160];
+
+	if (n <= 0)
+		return 0;	/* the caller names the failure (errno kept) */
+	c->waited_ns += sync_client_now_ns() - t0;
+	c->waited_bytes += (uint64_t)n;
+	secs = c->waited_ns / 1000000000u;
+	if (secs < c->io_timeout)
+		return 0;
+	if (c->waited_bytes < secs * SYNC_CLIENT_MIN_RATE) {
+		snprintf(why, sizeof why, "the server is too slow: %llu bytes "
+		    "in %llu s of waiting (at least %u a second expected)",
+		    (unsigned long long)c->waited_bytes,
+		    (unsigned long long)secs, SYNC_CLIENT_MIN_RATE);
+		return sync_client_fail(c, err, why);
+	}
+	c->waited_ns = 0;
+	c->waited_bytes = 0;
+	return 0;
+}
+
+/*
  * Why: the frame's large fields point into rbuf, so the previous frame is
  * drained only when the next one is asked for. Waits for one whole frame
  * within max_frame, decodes it, skips KEEPALIVE and turns ERROR into err
@@ -376,6 +451,7 @@ sync_client_recv(struct sync_client *c, struct msg *m, struct error *err)
 {
 	struct frame	 f;
 	ssize_t		 n;
+	uint64_t	 t0;
 	int		 rc;
 
 	memset(m, 0, sizeof *m);
@@ -403,7 +479,10 @@ sync_client_recv(struct sync_client *c, struct msg *m, struct error *err)
 			}
 			if (c->rlen == c->rcap)
 				fatal("sync client: receive buffer full");
+			t0 = sync_client_now_ns();
 			n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
+			if ((rc = sync_client_rate(c, t0, n, err)) != 0)
+				return rc;
 			if (n == -1 && errno == EINTR)
 				continue;
 			if (n == 0)
@@ -494,8 +573,9 @@ sync_client_open(struct sync_client **out, const char *url, struct error *err)
 	c = xcalloc(1, sizeof *c);
 	c->fd = -1;
 	c->url = xstrdup(url);
+	c->io_timeout = sync_client_io_timeout();
 	for (ai = res; ai != NULL && c->fd == -1; ai = ai->ai_next)
-		c->fd = sync_client_connect(ai, why, sizeof why);
+		c->fd = sync_client_connect(ai, c->io_timeout, why, sizeof why);
 	if (c->fd == -1) {
 		rc = error_set(err, SATCHEL_ERR, "%s: cannot connect: %s", url, why);
 		goto out;
@@ -608,8 +688,7 @@ sync_client_unzip(struct sync_client *c, const struct msg_meta *mp,
 	    mp->datalen);
 	if (ZSTD_isError(got) || got != csize) {
 		snprintf(what, sizeof what, "META_Z piece at offset %llu: %s",
-		    (unsigned long long)mp->offset, ZSTD_isError(got) ?
-		    ZSTD_getErrorName(got) : "not its declared size");
+		    (unsigned long long)mp->offset, sync_client_zerr(got));
 		return sync_client_fail(c, err, what);
 	}
 	*n = got;
@@ -814,11 +893,12 @@ sync_client_get_meta_delta(struct sync_client *c, const char *name,
 	    len, status, err);
 }
 
-/* One OBJECT_DATA piece: at the expected offset, within what is owed. */
+/* One OBJECT_DATA piece: at the expected offset, within what is owed
+ * (for a delta, size is only the bound its answer must keep within). */
 static int
 sync_client_piece(struct sync_client *c, const struct msg_object_data *d,
-    uint64_t *at, uint64_t size, sync_client_data_fn fn, void *arg,
-    struct error *err)
+    uint64_t *at, uint64_t size, int delta, sync_client_data_fn fn,
+    void *arg, struct error *err)
 {
 	unsigned long long	 csize;
 	size_t			 n;
@@ -836,16 +916,21 @@ sync_client_piece(struct sync_client *c, const struct msg_object_data *d,
 		return sync_client_fail(c, err, "OBJECT_DATA: a piece without a "
 		    "valid zstd content size of 1 byte to 2 MiB");
 	if (csize > size - *at) {
-		snprintf(what, sizeof what, "more object data than the %llu "
-		    "bytes its manifest says", (unsigned long long)size);
+		if (delta)
+			snprintf(what, sizeof what, "a delta longer than %llu "
+			    "bytes, the most its object's size allows",
+			    (unsigned long long)size);
+		else
+			snprintf(what, sizeof what, "more object data than the "
+			    "%llu bytes its manifest says",
+			    (unsigned long long)size);
 		return sync_client_fail(c, err, what);
 	}
 	n = ZSTD_decompressDCtx(c->dctx, c->piece, SYNC_CLIENT_PIECE_MAX,
 	    d->chunk, d->chunklen);
 	if (ZSTD_isError(n) || n != csize) {
 		snprintf(what, sizeof what, "OBJECT_DATA at offset %llu: %s",
-		    (unsigned long long)*at, ZSTD_isError(n) ?
-		    ZSTD_getErrorName(n) : "not its declared size");
+		    (unsigned long long)*at, sync_client_zerr(n));
 		return sync_client_fail(c, err, what);
 	}
 	*at += n;
@@ -1323,8 +1408,7 @@ sync_client_pack(struct sync_client *c, struct sync_client_window *w,
 	    op->chunk, op->chunklen);
 	if (ZSTD_isError(n) || n != op->raw) {
 		snprintf(what, sizeof what, "OBJECT_PACK: %s",
-		    ZSTD_isError(n) ? ZSTD_getErrorName(n) :
-		    "not its declared size");
+		    sync_client_zerr(n));
 		return sync_client_fail(c, err, what);
 	}
 	for (i = 0; i < op->n; i++) {
@@ -1382,7 +1466,7 @@ sync_client_fetch(struct sync_client *c, sync_client_next_fn next,
 		    m.u.object_data.request == fl->request) {
 			before = fl->at;
 			rc = sync_client_piece(c, &m.u.object_data, &fl->at,
-			    fl->o.size, fl->o.fn, fl->o.arg, err);
+			    fl->o.size, fl->o.delta, fl->o.fn, fl->o.arg, err);
 			sync_client_paid(w, fl, fl->at - before);
 			msg_free(&m);
 			if (rc != 0)

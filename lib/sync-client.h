@@ -19,6 +19,9 @@
 #define SYNC_CLIENT_SCHEME		"satchel://"
 #define SYNC_CLIENT_CONNECT_TIMEOUT	10	/* seconds */
 #define SYNC_CLIENT_IO_TIMEOUT		60	/* seconds per read or write */
+/* The slowest a server may send while the client waits for it: bytes a
+ * second, averaged over each IO_TIMEOUT seconds spent waiting. */
+#define SYNC_CLIENT_MIN_RATE		256
 /* Object bytes one OBJECT_DATA piece may decompress to. */
 #define SYNC_CLIENT_PIECE_MAX		(2u << 20)
 /* The pipelined fetch's window: requests in flight (the server allows
