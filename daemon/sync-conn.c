@@ -83,6 +83,7 @@
 #include "frame.h"
 #include "fsutil.h"
 #include "listen.h"
+#include "log.h"
 #include "msg.h"
 #include "store.h"
 #include "store-delta.h"
@@ -280,8 +281,13 @@ sync_conn_set_state(struct sync_conn *c, enum sync_conn_state to)
 {
 	assert((c->state == SYNC_CONN_HELLO && to == SYNC_CONN_READY) ||
 	    (c->state != SYNC_CONN_CLOSING && to == SYNC_CONN_CLOSING));
+	/* Each change at the debug level (--log-level debug), or on
+	 * stderr with SATCHELD_TRACE set, as before the levels existed. */
 	if (getenv("SATCHELD_TRACE") != NULL)
 		fprintf(stderr, "satcheld: sync %s: %s -> %s\n", c->peer,
+		    sync_conn_state_name(c->state), sync_conn_state_name(to));
+	else
+		log_debug("sync %s: %s -> %s", c->peer,
 		    sync_conn_state_name(c->state), sync_conn_state_name(to));
 	c->state = to;
 }
@@ -323,8 +329,8 @@ sync_conn_free(struct sync_conn *c)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	secs = (double)(now.tv_sec - c->started.tv_sec) +
 	    (double)(now.tv_nsec - c->started.tv_nsec) / 1e9;
-	fprintf(stderr, "satcheld: sync %s: closed after %.3f s, %llu "
-	    "messages, %llu bytes in, %llu bytes out: %s\n", c->peer, secs,
+	log_info("sync %s: closed after %.3f s, %llu "
+	    "messages, %llu bytes in, %llu bytes out: %s", c->peer, secs,
 	    (unsigned long long)c->nmsgs, (unsigned long long)c->bytes_in,
 	    (unsigned long long)c->bytes_out, c->reason);
 	assert(!c->busy && !c->meta_busy);
@@ -698,8 +704,7 @@ sync_meta_delta(struct sync_meta_job *mj)
 		goto out;
 	if (store_meta_delta(c->srv->store, mj->data, mj->len, base, blen, &d,
 	    &dlen, &err) != 0) {
-		fprintf(stderr, "satcheld: sync %s: %s: %s\n", c->peer,
-		    mj->g.name, err.msg);
+		log_warn("sync %s: %s: %s", c->peer, mj->g.name, err.msg);
 		goto out;
 	}
 	if (dlen > c->max_frame - MSG_META_DELTA_OVERHEAD -
@@ -777,15 +782,13 @@ sync_meta_answer(struct sync_conn *c, struct sync_meta_job *mj)
 		return;
 	}
 	if (rc == SATCHEL_ELIMIT) {
-		fprintf(stderr, "satcheld: sync %s: %s\n", c->peer,
-		    mj->err.msg);
+		log_warn("sync %s: %s", c->peer, mj->err.msg);
 		sync_conn_send_error(c, MSG_ERR_INTERNAL,
 		    "META: the file is larger than the protocol allows");
 		return;
 	}
 	if (rc != 0) {
-		fprintf(stderr, "satcheld: sync %s: %s\n", c->peer,
-		    mj->err.msg);
+		log_warn("sync %s: %s", c->peer, mj->err.msg);
 		sync_conn_send_error(c, MSG_ERR_INTERNAL,
 		    "META: cannot read the file");
 		return;
@@ -943,8 +946,8 @@ sync_conn_publish_result(struct sync_conn *c, uint8_t ok, uint64_t serial,
 	m.u.publish_result.catalog_serial = serial;
 	m.u.publish_result.message = (char *)text;	/* borrowed */
 	sync_conn_send(c, &m);
-	fprintf(stderr, "satcheld: sync %s: %s%s\n", c->peer,
-	    ok ? "" : "publish refused: ", text);
+	log_info("sync %s: %s%s", c->peer, ok ? "" : "publish refused: ",
+	    text);
 	sync_publish_free(c->pub);
 	c->pub = NULL;
 }
@@ -991,8 +994,7 @@ sync_conn_publish_step_cb(void *arg, struct sync_publish *p)
 	else if (rc == SYNC_PUBLISH_REFUSED)
 		sync_conn_publish_result(c, 0, serial, err->msg);
 	else {
-		fprintf(stderr, "satcheld: sync %s: publish: %s\n", c->peer,
-		    err->msg);
+		log_warn("sync %s: publish: %s", c->peer, err->msg);
 		if (step == SYNC_PUBLISH_ACCEPT)
 			sync_conn_fail(c, MSG_ERR_INTERNAL, "publish: the server "
 			    "could not stage the release");
@@ -1013,8 +1015,8 @@ sync_conn_publish_work(struct sync_conn *c)
 {
 	if (sync_publish_run(c->pub, c->srv->base, sync_conn_publish_step_cb,
 	    c) != 0) {
-		fprintf(stderr, "satcheld: sync %s: publish: cannot start a "
-		    "worker thread: %s\n", c->peer, strerror(errno));
+		log_error("sync %s: publish: cannot start a worker thread: %s",
+		    c->peer, strerror(errno));
 		sync_conn_fail(c, MSG_ERR_INTERNAL, "publish: the server is out "
 		    "of resources");
 		return;
@@ -1094,8 +1096,7 @@ sync_conn_on_publish_object(struct sync_conn *c,
 
 	if (sync_publish_object(c->pub, m, &code, &err) != 0) {
 		if (code == MSG_ERR_INTERNAL)
-			fprintf(stderr, "satcheld: sync %s: publish: %s\n",
-			    c->peer, err.msg);
+			log_warn("sync %s: publish: %s", c->peer, err.msg);
 		sync_conn_fail(c, code, "%s", code == MSG_ERR_INTERNAL ?
 		    "publish: the server could not store an object" : err.msg);
 	}
@@ -1301,8 +1302,8 @@ sync_job_open(struct sync_job *j, struct sync_req *r)
 		if (store_delta_open(c->srv->store, r->object, r->base, &fd,
 		    &c->size, &err) != 0) {
 			if (err.code != SATCHEL_ENOTFOUND)
-				fprintf(stderr, "satcheld: sync %s: delta: %s\n",
-				    c->peer, err.msg);
+				log_warn("sync %s: delta: %s", c->peer,
+				    err.msg);
 			return 1;
 		}
 		if (fd == -1)
@@ -1327,8 +1328,8 @@ sync_job_open(struct sync_job *j, struct sync_req *r)
 	if (fd == -1 && errno == ENOENT)
 		return 1;
 	if (fd == -1 || fstat(fd, &st) == -1) {
-		fprintf(stderr, "satcheld: sync %s: object %s: %s\n", c->peer,
-		    hex, strerror(errno));
+		log_warn("sync %s: object %s: %s", c->peer, hex,
+		    strerror(errno));
 		if (fd != -1)
 			close(fd);
 		sync_job_fail(j, MSG_ERR_INTERNAL, "object %s: cannot read it",
@@ -1895,8 +1896,8 @@ sync_server_raise_nofile(unsigned max_connections)
 		return;
 	rl.rlim_cur = rl.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-		fprintf(stderr, "satcheld: cannot raise the open files limit: "
-		    "%s\n", strerror(errno));
+		log_warn("cannot raise the open files limit: %s",
+		    strerror(errno));
 }
 
 struct sync_server *
