@@ -35,6 +35,7 @@ struct workers {
 	struct event		*ev;
 	void			*(*local_new)(void);
 	void			 (*local_free)(void *);
+	unsigned		 ready;		/* threads past local_new */
 };
 
 static void *
@@ -49,6 +50,8 @@ workers_main(void *arg)
 	ssize_t			 n;
 
 	pthread_mutex_lock(&w->mu);
+	w->ready++;
+	pthread_cond_broadcast(&w->cv);
 	for (;;) {
 		while (TAILQ_EMPTY(&w->queue) && !w->stopping)
 			pthread_cond_wait(&w->cv, &w->mu);
@@ -128,6 +131,14 @@ workers_new(struct event_base *base, unsigned nthreads,
 		if ((rc = pthread_create(&w->threads[i], NULL, workers_main,
 		    w)) != 0)
 			fatal("pthread_create: %s", strerror(rc));
+	/* Why wait for them: satcheld's mirror forks its pull right after
+	 * start, and a thread still allocating its buffers at that moment
+	 * can hold an allocator lock the child then waits for forever (seen
+	 * under ASan: a mirror's first pull hung). Idle workers hold none. */
+	pthread_mutex_lock(&w->mu);
+	while (w->ready < w->nthreads)
+		pthread_cond_wait(&w->cv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
 	return w;
 }
 
